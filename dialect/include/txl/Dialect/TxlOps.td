@@ -1,0 +1,364 @@
+//===- TxlOps.td - the txl dialect: Transformer-XL at model level -*- tablegen -*-===//
+//
+// Ops that name what makes Transformer-XL what it is: relative positional
+// attention over [memory; segment], the memory update, and the segment
+// recurrence. Tensors are batch-major ([B, T, D]); memories are [B, M, D] with
+// M the number of rows currently held (0 at the start of a stream, at most
+// `mem_len`). Exact semantics: docs/SEMANTICS.md.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TXL_DIALECT_TXLOPS_TD
+#define TXL_DIALECT_TXLOPS_TD
+
+include "mlir/IR/OpBase.td"
+include "mlir/IR/BuiltinAttributes.td"
+include "mlir/IR/SymbolInterfaces.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+//===----------------------------------------------------------------------===//
+// Dialect
+//===----------------------------------------------------------------------===//
+
+def Txl_Dialect : Dialect {
+  let name = "txl";
+  let cppNamespace = "::txl";
+  let summary = "Transformer-XL at model level: relative attention, memory, recurrence";
+  let description = [{
+    The `txl` dialect expresses a Transformer-XL language model (Dai et al.
+    2019) in the terms of the model itself, so that passes can see the
+    structure a generic tensor graph hides: relative positional attention
+    over `[memory; segment]` with the learned biases `r_w_bias`/`r_r_bias`,
+    the memory update after every segment, and the segment-level recurrence
+    that carries the memories from one segment to the next.
+
+    Conventions:
+    * Activations are batch-major: tokens `tensor<B x T x i64>`, hidden states
+      `tensor<B x T x D x f32>`.
+    * A layer's memory is `tensor<B x M x D x f32>` where `M` (usually
+      dynamic, `?`) is the number of rows held: 0 at the start of a stream,
+      growing by `T` each segment, truncated to `mem_len`. Memory rows are
+      the *inputs* of the layer (the embedding output for layer 0).
+    * Parameters are `txl.weight` ops named with Hugging Face Transformer-XL
+      `state_dict` names and bound to a checkpoint tensor at load time.
+    * Residual additions are plain `arith.addf` on tensors.
+
+    One segment step is a `func.func` whose memory state is explicit: memories
+    in, new memories out. `txl.segment_scan` iterates such a step over the
+    segments of a token stream.
+  }];
+  let usePropertiesForAttributes = 1;
+}
+
+class Txl_Op<string mnemonic, list<Trait> traits = []>
+    : Op<Txl_Dialect, mnemonic, traits>;
+
+def Txl_F32Tensor : RankedTensorOf<[F32]>;
+def Txl_TokenTensor : RankedTensorOf<[I64]>;
+
+//===----------------------------------------------------------------------===//
+// Parameters
+//===----------------------------------------------------------------------===//
+
+def Txl_WeightOp : Txl_Op<"weight", [Pure]> {
+  let summary = "a named model parameter, bound to a checkpoint tensor at load time";
+  let description = [{
+    Refers to the checkpoint tensor `name` (a Hugging Face Transformer-XL
+    `state_dict` name). The result type must be a static f32 tensor whose
+    shape the loader checks against the checkpoint. Tied weights (e.g. the
+    output layer tied to the embedding) are expressed by using one name
+    twice.
+
+    ```mlir
+    %w = txl.weight "transformer.layers.0.dec_attn.qkv_net.weight" : tensor<1230x410xf32>
+    ```
+  }];
+  let arguments = (ins StrAttr:$name);
+  let results = (outs Txl_F32Tensor:$result);
+  let assemblyFormat = "$name attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Embedding and positions
+//===----------------------------------------------------------------------===//
+
+def Txl_EmbedOp : Txl_Op<"embed", [Pure, AttrSizedOperandSegments]> {
+  let summary = "adaptive input embedding, scaled by sqrt(d_model)";
+  let description = [{
+    Looks tokens up in the adaptive embedding and multiplies by
+    `sqrt(d_model)` (after the projection). With `div_val == 1` there is one
+    table `[V, E]` and, when `E != d_model`, one projection `[d_model, E]`
+    (`e @ P^T`). With `div_val > 1` cluster `i` (tokens
+    `ends[i] <= t < ends[i+1]`, `ends = [0, cutoffs..., V]`) has a table
+    `[ends[i+1] - ends[i], E / div_val^i]` and a projection
+    `[d_model, E / div_val^i]`. `V` is the `vocab_size` attribute. A token
+    outside `[0, V)` is a run-time error.
+
+    ```mlir
+    %h = txl.embed %tokens tables(%t0) {cutoffs = array<i64>, div_val = 1 : i64, vocab_size = 204 : i64}
+        : (tensor<1x80xi64>, tensor<204x512xf32>) -> tensor<1x80x512xf32>
+    ```
+  }];
+  let arguments = (ins Txl_TokenTensor:$tokens,
+                       Variadic<Txl_F32Tensor>:$tables,
+                       Variadic<Txl_F32Tensor>:$projections,
+                       DenseI64ArrayAttr:$cutoffs,
+                       I64Attr:$div_val,
+                       I64Attr:$vocab_size);
+  let results = (outs Txl_F32Tensor:$result);
+  let assemblyFormat = [{
+    $tokens `tables` `(` $tables `)` (`projections` `(` $projections^ `)`)?
+    attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Txl_PosEmbOp : Txl_Op<"pos_emb", [Pure]> {
+  let summary = "sinusoidal relative position embedding, indexed by distance";
+  let description = [{
+    Row `d` of the result is the embedding of the relative distance `d`:
+    `concat(sin(a), cos(a))` with `a[k] = min(d, clamp_len) * inv_freq[k]`,
+    `inv_freq[k] = 1 / 10000^(2k / D)` (f32), sines in the first `D/2`
+    columns. `clamp_len <= 0` means no clamping. The number of rows is the
+    number of distances needed (`mem_len + T` for a step); an attention over
+    `K` keys reads rows `0..K-1`.
+
+    Note the order: the original code's row `p` encodes distance `K-1-p`;
+    here row `d` encodes distance `d`, which makes the rel-shift an index
+    (`d = M + i - j`) and the table independent of `K`.
+
+    ```mlir
+    %pos = txl.pos_emb {clamp_len = 400 : i64} : tensor<704x410xf32>
+    ```
+  }];
+  let arguments = (ins I64Attr:$clamp_len);
+  let results = (outs Txl_F32Tensor:$result);
+  let assemblyFormat = "attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Layer pieces
+//===----------------------------------------------------------------------===//
+
+def Txl_RelAttentionOp : Txl_Op<"rel_attention", [Pure]> {
+  let summary = "relative partial-learnable multi-head attention over [memory; segment]";
+  let description = [{
+    Queries come from `input` (`[B, T, D]`), keys and values from
+    `concat(memory, input)` along time (`K = M + T` rows, memory first):
+    `q, k, v = split(c @ qkv_weight^T)`, heads of width `d_head`. With
+    `Rk[d] = positions[d] @ r_weight^T`, query `i` and key `j` at distance
+    `d = M + i - j` score
+
+        ((q_i + r_w_bias) . k_j + (q_i + r_r_bias) . Rk[d]) / sqrt(d_head)
+
+    and key `j` is allowed iff `d >= 0` (causal), and also `d < mem_len` when
+    `same_length` is set. The softmax over allowed keys weighs `v`; the heads
+    are concatenated and projected by `o_weight` (`[D, H*Dh]`). The result
+    is the attention output before the residual and LayerNorm (for pre-LN
+    models the caller normalises `input` and `memory` first).
+
+    This closed form is exactly the original `_rel_shift` + mask on every
+    allowed pair (docs/SEMANTICS.md).
+
+    ```mlir
+    %a = txl.rel_attention %x, %mem, %pos, %wqkv, %wr, %wo, %u, %v
+        {d_head = 41 : i64, mem_len = 640 : i64, n_head = 10 : i64, same_length = true}
+        : (tensor<1x64x410xf32>, tensor<1x?x410xf32>, tensor<704x410xf32>,
+           tensor<1230x410xf32>, tensor<410x410xf32>, tensor<410x410xf32>,
+           tensor<10x41xf32>, tensor<10x41xf32>) -> tensor<1x64x410xf32>
+    ```
+  }];
+  let arguments = (ins Txl_F32Tensor:$input,
+                       Txl_F32Tensor:$memory,
+                       Txl_F32Tensor:$positions,
+                       Txl_F32Tensor:$qkv_weight,
+                       Txl_F32Tensor:$r_weight,
+                       Txl_F32Tensor:$o_weight,
+                       Txl_F32Tensor:$r_w_bias,
+                       Txl_F32Tensor:$r_r_bias,
+                       I64Attr:$n_head,
+                       I64Attr:$d_head,
+                       I64Attr:$mem_len,
+                       BoolAttr:$same_length);
+  let results = (outs Txl_F32Tensor:$result);
+  let assemblyFormat = [{
+    $input `,` $memory `,` $positions `,` $qkv_weight `,` $r_weight `,`
+    $o_weight `,` $r_w_bias `,` $r_r_bias attr-dict `:`
+    functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Txl_LayerNormOp : Txl_Op<"layer_norm", [Pure, AllTypesMatch<["input", "result"]>]> {
+  let summary = "LayerNorm over the last dimension (biased variance, affine)";
+  let description = [{
+    `(x - mean) / sqrt(var + epsilon) * weight + bias` over the last
+    dimension, with the biased variance.
+
+    ```mlir
+    %y = txl.layer_norm %x, %g, %b {epsilon = 1.0e-05 : f64}
+        : tensor<1x64x410xf32>, tensor<410xf32>, tensor<410xf32>
+    ```
+  }];
+  let arguments = (ins Txl_F32Tensor:$input, Txl_F32Tensor:$weight,
+                       Txl_F32Tensor:$bias, F64Attr:$epsilon);
+  let results = (outs Txl_F32Tensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight `,` $bias attr-dict `:` type($input) `,` type($weight)
+    `,` type($bias)
+  }];
+  let hasVerifier = 1;
+}
+
+def Txl_FfnOp : Txl_Op<"ffn", [Pure, AllTypesMatch<["input", "result"]>]> {
+  let summary = "position-wise feed-forward: relu(x W1^T + b1) W2^T + b2";
+  let description = [{
+    The `pos_ff.CoreNet` of a layer, without its residual and LayerNorm.
+    `up_weight` is `[F, D]`, `down_weight` `[D, F]`.
+
+    ```mlir
+    %f = txl.ffn %x, %w1, %b1, %w2, %b2
+        : tensor<1x64x410xf32>, tensor<2100x410xf32>, tensor<2100xf32>,
+          tensor<410x2100xf32>, tensor<410xf32>
+    ```
+  }];
+  let arguments = (ins Txl_F32Tensor:$input, Txl_F32Tensor:$up_weight,
+                       Txl_F32Tensor:$up_bias, Txl_F32Tensor:$down_weight,
+                       Txl_F32Tensor:$down_bias);
+  let results = (outs Txl_F32Tensor:$result);
+  let assemblyFormat = [{
+    $input `,` $up_weight `,` $up_bias `,` $down_weight `,` $down_bias
+    attr-dict `:` type($input) `,` type($up_weight) `,` type($up_bias) `,`
+    type($down_weight) `,` type($down_bias)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Memory
+//===----------------------------------------------------------------------===//
+
+def Txl_MemUpdateOp : Txl_Op<"mem_update", [Pure]> {
+  let summary = "the next memory: the last mem_len rows of [memory; hidden]";
+  let description = [{
+    `concat(memory, hidden)` along time, truncated to its last
+    `min(mem_len, M + T)` rows. `hidden` is the layer's *input* for this
+    segment (memories hold layer inputs, as in the original code).
+
+    ```mlir
+    %m1 = txl.mem_update %m0, %h {mem_len = 640 : i64}
+        : tensor<1x?x410xf32>, tensor<1x64x410xf32> -> tensor<1x?x410xf32>
+    ```
+  }];
+  let arguments = (ins Txl_F32Tensor:$memory, Txl_F32Tensor:$hidden,
+                       I64Attr:$mem_len);
+  let results = (outs Txl_F32Tensor:$result);
+  let assemblyFormat = [{
+    $memory `,` $hidden attr-dict `:` type($memory) `,` type($hidden) `->`
+    type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Output
+//===----------------------------------------------------------------------===//
+
+def Txl_AdaptiveLogSoftmaxOp
+    : Txl_Op<"adaptive_logsoftmax", [Pure, AttrSizedOperandSegments]> {
+  let summary = "projected adaptive log-softmax: full log-probabilities [B, T, V]";
+  let description = [{
+    `logit_i(h) = (h @ P_i) @ W_i^T + b_i` (no transpose on `P_i : [D, E_i]`;
+    no projection means `h @ W_i^T + b_i`). With no cutoffs it is
+    `log_softmax(logit_0)`. With `n` clusters the head is
+    `log_softmax([logit_0 ; (h @ P_0) @ cluster_weight^T + cluster_bias])`
+    (width `cutoffs[0] + n`); a token of cluster `i >= 1` gets
+    `head[cutoffs[0] + i - 1] + log_softmax(logit_i)[t - ends[i]]` (the
+    Hugging Face / TF ascending cluster order). `V` is the result's last
+    dimension.
+
+    With `div_val == 1` there is one weight `[V, E]` and bias `[V]`, whose row
+    slices are the clusters, and either no projection or one per cluster.
+    With `div_val > 1` every cluster has its own weight, bias and projection.
+
+    ```mlir
+    %lp = txl.adaptive_logsoftmax %h weights(%w0) biases(%b0)
+        {cutoffs = array<i64>, div_val = 1 : i64}
+        : (tensor<1x80x512xf32>, tensor<204x512xf32>, tensor<204xf32>) -> tensor<1x80x204xf32>
+    ```
+  }];
+  let arguments = (ins Txl_F32Tensor:$input,
+                       Variadic<Txl_F32Tensor>:$weights,
+                       Variadic<Txl_F32Tensor>:$biases,
+                       Variadic<Txl_F32Tensor>:$projections,
+                       Optional<Txl_F32Tensor>:$cluster_weight,
+                       Optional<Txl_F32Tensor>:$cluster_bias,
+                       DenseI64ArrayAttr:$cutoffs,
+                       I64Attr:$div_val);
+  let results = (outs Txl_F32Tensor:$result);
+  let assemblyFormat = [{
+    $input `weights` `(` $weights `)` `biases` `(` $biases `)`
+    (`projections` `(` $projections^ `)`)?
+    (`clusters` `(` $cluster_weight^ `,` $cluster_bias `)`)?
+    attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Recurrence
+//===----------------------------------------------------------------------===//
+
+def Txl_SegmentScanOp : Txl_Op<"segment_scan",
+    [DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
+  let summary = "runs a step function over the segments of a token stream, carrying memories";
+  let description = [{
+    Cuts `tokens` (`[B, N]`) into consecutive segments of `segment_length`
+    tokens along dimension 1 and calls `step` on each, in order:
+
+        step(tokens_s, mems...) -> (outputs_s..., new_mems...)
+
+    The memories returned by one call are passed to the next; the first call
+    gets `initial_memories` (usually `[B, 0, D]`: an empty memory, as the
+    original code starts a stream). The per-segment outputs (each
+    `[B, segment_length, ...]`) are concatenated along dimension 1 into the
+    op's first results (`[B, N, ...]`); the last results are the memories
+    after the last segment. A shorter last segment is allowed only when the
+    step's segment dimension is dynamic.
+
+    The step's memory state is explicit, which is what lets passes reason
+    about the recurrence (e.g. hoist what is invariant across segments).
+
+    ```mlir
+    %hid, %lp, %m0, %m1 = txl.segment_scan @step(%tokens) memories(%e0, %e1)
+        {segment_length = 64 : i64}
+        : (tensor<1x640xi64>, tensor<1x0x410xf32>, tensor<1x0x410xf32>)
+        -> (tensor<1x640x410xf32>, tensor<1x640x267735xf32>,
+            tensor<1x?x410xf32>, tensor<1x?x410xf32>)
+    ```
+  }];
+  let arguments = (ins FlatSymbolRefAttr:$step,
+                       Txl_TokenTensor:$tokens,
+                       Variadic<Txl_F32Tensor>:$initial_memories,
+                       I64Attr:$segment_length);
+  let results = (outs Variadic<AnyRankedTensor>:$results);
+  let assemblyFormat = [{
+    $step `(` $tokens `)` `memories` `(` $initial_memories `)` attr-dict `:`
+    functional-type(operands, results)
+  }];
+  let extraClassDeclaration = [{
+    /// Results concatenated over segments (all but the final memories).
+    ::mlir::ResultRange getSegmentOutputs() {
+      return getResults().drop_back(getInitialMemories().size());
+    }
+    /// The memories after the last segment.
+    ::mlir::ResultRange getFinalMemories() {
+      return getResults().take_back(getInitialMemories().size());
+    }
+  }];
+  let hasVerifier = 1;
+}
+
+#endif // TXL_DIALECT_TXLOPS_TD

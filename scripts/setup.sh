@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs every Debian package txl needs to build, test and benchmark. Idempotent; fast when all is present.
+set -euo pipefail
+
+PACKAGES=(
+  # Build
+  cmake ninja-build ccache g++ pkg-config
+  # LLVM/MLIR 19 (+ what LLVM's CMake config looks for)
+  llvm-19-dev libmlir-19-dev mlir-19-tools llvm-19-tools
+  libncurses-dev libzstd-dev zlib1g-dev libxml2-dev libedit-dev
+  # Halide 14 (kernel generator; links its own LLVM 14)
+  libhalide14-0-dev
+  # Tests, benchmarks, formats
+  libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev nlohmann-json3-dev
+  # Test vectors (independent PyTorch implementation) — Debian's python, not a pyenv one
+  python3 python3-torch python3-numpy
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  # dpkg-query prints "install ok installed" only for a fully installed package.
+  if [[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" != "install ok installed" ]]; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "setup: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "setup: done"
