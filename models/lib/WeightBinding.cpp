@@ -1,0 +1,224 @@
+//===- WeightBinding.cpp - a model's safetensors, checked and bound -------===//
+//
+// Collects every problem of a file (up to a limit) before failing, so one run
+// shows the user all that is wrong with a checkpoint, not just the first.
+//
+//===----------------------------------------------------------------------===//
+
+#include "txl/models/WeightBinding.h"
+
+#include "txl/models/ParameterSpec.h"
+
+#include <cstring>
+#include <filesystem>
+#include <set>
+
+namespace txl {
+namespace {
+
+constexpr size_t kMaxReportedProblems = 20;
+
+std::string shapeString(const std::vector<int64_t> &shape) {
+  std::string text = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    text += (i ? ", " : "") + std::to_string(shape[i]);
+  return text + "]";
+}
+
+std::string quotedList(const std::vector<std::string> &names) {
+  std::string text;
+  for (size_t i = 0; i < names.size(); ++i)
+    text += (i ? ", '" : "'") + names[i] + "'";
+  return text;
+}
+
+/// Whether two tensors of the same shape hold the same values.
+bool sameValues(const TensorInfo &a, const TensorInfo &b) {
+  if (a.dtype == b.dtype)
+    return a.nbytes == b.nbytes && std::memcmp(a.data, b.data, a.nbytes) == 0;
+  std::vector<float> x = toFloat32(a), y = toFloat32(b);
+  return x.size() == y.size() &&
+         std::memcmp(x.data(), y.data(), x.size() * sizeof(float)) == 0;
+}
+
+/// The likely cause when r_w_bias / r_r_bias do not fit the config.
+std::string untieRHint(const ModelConfig &config, const std::string &name) {
+  if (name.find("r_w_bias") == std::string::npos &&
+      name.find("r_r_bias") == std::string::npos)
+    return "";
+  return config.untie_r
+             ? " (the config says untie_r true: one pair per layer)"
+             : " (the config says untie_r false: one pair shared by all "
+               "layers)";
+}
+
+} // namespace
+
+StatusOr<BoundWeights>
+BoundWeights::bind(const ModelConfig &config,
+                   std::shared_ptr<const SafeTensorsFile> file) {
+  if (!file)
+    return Status::error("BoundWeights::bind: no file");
+  const std::string prefix = file->path() + ": ";
+  std::vector<std::string> problems;
+  auto problem = [&](const std::string &text) {
+    problems.push_back(prefix + text);
+  };
+
+  BoundWeights weights;
+  weights.mappedFile = file;
+  std::set<std::string> explained;
+  try {
+    for (const ParameterSpec &spec : expectedParameters(config)) {
+      std::vector<std::string> present;
+      bool valid = true;
+      for (size_t i = 0; i <= spec.alternateNames.size(); ++i) {
+        const std::string &name =
+            i == 0 ? spec.name : spec.alternateNames[i - 1];
+        if (i > 0)
+          weights.canonicalByAlternate[name] = spec.name;
+        const TensorInfo *info = file->find(name);
+        if (!info)
+          continue;
+        explained.insert(name);
+        present.push_back(name);
+        std::string what =
+            "tensor '" + name + "'" +
+            (i > 0 ? " (same parameter as '" + spec.name + "')" : "") + ": ";
+        if (!isFloatingPoint(info->dtype)) {
+          problem(what +
+                  "unsupported dtype, expected F32, F16, BF16 or F64, "
+                  "found " +
+                  dtypeName(info->dtype));
+          valid = false;
+        } else if (info->shape != spec.shape) {
+          problem(what + "wrong shape, expected " + shapeString(spec.shape) +
+                  ", found " + shapeString(info->shape));
+          valid = false;
+        }
+      }
+      if (present.empty()) {
+        problem("tensor '" + spec.name + "': missing, expected shape " +
+                shapeString(spec.shape) +
+                (spec.alternateNames.empty()
+                     ? std::string()
+                     : " (also accepted under " +
+                           quotedList(spec.alternateNames) + ")"));
+        continue;
+      }
+      if (!valid)
+        continue;
+
+      // The canonical name wins; tied copies are then not read at all.
+      const TensorInfo *chosen = file->find(present.front());
+      if (present.front() != spec.name) {
+        bool agree = true;
+        for (size_t i = 1; i < present.size() && agree; ++i)
+          if (!sameValues(*chosen, *file->find(present[i]))) {
+            problem("tensors '" + present.front() + "' and '" + present[i] +
+                    "' are the same parameter '" + spec.name +
+                    "' but hold different values" +
+                    untieRHint(config, spec.name));
+            agree = false;
+          }
+        if (!agree)
+          continue;
+      }
+
+      BoundTensor tensor{asFloat32IfAligned(*chosen), spec.shape};
+      if (!tensor.data) {
+        std::vector<float> &buffer = weights.converted[spec.name];
+        buffer = toFloat32(*chosen);
+        tensor.data = buffer.data();
+      }
+      weights.bound[spec.name] = std::move(tensor);
+      weights.fileNameByCanonical[spec.name] = chosen->name;
+    }
+
+    for (const std::string &name : ignoredBufferNames(config))
+      explained.insert(name);
+    for (const TensorInfo &tensor : file->tensors())
+      if (!explained.count(tensor.name))
+        problem("tensor '" + tensor.name +
+                "': unexpected tensor, not a "
+                "parameter of a model with this "
+                "config, found " +
+                dtypeName(tensor.dtype) + " " + shapeString(tensor.shape) +
+                untieRHint(config, tensor.name));
+  } catch (const std::exception &error) {
+    return Status::error(prefix + "cannot bind the weights: " + error.what());
+  }
+
+  if (problems.empty())
+    return weights;
+  std::string message;
+  for (size_t i = 0; i < problems.size() && i < kMaxReportedProblems; ++i)
+    message += (i ? "\n" : "") + problems[i];
+  if (problems.size() > kMaxReportedProblems)
+    message += "\n" + prefix + "... and " +
+               std::to_string(problems.size() - kMaxReportedProblems) +
+               " more problems";
+  return Status::error(message);
+}
+
+StatusOr<BoundWeights> BoundWeights::bind(const ModelConfig &config,
+                                          const std::string &safetensorsPath) {
+  auto file = SafeTensorsFile::open(safetensorsPath);
+  if (!file.ok())
+    return file.status();
+  return bind(config, std::shared_ptr<const SafeTensorsFile>(std::move(*file)));
+}
+
+const BoundTensor *BoundWeights::find(const std::string &name) const {
+  auto it = bound.find(name);
+  if (it != bound.end())
+    return &it->second;
+  auto alias = canonicalByAlternate.find(name);
+  if (alias == canonicalByAlternate.end())
+    return nullptr;
+  it = bound.find(alias->second);
+  return it == bound.end() ? nullptr : &it->second;
+}
+
+const std::string &
+BoundWeights::sourceName(const std::string &canonicalName) const {
+  static const std::string none;
+  auto it = fileNameByCanonical.find(canonicalName);
+  return it == fileNameByCanonical.end() ? none : it->second;
+}
+
+bool BoundWeights::isBorrowed(const std::string &canonicalName) const {
+  return bound.count(canonicalName) && !converted.count(canonicalName);
+}
+
+StatusOr<LoadedModel> loadModelDirectory(const std::string &dir) {
+  namespace fs = std::filesystem;
+  fs::path root(dir);
+  std::error_code error;
+  if (!fs::is_directory(root, error))
+    return Status::error(dir + ": not a model directory (expected a folder "
+                               "with config.json and model.safetensors)");
+  auto config = ModelConfig::fromJsonFile((root / "config.json").string());
+  if (!config.ok())
+    return config.status();
+
+  fs::path weightsPath = root / "model.safetensors";
+  if (!fs::exists(weightsPath, error)) {
+    if (fs::exists(root / "model.safetensors.index.json", error))
+      return Status::error(weightsPath.string() +
+                           ": missing; sharded checkpoints "
+                           "(model.safetensors.index.json) are not supported, "
+                           "merge the shards into one model.safetensors");
+    if (fs::exists(root / "pytorch_model.bin", error))
+      return Status::error(weightsPath.string() +
+                           ": missing; pytorch_model.bin is not read, convert "
+                           "it to model.safetensors");
+    return Status::error(weightsPath.string() + ": missing");
+  }
+  auto weights = BoundWeights::bind(*config, weightsPath.string());
+  if (!weights.ok())
+    return weights.status();
+  return LoadedModel{std::move(*config), std::move(*weights)};
+}
+
+} // namespace txl
