@@ -6,7 +6,7 @@ from lit.llvm import llvm_config
 
 config.name = "txl"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
-config.suffixes = [".mlir"]
+config.suffixes = [".mlir", ".test"]
 config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "Inputs"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.txl_obj_root, "tests", "lit")
@@ -14,5 +14,6 @@ config.test_exec_root = os.path.join(config.txl_obj_root, "tests", "lit")
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.add_tool_substitutions(
-    ["txl-opt"], [config.txl_tools_dir, config.llvm_tools_dir])
+    ["txl-opt", "txl-run"], [config.txl_tools_dir, config.llvm_tools_dir])
 config.substitutions.append(("%txl_src_root", config.txl_src_root))
+config.substitutions.append(("%vectors", os.path.join(config.txl_src_root, "tests", "vectors")))

@@ -133,7 +133,7 @@ int main(int argc, char **argv) {
   if (!model.ok())
     return fail(model.status().message());
   const ModelConfig &config = model->config;
-  if (tgtLen < 0)
+  if (tgtLen.getNumOccurrences() && tgtLen <= 0)
     return fail("--tgt-len must be positive, found " + std::to_string(tgtLen));
   int64_t segment = tgtLen > 0 ? int64_t(tgtLen) : config.tgt_len.value_or(128);
 
