@@ -74,9 +74,8 @@ FailureOr<int64_t> staticDim(Operation *op, Value value, StringRef role,
 }
 
 /// cutoffs strictly increasing in (0, vocab); returns ends = [0, c..., V].
-FailureOr<SmallVector<int64_t>> clusterEnds(Operation *op,
-                                            ArrayRef<int64_t> cutoffs,
-                                            int64_t vocab) {
+FailureOr<SmallVector<int64_t>>
+clusterEnds(Operation *op, ArrayRef<int64_t> cutoffs, int64_t vocab) {
   SmallVector<int64_t> ends = {0};
   for (int64_t c : cutoffs) {
     if (c <= ends.back())
@@ -150,13 +149,12 @@ LogicalResult EmbedOp::verify() {
   if (failed(expectRank(op, getTokens(), "tokens", 2, "[batch, length]")))
     return failure();
   int64_t batch = dimOf(getTokens(), 0), length = dimOf(getTokens(), 1);
-  if (failed(expectRank(op, getResult(), "result", 3,
-                        "[batch, length, d_model]")))
+  if (failed(
+          expectRank(op, getResult(), "result", 3, "[batch, length, d_model]")))
     return failure();
   auto dModel = staticDim(op, getResult(), "result", 2, "d_model");
   if (failed(dModel) ||
-      failed(expectShape(op, getResult(), "result",
-                         "[batch, length, d_model]",
+      failed(expectShape(op, getResult(), "result", "[batch, length, d_model]",
                          {batch, length, *dModel})))
     return failure();
 
@@ -244,8 +242,8 @@ LogicalResult RelAttentionOp::verify() {
   if (getSameLength() && memLen == 0)
     return emitOpError("same_length with mem_len = 0 masks every key");
 
-  if (failed(expectRank(op, getInput(), "input", 3,
-                        "[batch, length, d_model]")))
+  if (failed(
+          expectRank(op, getInput(), "input", 3, "[batch, length, d_model]")))
     return failure();
   auto dModel = staticDim(op, getInput(), "input", 2, "d_model");
   if (failed(dModel))
@@ -258,9 +256,16 @@ LogicalResult RelAttentionOp::verify() {
                          {batch, kAny, *dModel})))
     return failure();
   int64_t memoryRows = dimOf(getMemory(), 1);
-  if (memoryRows != kAny && memoryRows > memLen)
+  if (getMemoryRows()) {
+    // Window form: the memory is a fixed-capacity window of mem_len rows.
+    if (memoryRows != memLen)
+      return emitOpError() << "a memory window with memory_rows must have "
+                              "mem_len = "
+                           << memLen << " rows, found " << getMemory().getType();
+  } else if (memoryRows != kAny && memoryRows > memLen) {
     return emitOpError() << "memory holds " << memoryRows
                          << " rows, more than mem_len = " << memLen;
+  }
 
   if (failed(expectShape(op, getPositions(), "positions",
                          "[distances, d_model]", {kAny, *dModel})))
@@ -317,19 +322,19 @@ LogicalResult FfnOp::verify() {
   if (type.getRank() < 1)
     return emitOpError("input must have at least one dimension");
   int64_t dModel = type.getDimSize(type.getRank() - 1);
-  if (failed(expectRank(op, getUpWeight(), "up_weight", 2,
-                        "[d_inner, d_model]")))
+  if (failed(
+          expectRank(op, getUpWeight(), "up_weight", 2, "[d_inner, d_model]")))
     return failure();
   int64_t dInner = dimOf(getUpWeight(), 0);
   return success(
       succeeded(expectShape(op, getUpWeight(), "up_weight",
                             "[d_inner, d_model]", {dInner, dModel})) &&
-      succeeded(expectShape(op, getUpBias(), "up_bias", "[d_inner]",
-                            {dInner})) &&
+      succeeded(
+          expectShape(op, getUpBias(), "up_bias", "[d_inner]", {dInner})) &&
       succeeded(expectShape(op, getDownWeight(), "down_weight",
                             "[d_model, d_inner]", {dModel, dInner})) &&
-      succeeded(expectShape(op, getDownBias(), "down_bias", "[d_model]",
-                            {dModel})));
+      succeeded(
+          expectShape(op, getDownBias(), "down_bias", "[d_model]", {dModel})));
 }
 
 //===----------------------------------------------------------------------===//
@@ -341,8 +346,8 @@ LogicalResult MemUpdateOp::verify() {
   int64_t memLen = getMemLenAttr().getInt();
   if (memLen < 0)
     return emitOpError() << "mem_len must be >= 0, found " << memLen;
-  if (failed(expectRank(op, getHidden(), "hidden", 3,
-                        "[batch, length, d_model]")))
+  if (failed(
+          expectRank(op, getHidden(), "hidden", 3, "[batch, length, d_model]")))
     return failure();
   int64_t batch = dimOf(getHidden(), 0), length = dimOf(getHidden(), 1);
   int64_t dModel = dimOf(getHidden(), 2);
@@ -363,6 +368,32 @@ LogicalResult MemUpdateOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
+// txl.window_update
+//===----------------------------------------------------------------------===//
+
+LogicalResult WindowUpdateOp::verify() {
+  Operation *op = getOperation();
+  int64_t memLen = getMemLenAttr().getInt();
+  if (memLen < 0)
+    return emitOpError() << "mem_len must be >= 0, found " << memLen;
+  if (failed(expectRank(op, getHidden(), "hidden", 3,
+                        "[batch, length, d_model]")))
+    return failure();
+  int64_t batch = dimOf(getHidden(), 0), dModel = dimOf(getHidden(), 2);
+  if (failed(expectShape(op, getWindow(), "window",
+                         "[batch, mem_len, d_model]", {batch, memLen, dModel})))
+    return failure();
+  if (dimOf(getWindow(), 1) == kAny)
+    return emitOpError() << "window must have a static capacity of mem_len = "
+                         << memLen << " rows, found " << getWindow().getType();
+  if (getResult().getType() != getWindow().getType())
+    return emitOpError() << "result type " << getResult().getType()
+                         << " must equal the window type "
+                         << getWindow().getType();
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // txl.adaptive_logsoftmax
 //===----------------------------------------------------------------------===//
 
@@ -371,17 +402,16 @@ LogicalResult AdaptiveLogSoftmaxOp::verify() {
   int64_t divVal = getDivValAttr().getInt();
   if (divVal < 1)
     return emitOpError() << "div_val must be >= 1, found " << divVal;
-  if (failed(expectRank(op, getInput(), "input", 3,
-                        "[batch, length, d_model]")) ||
-      failed(expectRank(op, getResult(), "result", 3,
-                        "[batch, length, vocab]")))
+  if (failed(
+          expectRank(op, getInput(), "input", 3, "[batch, length, d_model]")) ||
+      failed(
+          expectRank(op, getResult(), "result", 3, "[batch, length, vocab]")))
     return failure();
   auto dModel = staticDim(op, getInput(), "input", 2, "d_model");
   auto vocab = staticDim(op, getResult(), "result", 2, "vocab");
   if (failed(dModel) || failed(vocab) ||
       failed(expectShape(op, getResult(), "result", "[batch, length, vocab]",
-                         {dimOf(getInput(), 0), dimOf(getInput(), 1),
-                          *vocab})))
+                         {dimOf(getInput(), 0), dimOf(getInput(), 1), *vocab})))
     return failure();
   auto ends = clusterEnds(op, getCutoffs(), *vocab);
   if (failed(ends))
@@ -389,8 +419,8 @@ LogicalResult AdaptiveLogSoftmaxOp::verify() {
   size_t numClusters = ends->size() - 1, tails = numClusters - 1;
 
   size_t expectedLayers = divVal == 1 ? 1 : numClusters;
-  StringRef why = divVal == 1 ? "div_val == 1 uses one output layer"
-                              : "one per cluster";
+  StringRef why =
+      divVal == 1 ? "div_val == 1 uses one output layer" : "one per cluster";
   if (failed(expectCount(op, getWeights().size(), expectedLayers,
                          "output weights", why)) ||
       failed(expectCount(op, getBiases().size(), expectedLayers,
@@ -401,8 +431,9 @@ LogicalResult AdaptiveLogSoftmaxOp::verify() {
     return failure();
 
   bool projected = !getProjections().empty();
-  if (projected && failed(expectCount(op, getProjections().size(), numClusters,
-                                      "projections", "none, or one per cluster")))
+  if (projected &&
+      failed(expectCount(op, getProjections().size(), numClusters,
+                         "projections", "none, or one per cluster")))
     return failure();
   if (divVal > 1 && !projected)
     return emitOpError("div_val > 1 needs one projection per cluster");
@@ -412,11 +443,10 @@ LogicalResult AdaptiveLogSoftmaxOp::verify() {
                              : clusterWidth(op, *embedWidth, divVal, i);
     if (failed(width))
       return failure();
-    if (projected &&
-        failed(expectShape(op, getProjections()[i],
-                           "projection " + std::to_string(i),
-                           "[d_model, d_embed / div_val^i]",
-                           {*dModel, *width})))
+    if (projected && failed(expectShape(op, getProjections()[i],
+                                        "projection " + std::to_string(i),
+                                        "[d_model, d_embed / div_val^i]",
+                                        {*dModel, *width})))
       return failure();
     if (!projected && *width != *dModel)
       return emitOpError() << "output weights have width " << *width
@@ -435,8 +465,7 @@ LogicalResult AdaptiveLogSoftmaxOp::verify() {
   if (divVal == 1 &&
       (failed(expectShape(op, getWeights()[0], "weight 0", "[vocab, d_embed]",
                           {*vocab, *embedWidth})) ||
-       failed(expectShape(op, getBiases()[0], "bias 0", "[vocab]",
-                          {*vocab}))))
+       failed(expectShape(op, getBiases()[0], "bias 0", "[vocab]", {*vocab}))))
     return failure();
 
   bool hasClusters = getClusterWeight() != nullptr;
@@ -474,8 +503,8 @@ LogicalResult SegmentScanOp::verify() {
                          << " memories";
   for (auto [i, init, final] :
        llvm::enumerate(getInitialMemories(), getFinalMemories())) {
-    if (failed(expectRank(*this, init, "initial memory " + std::to_string(i),
-                          3, "[batch, rows, d_model]")) ||
+    if (failed(expectRank(*this, init, "initial memory " + std::to_string(i), 3,
+                          "[batch, rows, d_model]")) ||
         failed(expectShape(*this, final, "final memory " + std::to_string(i),
                            "[batch, rows, d_model]",
                            {dimOf(init, 0), kAny, dimOf(init, 2)})))
@@ -495,9 +524,8 @@ SegmentScanOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
   size_t numMemories = getInitialMemories().size();
   if (type.getNumInputs() != 1 + numMemories)
     return emitOpError() << "step '" << getStep() << "' must take tokens and "
-                         << numMemories << " memories ("
-                         << 1 + numMemories << " arguments), found "
-                         << type.getNumInputs();
+                         << numMemories << " memories (" << 1 + numMemories
+                         << " arguments), found " << type.getNumInputs();
   if (type.getNumResults() != getNumResults())
     return emitOpError() << "step '" << getStep() << "' must return "
                          << getNumResults()
@@ -526,8 +554,8 @@ SegmentScanOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
     Type memoryType = type.getInput(1 + i);
     Type returned = type.getResult(getNumResults() - numMemories + i);
     if (memoryType != returned)
-      return emitOpError() << "step returns memory " << i << " as "
-                           << returned << " but takes it as " << memoryType
+      return emitOpError() << "step returns memory " << i << " as " << returned
+                           << " but takes it as " << memoryType
                            << "; they must match to be carried";
     if (failed(verifyCompatibleShape(memoryType,
                                      getInitialMemories()[i].getType())))
@@ -546,8 +574,7 @@ SegmentScanOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
                            << type.getResult(i);
     SmallVector<int64_t> expected(perSegment.getShape());
     expected[1] = streamLength;
-    if (failed(expectShape(*this, output,
-                           "segment output " + std::to_string(i),
+    if (failed(expectShape(*this, output, "segment output " + std::to_string(i),
                            "the step's result with the stream length",
                            expected)))
       return failure();

@@ -125,7 +125,7 @@ private:
     Value v = weight(rrBiasName(config, layer), {config.n_head, config.d_head});
     return builder.create<RelAttentionOp>(
         loc, input.getType(), input, memory, positions, qkv, r, o, u, v,
-        builder.getI64IntegerAttr(config.n_head),
+        /*memory_rows=*/Value(), builder.getI64IntegerAttr(config.n_head),
         builder.getI64IntegerAttr(config.d_head),
         builder.getI64IntegerAttr(config.mem_len),
         builder.getBoolAttr(config.same_length));

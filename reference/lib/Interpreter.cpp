@@ -54,6 +54,11 @@ const std::vector<int64_t> &shapeOf(const RuntimeValue &value) {
 /// Checks a run-time shape against a (possibly dynamic) IR type.
 void checkShape(Type type, const std::vector<int64_t> &shape,
                 const std::string &what) {
+  if (type.isIndex()) {
+    if (!shape.empty())
+      throw ExecutionError(what + " must be an index scalar");
+    return;
+  }
   auto tensorType = cast<RankedTensorType>(type);
   bool matches = tensorType.getRank() == static_cast<int64_t>(shape.size());
   for (int64_t i = 0; matches && i < tensorType.getRank(); ++i)
@@ -66,6 +71,33 @@ void checkShape(Type type, const std::vector<int64_t> &shape,
     throw ExecutionError(what + " has shape " + formatShape(shape) +
                          ", which contradicts its type " + typeText);
   }
+}
+
+/// The last `rows` rows (dimension 1) of a [B, C, D] window.
+Tensor lastRows(const Tensor &window, int64_t rows) {
+  int64_t batch = window.shape[0], capacity = window.shape[1],
+          width = window.shape[2];
+  if (rows < 0 || rows > capacity)
+    throw ExecutionError("memory_rows " + std::to_string(rows) +
+                         " is outside the window's capacity [0, " +
+                         std::to_string(capacity) + "]");
+  Tensor out({batch, rows, width});
+  for (int64_t b = 0; b < batch; ++b)
+    std::copy_n(window.data.begin() + (b * capacity + capacity - rows) * width,
+                rows * width, out.data.begin() + b * rows * width);
+  return out;
+}
+
+/// Right-aligns the rows of `memory` ([B, R, D], R <= C) in a zeroed window
+/// of C rows.
+Tensor rightAligned(const Tensor &memory, int64_t capacity) {
+  int64_t batch = memory.shape[0], rows = memory.shape[1],
+          width = memory.shape[2];
+  Tensor window({batch, capacity, width});
+  for (int64_t b = 0; b < batch; ++b)
+    std::copy_n(memory.data.begin() + b * rows * width, rows * width,
+                window.data.begin() + (b * capacity + capacity - rows) * width);
+  return window;
 }
 
 class FunctionExecution {
@@ -159,6 +191,12 @@ private:
     throw ExecutionError("expected token ids");
   }
 
+  static int64_t scalar(const ValueMap &values, Value value) {
+    if (auto *index = std::get_if<IndexScalar>(&values.at(value)))
+      return index->value;
+    throw ExecutionError("expected an index scalar");
+  }
+
   static int64_t staticDim(Value value, int64_t dim) {
     return cast<RankedTensorType>(value.getType()).getDimSize(dim);
   }
@@ -190,9 +228,13 @@ private:
                                       pos.getClampLenAttr().getInt())};
         })
         .Case([&](RelAttentionOp attn) -> std::vector<RuntimeValue> {
+          // Window form: only the last memory_rows rows are the memory.
+          if (attn.getMemoryRows())
+            b = lastRows(tensor(values, attn.getMemory(), b),
+                         scalar(values, attn.getMemoryRows()));
           return {relativeAttention(
               tensor(values, attn.getInput(), a),
-              tensor(values, attn.getMemory(), b),
+              attn.getMemoryRows() ? b : tensor(values, attn.getMemory(), b),
               tensor(values, attn.getPositions(), c),
               ref(values, attn.getQkvWeight()), ref(values, attn.getRWeight()),
               ref(values, attn.getOWeight()), ref(values, attn.getRWBias()),
@@ -216,6 +258,25 @@ private:
           return {memoryUpdate(tensor(values, update.getMemory(), a),
                                tensor(values, update.getHidden(), b),
                                update.getMemLenAttr().getInt())};
+        })
+        .Case([&](WindowUpdateOp update) -> std::vector<RuntimeValue> {
+          const Tensor &window = tensor(values, update.getWindow(), a);
+          int64_t segmentRows = scalar(values, update.getSegmentRows());
+          Tensor memory =
+              lastRows(window, scalar(values, update.getMemoryRows()));
+          const Tensor &hidden = tensor(values, update.getHidden(), c);
+          if (segmentRows < 1 || segmentRows > hidden.shape[1])
+            throw ExecutionError("segment_rows " + std::to_string(segmentRows) +
+                                 " is outside [1, " +
+                                 std::to_string(hidden.shape[1]) + "]");
+          // The first segment_rows rows of the segment are its tokens.
+          Tensor rows({hidden.shape[0], segmentRows, hidden.shape[2]});
+          for (int64_t r = 0; r < hidden.shape[0]; ++r)
+            std::copy_n(hidden.data.begin() + r * hidden.shape[1] * hidden.shape[2],
+                        segmentRows * hidden.shape[2],
+                        rows.data.begin() + r * segmentRows * hidden.shape[2]);
+          int64_t capacity = window.shape[1];
+          return {rightAligned(memoryUpdate(memory, rows, capacity), capacity)};
         })
         .Case([&](AdaptiveLogSoftmaxOp softmax) -> std::vector<RuntimeValue> {
           ConstTensorRef noClusters{nullptr, {0}};

@@ -19,6 +19,7 @@
 #include "mlir/Transforms/Passes.h"
 
 #include "txl/Dialect/TxlDialect.h"
+#include "txl/Passes/Passes.h"
 
 int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
@@ -29,6 +30,7 @@ int main(int argc, char **argv) {
                   mlir::scf::SCFDialect, mlir::tensor::TensorDialect>();
   // MLIR's generic passes (canonicalize, cse, ...) are useful between ours.
   mlir::registerTransformsPasses();
+  txl::registerTxlPasses();
   return mlir::asMainReturnCode(mlir::MlirOptMain(
       argc, argv, "txl optimizer driver: the txl dialect and its passes\n",
       registry));

@@ -738,3 +738,53 @@ func.func @scan_output_shape(%t: tensor<1x8xi64>, %m: tensor<1x?x8xf32>) {
   %h, %n = txl.segment_scan @step(%t) memories(%m) {segment_length = 4 : i64} : (tensor<1x8xi64>, tensor<1x?x8xf32>) -> (tensor<1x4x8xf32>, tensor<1x?x8xf32>)
   return
 }
+
+// -----
+
+// === window forms ===
+
+func.func @attn_window_capacity(%x: tensor<1x4x8xf32>, %mem: tensor<1x5x8xf32>, %m: index, %pos: tensor<10x8xf32>, %qkv: tensor<18x8xf32>, %r: tensor<6x8xf32>, %o: tensor<8x6xf32>, %u: tensor<2x3xf32>) {
+  // expected-error @+1 {{a memory window with memory_rows must have mem_len = 6 rows, found 'tensor<1x5x8xf32>'}}
+  %a = txl.rel_attention %x, %mem[%m], %pos, %qkv, %r, %o, %u, %u {d_head = 3 : i64, mem_len = 6 : i64, n_head = 2 : i64, same_length = false} : (tensor<1x4x8xf32>, tensor<1x5x8xf32>, tensor<10x8xf32>, tensor<18x8xf32>, tensor<6x8xf32>, tensor<8x6xf32>, tensor<2x3xf32>, tensor<2x3xf32>, index) -> tensor<1x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @window_mem_len(%w: tensor<1x6x8xf32>, %h: tensor<1x4x8xf32>, %m: index) {
+  // expected-error @+1 {{mem_len must be >= 0, found -1}}
+  %n = txl.window_update %w[%m], %h[%m] {mem_len = -1 : i64} : tensor<1x6x8xf32>, tensor<1x4x8xf32> -> tensor<1x6x8xf32>
+  return
+}
+
+// -----
+
+func.func @window_hidden_rank(%w: tensor<1x6x8xf32>, %h: tensor<4x8xf32>, %m: index) {
+  // expected-error @+1 {{hidden must be a rank-3 tensor [batch, length, d_model], found 'tensor<4x8xf32>'}}
+  %n = txl.window_update %w[%m], %h[%m] {mem_len = 6 : i64} : tensor<1x6x8xf32>, tensor<4x8xf32> -> tensor<1x6x8xf32>
+  return
+}
+
+// -----
+
+func.func @window_shape(%w: tensor<1x5x8xf32>, %h: tensor<1x4x8xf32>, %m: index) {
+  // expected-error @+1 {{window must have shape [batch, mem_len, d_model] = [1, 6, 8], found 'tensor<1x5x8xf32>'}}
+  %n = txl.window_update %w[%m], %h[%m] {mem_len = 6 : i64} : tensor<1x5x8xf32>, tensor<1x4x8xf32> -> tensor<1x5x8xf32>
+  return
+}
+
+// -----
+
+func.func @window_dynamic(%w: tensor<1x?x8xf32>, %h: tensor<1x4x8xf32>, %m: index) {
+  // expected-error @+1 {{window must have a static capacity of mem_len = 6 rows, found 'tensor<1x?x8xf32>'}}
+  %n = txl.window_update %w[%m], %h[%m] {mem_len = 6 : i64} : tensor<1x?x8xf32>, tensor<1x4x8xf32> -> tensor<1x?x8xf32>
+  return
+}
+
+// -----
+
+func.func @window_result(%w: tensor<1x6x8xf32>, %h: tensor<1x4x8xf32>, %m: index) {
+  // expected-error @+1 {{result type 'tensor<1x6x4xf32>' must equal the window type 'tensor<1x6x8xf32>'}}
+  %n = txl.window_update %w[%m], %h[%m] {mem_len = 6 : i64} : tensor<1x6x8xf32>, tensor<1x4x8xf32> -> tensor<1x6x4xf32>
+  return
+}

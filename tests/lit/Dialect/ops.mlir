@@ -93,3 +93,18 @@ func.func @stream(%tokens: tensor<1x10xi64>, %mem: tensor<1x?x8xf32>) -> (tensor
       : (tensor<1x10xi64>, tensor<1x?x8xf32>) -> (tensor<1x10x8xf32>, tensor<1x?x8xf32>)
   return %h, %m : tensor<1x10x8xf32>, tensor<1x?x8xf32>
 }
+
+// The window form used by compiled steps: fixed-capacity memories with a row count.
+// CHECK-LABEL: func.func @window_form
+func.func @window_form(%x: tensor<1x4x8xf32>, %win: tensor<1x6x8xf32>, %m: index, %n: index,
+                       %pos: tensor<10x8xf32>, %wqkv: tensor<18x8xf32>, %wr: tensor<6x8xf32>,
+                       %wo: tensor<8x6xf32>, %u: tensor<2x3xf32>) -> (tensor<1x4x8xf32>, tensor<1x6x8xf32>) {
+  // CHECK: txl.rel_attention %{{[a-z0-9_]+}}, %{{[a-z0-9_]+}}[%{{[a-z0-9_]+}}], %{{[a-z0-9_]+}},
+  %a = txl.rel_attention %x, %win[%m], %pos, %wqkv, %wr, %wo, %u, %u
+      {d_head = 3 : i64, mem_len = 6 : i64, n_head = 2 : i64, same_length = true}
+      : (tensor<1x4x8xf32>, tensor<1x6x8xf32>, tensor<10x8xf32>, tensor<18x8xf32>, tensor<6x8xf32>,
+         tensor<8x6xf32>, tensor<2x3xf32>, tensor<2x3xf32>, index) -> tensor<1x4x8xf32>
+  // CHECK: txl.window_update %{{[a-z0-9_]+}}[%{{[a-z0-9_]+}}], %{{[a-z0-9_]+}}[%{{[a-z0-9_]+}}] {mem_len = 6 : i64} : tensor<1x6x8xf32>, tensor<1x4x8xf32> -> tensor<1x6x8xf32>
+  %next = txl.window_update %win[%m], %x[%n] {mem_len = 6 : i64} : tensor<1x6x8xf32>, tensor<1x4x8xf32> -> tensor<1x6x8xf32>
+  return %a, %next : tensor<1x4x8xf32>, tensor<1x6x8xf32>
+}

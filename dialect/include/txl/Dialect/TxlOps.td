@@ -160,7 +160,12 @@ def Txl_RelAttentionOp : Txl_Op<"rel_attention", [Pure]> {
     models the caller normalises `input` and `memory` first).
 
     This closed form is exactly the original `_rel_shift` + mask on every
-    allowed pair (docs/SEMANTICS.md).
+    allowed pair (docs/DESIGN-DECISIONS.md).
+
+    **Window form.** With a `memory_rows` operand `M`, `memory` is a window of
+    fixed capacity `mem_len` (`[B, mem_len, D]`) whose last `M` rows are the
+    memory and whose other rows are ignored; this is how compiled steps keep
+    memories (txl-window-memory). Written `%mem[%M]`.
 
     ```mlir
     %a = txl.rel_attention %x, %mem, %pos, %wqkv, %wr, %wo, %u, %v
@@ -178,15 +183,16 @@ def Txl_RelAttentionOp : Txl_Op<"rel_attention", [Pure]> {
                        Txl_F32Tensor:$o_weight,
                        Txl_F32Tensor:$r_w_bias,
                        Txl_F32Tensor:$r_r_bias,
+                       Optional<Index>:$memory_rows,
                        I64Attr:$n_head,
                        I64Attr:$d_head,
                        I64Attr:$mem_len,
                        BoolAttr:$same_length);
   let results = (outs Txl_F32Tensor:$result);
   let assemblyFormat = [{
-    $input `,` $memory `,` $positions `,` $qkv_weight `,` $r_weight `,`
-    $o_weight `,` $r_w_bias `,` $r_r_bias attr-dict `:`
-    functional-type(operands, results)
+    $input `,` $memory (`[` $memory_rows^ `]`)? `,` $positions `,`
+    $qkv_weight `,` $r_weight `,` $o_weight `,` $r_w_bias `,` $r_r_bias
+    attr-dict `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
 }
@@ -258,6 +264,33 @@ def Txl_MemUpdateOp : Txl_Op<"mem_update", [Pure]> {
   let assemblyFormat = [{
     $memory `,` $hidden attr-dict `:` type($memory) `,` type($hidden) `->`
     type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Txl_WindowUpdateOp : Txl_Op<"window_update", [Pure]> {
+  let summary = "the next memory window: the last rows of [window; hidden] in a fixed-capacity window";
+  let description = [{
+    The window form of `txl.mem_update`. `window` (`[B, C, D]`, C = `mem_len`)
+    holds the memory in its last `memory_rows` rows; `hidden` (`[B, T, D]`)
+    holds this segment's layer inputs in its first `segment_rows` rows. The
+    result is the window whose last `min(C, memory_rows + segment_rows)` rows
+    are the last rows of `[memory; hidden rows]`, right-aligned again; rows
+    before them are unspecified. It needs no concatenated copy: row `r` of the
+    result is row `r + segment_rows` of `[window; hidden]`.
+
+    ```mlir
+    %next = txl.window_update %window[%m], %h[%n] {mem_len = 640 : i64}
+        : tensor<1x640x410xf32>, tensor<1x64x410xf32> -> tensor<1x640x410xf32>
+    ```
+  }];
+  let arguments = (ins Txl_F32Tensor:$window, Index:$memory_rows,
+                       Txl_F32Tensor:$hidden, Index:$segment_rows,
+                       I64Attr:$mem_len);
+  let results = (outs Txl_F32Tensor:$result);
+  let assemblyFormat = [{
+    $window `[` $memory_rows `]` `,` $hidden `[` $segment_rows `]` attr-dict
+    `:` type($window) `,` type($hidden) `->` type($result)
   }];
   let hasVerifier = 1;
 }

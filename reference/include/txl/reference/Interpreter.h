@@ -29,9 +29,16 @@ struct TokenTensor {
   std::vector<int64_t> data;
 };
 
+/// An `index` scalar (a count such as the memory rows held).
+struct IndexScalar {
+  int64_t value = 0;
+  std::vector<int64_t> shape; // always empty: a scalar
+};
+
 /// A value flowing through the interpreter: activations it owns, weights it
-/// borrows (never copied), or token ids.
-using RuntimeValue = std::variant<Tensor, ConstTensorRef, TokenTensor>;
+/// borrows (never copied), token ids, or an index scalar.
+using RuntimeValue =
+    std::variant<Tensor, ConstTensorRef, TokenTensor, IndexScalar>;
 
 /// Returns the tensor bound to a txl.weight name, or nullopt when unknown.
 using WeightLookup =
