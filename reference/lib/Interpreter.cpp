@@ -8,6 +8,7 @@
 
 #include "txl/reference/Interpreter.h"
 
+#include "InterpreterSupport.h"
 #include "txl/Dialect/TxlOps.h"
 #include "txl/reference/Kernels.h"
 
@@ -25,24 +26,11 @@ using namespace mlir;
 namespace txl::reference {
 namespace {
 
-/// Thrown by handlers; caught once in Interpreter::run and turned into a
-/// Status that names the op.
-struct ExecutionError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
 std::string describe(Operation *op) {
   std::string text;
   llvm::raw_string_ostream os(text);
   os << "'" << op->getName() << "' at " << op->getLoc();
   return text;
-}
-
-std::string formatShape(const std::vector<int64_t> &shape) {
-  std::string text = "[";
-  for (size_t i = 0; i < shape.size(); ++i)
-    text += (i ? ", " : "") + std::to_string(shape[i]);
-  return text + "]";
 }
 
 const std::vector<int64_t> &shapeOf(const RuntimeValue &value) {
@@ -54,9 +42,9 @@ const std::vector<int64_t> &shapeOf(const RuntimeValue &value) {
 /// Checks a run-time shape against a (possibly dynamic) IR type.
 void checkShape(Type type, const std::vector<int64_t> &shape,
                 const std::string &what) {
-  if (type.isIndex()) {
+  if (!isa<RankedTensorType>(type)) {
     if (!shape.empty())
-      throw ExecutionError(what + " must be an index scalar");
+      throw ExecutionError(what + " must be a scalar");
     return;
   }
   auto tensorType = cast<RankedTensorType>(type);
@@ -68,7 +56,7 @@ void checkShape(Type type, const std::vector<int64_t> &shape,
     std::string typeText;
     llvm::raw_string_ostream os(typeText);
     os << type;
-    throw ExecutionError(what + " has shape " + formatShape(shape) +
+    throw ExecutionError(what + " has shape " + shapeString(shape) +
                          ", which contradicts its type " + typeText);
   }
 }
@@ -151,15 +139,8 @@ private:
   ModuleOp module;
   const WeightLookup &weights;
 
-  using ValueMap = llvm::DenseMap<Value, RuntimeValue>;
-
   static ConstTensorRef ref(const ValueMap &values, Value value) {
-    const RuntimeValue &v = values.at(value);
-    if (auto *owned = std::get_if<Tensor>(&v))
-      return ConstTensorRef(*owned);
-    if (auto *borrowed = std::get_if<ConstTensorRef>(&v))
-      return *borrowed;
-    throw ExecutionError("expected a float tensor, found token ids");
+    return refOf(values, value);
   }
 
   static std::vector<ConstTensorRef> refs(const ValueMap &values,
@@ -192,9 +173,7 @@ private:
   }
 
   static int64_t scalar(const ValueMap &values, Value value) {
-    if (auto *index = std::get_if<IndexScalar>(&values.at(value)))
-      return index->value;
-    throw ExecutionError("expected an index scalar");
+    return scalarOf(values, value);
   }
 
   static int64_t staticDim(Value value, int64_t dim) {
@@ -272,7 +251,8 @@ private:
           // The first segment_rows rows of the segment are its tokens.
           Tensor rows({hidden.shape[0], segmentRows, hidden.shape[2]});
           for (int64_t r = 0; r < hidden.shape[0]; ++r)
-            std::copy_n(hidden.data.begin() + r * hidden.shape[1] * hidden.shape[2],
+            std::copy_n(hidden.data.begin() +
+                            r * hidden.shape[1] * hidden.shape[2],
                         segmentRows * hidden.shape[2],
                         rows.data.begin() + r * segmentRows * hidden.shape[2]);
           int64_t capacity = window.shape[1];
@@ -316,7 +296,8 @@ private:
           return {values.at(cast.getSource())};
         })
         .Default([&](Operation *other) -> std::vector<RuntimeValue> {
-          throw ExecutionError("the reference executor does not run this op");
+          // linalg on tensors (what txl-decompose produces), slices, constants.
+          return runStructuredOp(other, values);
         });
   }
 

@@ -8,6 +8,8 @@
 
 #include "txl/reference/Kernels.h"
 
+#include "txl/Dialect/PositionalEncoding.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -199,12 +201,7 @@ Tensor positionalEmbedding(int64_t K, int64_t dModel, int64_t clampLen) {
          "d_model must be positive and even, got " + std::to_string(dModel));
   int64_t half = dModel / 2;
 
-  // Float32 throughout, as torch: 1 / (10000 ** (arange(0., D, 2.) / D)).
-  std::vector<float> invFreq(half);
-  for (int64_t k = 0; k < half; ++k) {
-    float exponent = static_cast<float>(2 * k) / static_cast<float>(dModel);
-    invFreq[k] = 1.0f / std::pow(10000.0f, exponent);
-  }
+  std::vector<float> invFreq = inverseFrequencies(dModel);
 
   Tensor result({K, dModel});
   for (int64_t d = 0; d < K; ++d) {

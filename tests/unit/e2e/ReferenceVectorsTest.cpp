@@ -46,8 +46,8 @@ TEST_P(ReferenceVectors, MatchesPyTorchOnEverySegment) {
   ASSERT_TRUE(results.ok()) << results.status().message();
   ASSERT_EQ(results->size(), 2 + size_t(vc.model->config.n_layer));
 
-  EXPECT_TRUE(near(std::get<Tensor>((*results)[0]), vc.expected("hidden"),
-                   "hidden"));
+  EXPECT_TRUE(
+      near(std::get<Tensor>((*results)[0]), vc.expected("hidden"), "hidden"));
   EXPECT_TRUE(near(std::get<Tensor>((*results)[1]), vc.expected("log_probs"),
                    "log_probs"));
   std::vector<Tensor> memories;
@@ -58,6 +58,8 @@ TEST_P(ReferenceVectors, MatchesPyTorchOnEverySegment) {
 
 INSTANTIATE_TEST_SUITE_P(Cases, ReferenceVectors,
                          ::testing::ValuesIn(kVectorCases),
-                         [](const auto &info) { return std::string(info.param); });
+                         [](const auto &info) {
+                           return std::string(info.param);
+                         });
 
 } // namespace

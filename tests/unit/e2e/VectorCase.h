@@ -1,4 +1,5 @@
-//===- VectorCase.h - loads a case of tests/vectors for end-to-end tests -*- C++ -*-===//
+//===- VectorCase.h - loads a case of tests/vectors for end-to-end tests -*- C++
+//-*-===//
 //
 // A case is a model directory written by the independent PyTorch
 // implementation (tests/torch_reference): config.json, model.safetensors,
@@ -94,11 +95,11 @@ inline ::testing::AssertionResult near(const reference::Tensor &actual,
            << " != " << reference::shapeString(expected.shape);
   double worst = 0;
   for (size_t i = 0; i < actual.data.size(); ++i)
-    worst = std::max(worst,
-                     std::fabs(double(actual.data[i]) - expected.data[i]));
+    worst =
+        std::max(worst, std::fabs(double(actual.data[i]) - expected.data[i]));
   if (!(worst <= kVectorTolerance))
-    return ::testing::AssertionFailure() << what << ": max abs error " << worst
-                                         << " > " << kVectorTolerance;
+    return ::testing::AssertionFailure()
+           << what << ": max abs error " << worst << " > " << kVectorTolerance;
   return ::testing::AssertionSuccess() << what << ": max abs error " << worst;
 }
 

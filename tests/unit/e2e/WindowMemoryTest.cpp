@@ -20,10 +20,28 @@ using reference::Tensor;
 
 namespace {
 
-class WindowMemory : public ::testing::TestWithParam<const char *> {};
+/// A vector case and whether the step is also decomposed to linalg.
+struct StepCase {
+  const char *name;
+  bool decompose;
+};
+
+void PrintTo(const StepCase &c, std::ostream *os) {
+  *os << c.name << (c.decompose ? " (linalg)" : " (txl)");
+}
+
+std::vector<StepCase> allStepCases() {
+  std::vector<StepCase> cases;
+  for (bool decompose : {false, true})
+    for (const char *name : kVectorCases)
+      cases.push_back({name, decompose});
+  return cases;
+}
+
+class WindowMemory : public ::testing::TestWithParam<StepCase> {};
 
 TEST_P(WindowMemory, WindowedStepMatchesPyTorch) {
-  VectorCase vc = VectorCase::load(GetParam());
+  VectorCase vc = VectorCase::load(GetParam().name);
   ASSERT_TRUE(vc.model.has_value()) << vc.error;
   const ModelConfig &config = vc.model->config;
   int64_t B = vc.tokens.shape[0], N = vc.tokens.shape[1], T = vc.tgtLen;
@@ -36,6 +54,10 @@ TEST_P(WindowMemory, WindowedStepMatchesPyTorch) {
   auto module = buildModelModule(context, config, shape);
   mlir::PassManager pm(&context);
   pm.addPass(createTxlWindowMemory());
+  // Decomposed, the step is linalg on tensors: the reference executor runs
+  // it point by point, checking txl-decompose against the vectors.
+  if (GetParam().decompose)
+    pm.addPass(createTxlDecompose());
   ASSERT_TRUE(mlir::succeeded(pm.run(*module)));
   ASSERT_FALSE(module->lookupSymbol("score")) << "the scan must be removed";
 
@@ -50,7 +72,8 @@ TEST_P(WindowMemory, WindowedStepMatchesPyTorch) {
       for (int64_t t = 0; t < n; ++t)
         segment.data[b * T + t] = vc.tokens.data[b * N + begin + t];
     std::vector<reference::RuntimeValue> args = {
-        segment, reference::IndexScalar{n, {}}, reference::IndexScalar{held, {}}};
+        segment, reference::IndexScalar{n, {}},
+        reference::IndexScalar{held, {}}};
     for (Tensor &window : windows)
       args.push_back(std::move(window));
     auto results = interpreter.run("step", std::move(args));
@@ -81,7 +104,11 @@ TEST_P(WindowMemory, WindowedStepMatchesPyTorch) {
   EXPECT_TRUE(near(mems, vc.expected("mems"), "mems"));
 }
 
-INSTANTIATE_TEST_SUITE_P(Cases, WindowMemory, ::testing::ValuesIn(kVectorCases),
-                         [](const auto &info) { return std::string(info.param); });
+INSTANTIATE_TEST_SUITE_P(Cases, WindowMemory,
+                         ::testing::ValuesIn(allStepCases()),
+                         [](const ::testing::TestParamInfo<StepCase> &info) {
+                           return std::string(info.param.name) +
+                                  (info.param.decompose ? "_linalg" : "_txl");
+                         });
 
 } // namespace

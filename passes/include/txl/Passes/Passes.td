@@ -58,4 +58,48 @@ def TxlWindowMemory : Pass<"txl-window-memory", "mlir::ModuleOp"> {
   let dependentDialects = ["txl::TxlDialect"];
 }
 
+def TxlDecompose : Pass<"txl-decompose", "mlir::ModuleOp"> {
+  let summary = "Lower model-level txl ops to linalg on tensors";
+  let description = [{
+    Replaces `txl.embed`, `txl.pos_emb`, `txl.rel_attention`,
+    `txl.layer_norm`, `txl.ffn`, `txl.window_update`,
+    `txl.adaptive_logsoftmax` and tensor `arith.addf` by `linalg.generic`
+    ops on static-shape tensors — the form kernels are generated from. Every
+    generic carries a `txl.name` attribute naming its role
+    (`attention.scores`, `ffn.up`, ...), for schedules and for people.
+
+    What is never materialised:
+    * the **rel-shift**: the position term of query `t` and key `j` reads the
+      projected positions at distance `C + t - j` (C = memory capacity) by
+      index, so no shifted copy of the `[T, K]` position scores exists;
+    * the **mask**: a predicate on `(t, j, M)` inside the generic that scales
+      the scores (future keys, memory rows not yet held, and with
+      `same_length` distances `>= mem_len`);
+    * the **concatenation** `[memory; segment]`: keys read either source by
+      index, and the memory window update reads row `r + n` of both.
+
+    Masked scores are `-1e30`, not `-inf`, and their softmax weight is
+    selected to exactly 0, so no infinity reaches an exponential. Needs
+    static shapes: run `txl-window-memory` first.
+
+    Before:
+    ```mlir
+    %y = txl.layer_norm %x, %g, %b {epsilon = 1.0e-05 : f64}
+        : tensor<1x4x8xf32>, tensor<8xf32>, tensor<8xf32>
+    ```
+    After (abridged):
+    ```mlir
+    %sum = linalg.generic {..., iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%x : tensor<1x4x8xf32>) outs(%zeros : tensor<1x4xf32>) {txl.name = "layer_norm.sum"}
+    %centered = linalg.generic ... {txl.name = "layer_norm.center"}
+    ...
+    %y = linalg.generic ... {txl.name = "layer_norm"}
+    ```
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::linalg::LinalgDialect",
+                           "mlir::math::MathDialect",
+                           "mlir::tensor::TensorDialect"];
+}
+
 #endif // TXL_PASSES_TD

@@ -1,0 +1,88 @@
+//===- Decompose.cpp - txl-decompose: model-level ops -> linalg -----------===//
+//
+// Walks each function and replaces every computational txl op (and every
+// tensor arith.addf) by linalg.generic ops from Decompositions.h. txl.weight
+// stays: parameters are bound later, by name.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Decompositions.h"
+#include "txl/Passes/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+namespace txl {
+#define GEN_PASS_DEF_TXLDECOMPOSE
+#include "txl/Passes/Passes.h.inc"
+} // namespace txl
+
+using namespace mlir;
+using namespace txl;
+
+namespace {
+
+/// Compiled code has static shapes; the window form makes memories static.
+LogicalResult checkStatic(Operation *op) {
+  SmallVector<Type> types(op->getOperandTypes());
+  llvm::append_range(types, op->getResultTypes());
+  for (Type type : types)
+    if (auto tensor = dyn_cast<RankedTensorType>(type);
+        tensor && !tensor.hasStaticShape())
+      return op->emitOpError("txl-decompose needs static shapes, found ")
+             << tensor
+             << " (run txl-window-memory first, with a static "
+                "segment length)";
+  return success();
+}
+
+struct DecomposePass : public txl::impl::TxlDecomposeBase<DecomposePass> {
+  void runOnOperation() override {
+    SmallVector<Operation *> work;
+    getOperation().walk([&](Operation *op) {
+      bool tensorAdd = isa<arith::AddFOp>(op) &&
+                       isa<RankedTensorType>(op->getResult(0).getType());
+      if (tensorAdd || isa<EmbedOp, PosEmbOp, RelAttentionOp, LayerNormOp,
+                           FfnOp, WindowUpdateOp, AdaptiveLogSoftmaxOp>(op))
+        work.push_back(op);
+      if (isa<MemUpdateOp, SegmentScanOp>(op)) {
+        op->emitOpError("has no decomposition: run txl-window-memory first");
+        signalPassFailure();
+      }
+    });
+    for (Operation *op : work) {
+      if (failed(checkStatic(op)))
+        return signalPassFailure();
+      OpBuilder builder(op);
+      LinalgBuilder lb(builder, op->getLoc());
+      Value replacement =
+          llvm::TypeSwitch<Operation *, Value>(op)
+              .Case([&](EmbedOp o) { return decomposeEmbed(lb, o); })
+              .Case([&](PosEmbOp o) { return decomposePosEmb(lb, o); })
+              .Case([&](RelAttentionOp o) {
+                return decomposeRelAttention(lb, o);
+              })
+              .Case([&](LayerNormOp o) { return decomposeLayerNorm(lb, o); })
+              .Case([&](FfnOp o) { return decomposeFfn(lb, o); })
+              .Case([&](WindowUpdateOp o) {
+                return decomposeWindowUpdate(lb, o);
+              })
+              .Case([&](AdaptiveLogSoftmaxOp o) {
+                return decomposeAdaptiveLogSoftmax(lb, o);
+              })
+              .Case([&](arith::AddFOp o) {
+                return lb.map(
+                    {o.getLhs(), o.getRhs()},
+                    [](OpBuilder &b, Location loc, ValueRange args) {
+                      return b.create<arith::AddFOp>(loc, args[0], args[1])
+                          .getResult();
+                    },
+                    "residual");
+              });
+      op->getResult(0).replaceAllUsesWith(replacement);
+      op->erase();
+    }
+  }
+};
+
+} // namespace

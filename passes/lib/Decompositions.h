@@ -1,0 +1,50 @@
+//===- Decompositions.h - txl op -> linalg on tensors, per op family -*- C++
+//-*-===//
+//
+// Internal to txl-decompose. Each function builds the linalg.generic ops that
+// compute one txl op at the builder's insertion point and returns the value
+// that replaces the op's result.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TXL_PASSES_DECOMPOSITIONS_H
+#define TXL_PASSES_DECOMPOSITIONS_H
+
+#include "txl/Dialect/TxlOps.h"
+#include "txl/Passes/LinalgBuilder.h"
+
+namespace txl {
+
+// Attention: the rel-shift is the distance index, the mask an index predicate.
+mlir::Value decomposeRelAttention(LinalgBuilder &lb, RelAttentionOp op);
+
+// Adaptive input embedding and projected adaptive log-softmax.
+mlir::Value decomposeEmbed(LinalgBuilder &lb, EmbedOp op);
+mlir::Value decomposeAdaptiveLogSoftmax(LinalgBuilder &lb,
+                                        AdaptiveLogSoftmaxOp op);
+
+// Row-wise and element-wise pieces.
+mlir::Value decomposePosEmb(LinalgBuilder &lb, PosEmbOp op);
+mlir::Value decomposeLayerNorm(LinalgBuilder &lb, LayerNormOp op);
+mlir::Value decomposeFfn(LinalgBuilder &lb, FfnOp op);
+mlir::Value decomposeWindowUpdate(LinalgBuilder &lb, WindowUpdateOp op);
+
+/// Reductions over the last dimension of `x` ([..., N] -> [...]).
+mlir::Value reduceLastDim(LinalgBuilder &lb, mlir::Value x, float init,
+                          bool takeMax, llvm::StringRef name);
+/// log(sum(exp(x))) over the last dimension, with max subtraction.
+mlir::Value logSumExpLastDim(LinalgBuilder &lb, mlir::Value x,
+                             llvm::StringRef name);
+/// y[..., n] = f(x[..., n], v[...]): combines x with a value per row.
+mlir::Value mapWithRowValue(
+    LinalgBuilder &lb, mlir::Value x, mlir::Value rowValue,
+    const std::function<mlir::Value(mlir::OpBuilder &, mlir::Location,
+                                    mlir::Value, mlir::Value)> &combine,
+    llvm::StringRef name);
+
+/// min(max(value, low), high) on index values.
+mlir::Value clampIndex(mlir::OpBuilder &b, mlir::Location loc,
+                       mlir::Value value, int64_t low, int64_t high);
+
+} // namespace txl
+
+#endif // TXL_PASSES_DECOMPOSITIONS_H

@@ -1,0 +1,89 @@
+// RUN: txl-opt %s --txl-decompose --split-input-file | FileCheck %s
+
+// LayerNorm: two row reductions (sum, sum of squares) and element-wise maps.
+// CHECK-LABEL: func.func @layer_norm
+// CHECK-NOT: txl.layer_norm
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction"]{{.*}} {txl.name = "layer_norm.sum"}
+// CHECK: {txl.name = "layer_norm"}
+// CHECK: math.rsqrt
+func.func @layer_norm(%x: tensor<1x4x8xf32>, %g: tensor<8xf32>, %b: tensor<8xf32>) -> tensor<1x4x8xf32> {
+  %y = txl.layer_norm %x, %g, %b {epsilon = 1.0e-05 : f64} : tensor<1x4x8xf32>, tensor<8xf32>, tensor<8xf32>
+  return %y : tensor<1x4x8xf32>
+}
+
+// -----
+
+// Attention in window form: q/k/v are row blocks of one weight (slices, not
+// copies); the position term reads Rk at the distance C + t - j by index (the
+// rel-shift) and the mask is a predicate on indices and M: no mask tensor, no
+// shifted copy, no concatenation.
+// CHECK-LABEL: func.func @attention
+// CHECK-SAME: %[[M:[a-z0-9]+]]: index
+// CHECK: {txl.name = "attention.keys_input"}
+// CHECK-DAG: tensor.extract_slice %{{.*}}[0, 0] [6, 8] [1, 1] : tensor<18x8xf32> to tensor<6x8xf32>
+// CHECK-DAG: tensor.extract_slice %{{.*}}[6, 0] [6, 8] [1, 1] : tensor<18x8xf32> to tensor<6x8xf32>
+// CHECK-DAG: tensor.extract_slice %{{.*}}[12, 0] [6, 8] [1, 1] : tensor<18x8xf32> to tensor<6x8xf32>
+// CHECK: {txl.name = "attention.scores"}
+// CHECK: %[[T:.*]] = linalg.index 2 : index
+// CHECK: %[[QPOS:.*]] = arith.addi %[[T]], %c6
+// CHECK: %[[J:.*]] = linalg.index 3 : index
+// CHECK: %[[DIST:.*]] = arith.subi %[[QPOS]], %[[J]] : index
+// CHECK: tensor.extract %{{.*}}[%{{.*}}, %{{.*}}] : tensor<10x6xf32>
+// CHECK: {txl.name = "attention.mask"}
+// CHECK: arith.subi %c6{{.*}}, %[[M]] : index
+// CHECK: {txl.name = "attention.output"}
+// CHECK-NOT: tensor.concat
+// CHECK-NOT: txl.rel_attention
+func.func @attention(%x: tensor<1x4x8xf32>, %win: tensor<1x6x8xf32>, %m: index, %pos: tensor<10x8xf32>,
+                     %wqkv: tensor<18x8xf32>, %wr: tensor<6x8xf32>, %wo: tensor<8x6xf32>,
+                     %u: tensor<2x3xf32>) -> tensor<1x4x8xf32> {
+  %a = txl.rel_attention %x, %win[%m], %pos, %wqkv, %wr, %wo, %u, %u
+      {d_head = 3 : i64, mem_len = 6 : i64, n_head = 2 : i64, same_length = true}
+      : (tensor<1x4x8xf32>, tensor<1x6x8xf32>, tensor<10x8xf32>, tensor<18x8xf32>, tensor<6x8xf32>,
+         tensor<8x6xf32>, tensor<2x3xf32>, tensor<2x3xf32>, index) -> tensor<1x4x8xf32>
+  return %a : tensor<1x4x8xf32>
+}
+
+// -----
+
+// The window update reads row r + n of [window; hidden]: one generic, no concat.
+// CHECK-LABEL: func.func @window_update
+// CHECK-SAME: index, %[[N:[a-z0-9]+]]: index)
+// CHECK: linalg.generic {{.*}}{txl.name = "window_update"}
+// CHECK: arith.addi %{{.*}}, %[[N]] : index
+// CHECK-NOT: tensor.concat
+func.func @window_update(%win: tensor<1x6x8xf32>, %h: tensor<1x4x8xf32>, %m: index, %n: index) -> tensor<1x6x8xf32> {
+  %next = txl.window_update %win[%m], %h[%n] {mem_len = 6 : i64} : tensor<1x6x8xf32>, tensor<1x4x8xf32> -> tensor<1x6x8xf32>
+  return %next : tensor<1x6x8xf32>
+}
+
+// -----
+
+// Positions: frequencies are a constant (the exact float32 values), angles a
+// single float multiply, clamped distances.
+// CHECK-LABEL: func.func @positions
+// CHECK: arith.constant dense<{{.*}}> : tensor<8xf32>
+// CHECK: {txl.name = "pos_emb"}
+// CHECK: arith.minsi %{{.*}}, %c3
+// CHECK: math.sin
+// CHECK: math.cos
+func.func @positions() -> tensor<10x8xf32> {
+  %p = txl.pos_emb {clamp_len = 3 : i64} : tensor<10x8xf32>
+  return %p : tensor<10x8xf32>
+}
+
+// -----
+
+// Adaptive log-softmax with two clusters: per-cluster logits on row blocks of
+// the one weight, a head log-sum-exp over both parts, assembly by index.
+// CHECK-LABEL: func.func @adaptive
+// CHECK: tensor.extract_slice %{{.*}}[0, 0] [4, 8]
+// CHECK: tensor.extract_slice %{{.*}}[4, 0] [6, 8]
+// CHECK: {txl.name = "logsoftmax.cluster_logits"}
+// CHECK: {txl.name = "logsoftmax.head_lse"}
+// CHECK: {txl.name = "logsoftmax.assemble"}
+func.func @adaptive(%h: tensor<1x2x8xf32>, %w: tensor<10x8xf32>, %b: tensor<10xf32>, %cw: tensor<1x8xf32>, %cb: tensor<1xf32>) -> tensor<1x2x10xf32> {
+  %lp = txl.adaptive_logsoftmax %h weights(%w) biases(%b) clusters(%cw, %cb) {cutoffs = array<i64: 4>, div_val = 1 : i64}
+      : (tensor<1x2x8xf32>, tensor<10x8xf32>, tensor<10xf32>, tensor<1x8xf32>, tensor<1xf32>) -> tensor<1x2x10xf32>
+  return %lp : tensor<1x2x10xf32>
+}
