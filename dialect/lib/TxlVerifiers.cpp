@@ -261,7 +261,8 @@ LogicalResult RelAttentionOp::verify() {
     if (memoryRows != memLen)
       return emitOpError() << "a memory window with memory_rows must have "
                               "mem_len = "
-                           << memLen << " rows, found " << getMemory().getType();
+                           << memLen << " rows, found "
+                           << getMemory().getType();
   } else if (memoryRows != kAny && memoryRows > memLen) {
     return emitOpError() << "memory holds " << memoryRows
                          << " rows, more than mem_len = " << memLen;
@@ -376,12 +377,12 @@ LogicalResult WindowUpdateOp::verify() {
   int64_t memLen = getMemLenAttr().getInt();
   if (memLen < 0)
     return emitOpError() << "mem_len must be >= 0, found " << memLen;
-  if (failed(expectRank(op, getHidden(), "hidden", 3,
-                        "[batch, length, d_model]")))
+  if (failed(
+          expectRank(op, getHidden(), "hidden", 3, "[batch, length, d_model]")))
     return failure();
   int64_t batch = dimOf(getHidden(), 0), dModel = dimOf(getHidden(), 2);
-  if (failed(expectShape(op, getWindow(), "window",
-                         "[batch, mem_len, d_model]", {batch, memLen, dModel})))
+  if (failed(expectShape(op, getWindow(), "window", "[batch, mem_len, d_model]",
+                         {batch, memLen, dModel})))
     return failure();
   if (dimOf(getWindow(), 1) == kAny)
     return emitOpError() << "window must have a static capacity of mem_len = "
@@ -482,6 +483,31 @@ LogicalResult AdaptiveLogSoftmaxOp::verify() {
                           "[number of cutoffs]",
                           {static_cast<int64_t>(tails)}))))
     return failure();
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// txl.kernel
+//===----------------------------------------------------------------------===//
+
+LogicalResult KernelOp::verify() {
+  Block &body = getBody().front();
+  if (body.getNumArguments() != getInputs().size())
+    return emitOpError() << "has " << getInputs().size()
+                         << " inputs but its body takes "
+                         << body.getNumArguments() << " arguments";
+  for (auto [i, input, argument] :
+       llvm::enumerate(getInputs(), body.getArguments()))
+    if (input.getType() != argument.getType())
+      return emitOpError() << "input #" << i << " has type " << input.getType()
+                           << " but body argument #" << i << " has type "
+                           << argument.getType();
+  auto yield = cast<YieldOp>(body.getTerminator());
+  if (yield.getValues().getTypes() != getResultTypes())
+    return emitOpError() << "yields " << yield.getValues().size()
+                         << " values whose types differ from its results";
+  if (getName().empty())
+    return emitOpError("needs a name");
   return success();
 }
 

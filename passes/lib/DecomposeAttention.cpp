@@ -88,9 +88,9 @@ Value decomposeRelAttention(LinalgBuilder &lb, RelAttentionOp op) {
           : builder.create<arith::ConstantIndexOp>(lb.location(), s.capacity)
                 .getResult();
 
-  Value keysInput = keyRows(lb, s, op.getMemory(), op.getInput());
   Value q = lb.matmulTransposed(op.getInput(), op.getQkvWeight(), inner, 0,
                                 nullptr, 0, "attention.q");
+  Value keysInput = keyRows(lb, s, op.getMemory(), op.getInput());
   Value k = lb.matmulTransposed(keysInput, op.getQkvWeight(), inner, inner,
                                 nullptr, 0, "attention.k");
   Value v = lb.matmulTransposed(keysInput, op.getQkvWeight(), inner, 2 * inner,

@@ -98,23 +98,30 @@ public:
     if (function.isExternal())
       throw ExecutionError("function '" + function.getName().str() +
                            "' has no body");
-    Block &entry = function.getBody().front();
-    if (arguments.size() != entry.getNumArguments())
+    return runBlock(function.getBody().front(), std::move(arguments),
+                    "'" + function.getName().str() + "'");
+  }
+
+  /// Runs a function body or a txl.kernel region: binds the block arguments,
+  /// runs every op, and returns the terminator's operands.
+  std::vector<RuntimeValue> runBlock(Block &block,
+                                     std::vector<RuntimeValue> arguments,
+                                     const std::string &what) {
+    if (arguments.size() != block.getNumArguments())
       throw ExecutionError(
-          "function '" + function.getName().str() + "' takes " +
-          std::to_string(entry.getNumArguments()) + " arguments, got " +
-          std::to_string(arguments.size()));
-    llvm::DenseMap<Value, RuntimeValue> values;
-    for (auto [argument, value] : llvm::zip(entry.getArguments(), arguments)) {
+          what + " takes " + std::to_string(block.getNumArguments()) +
+          " arguments, got " + std::to_string(arguments.size()));
+    ValueMap values;
+    for (auto [argument, value] : llvm::zip(block.getArguments(), arguments)) {
       checkShape(argument.getType(), shapeOf(value),
                  "argument #" + std::to_string(argument.getArgNumber()) +
-                     " of '" + function.getName().str() + "'");
+                     " of " + what);
       values.try_emplace(argument, std::move(value));
     }
-    for (Operation &op : entry) {
-      if (auto ret = dyn_cast<func::ReturnOp>(op)) {
+    for (Operation &op : block) {
+      if (op.hasTrait<OpTrait::IsTerminator>()) {
         std::vector<RuntimeValue> results;
-        for (Value operand : ret.getOperands())
+        for (Value operand : op.getOperands())
           results.push_back(values.at(operand));
         return results;
       }
@@ -131,8 +138,7 @@ public:
         values.try_emplace(result, std::move(value));
       }
     }
-    throw ExecutionError("function '" + function.getName().str() +
-                         "' ends without a return");
+    throw ExecutionError(what + " ends without a terminator");
   }
 
 private:
@@ -275,6 +281,13 @@ private:
               softmax.getDivValAttr().getInt(), staticDim(softmax, 2))};
         })
         .Case([&](SegmentScanOp scan) { return segmentScan(scan, values); })
+        .Case([&](KernelOp kernel) {
+          std::vector<RuntimeValue> inputs;
+          for (Value input : kernel.getInputs())
+            inputs.push_back(values.at(input));
+          return runBlock(kernel.getBody().front(), std::move(inputs),
+                          "kernel '" + kernel.getName().str() + "'");
+        })
         .Case([&](func::CallOp call) -> std::vector<RuntimeValue> {
           std::vector<RuntimeValue> arguments;
           for (Value operand : call.getOperands())

@@ -788,3 +788,62 @@ func.func @window_result(%w: tensor<1x6x8xf32>, %h: tensor<1x4x8xf32>, %m: index
   %n = txl.window_update %w[%m], %h[%m] {mem_len = 6 : i64} : tensor<1x6x8xf32>, tensor<1x4x8xf32> -> tensor<1x6x4xf32>
   return
 }
+
+// -----
+
+// === txl.kernel ===
+
+func.func @kernel_argument_type(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{input #0 has type 'tensor<4xf32>' but body argument #0 has type 'tensor<5xf32>'}}
+  %y = txl.kernel "k" (%x) : (tensor<4xf32>) -> tensor<4xf32> {
+  ^bb0(%a: tensor<5xf32>):
+    %e = tensor.empty() : tensor<4xf32>
+    txl.yield %e : tensor<4xf32>
+  }
+  return %y : tensor<4xf32>
+}
+
+// -----
+
+func.func @kernel_argument_count(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{has 1 inputs but its body takes 0 arguments}}
+  %y = txl.kernel "k" (%x) : (tensor<4xf32>) -> tensor<4xf32> {
+    %e = tensor.empty() : tensor<4xf32>
+    txl.yield %e : tensor<4xf32>
+  }
+  return %y : tensor<4xf32>
+}
+
+// -----
+
+func.func @kernel_yield(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{yields 1 values whose types differ from its results}}
+  %y = txl.kernel "k" (%x) : (tensor<4xf32>) -> tensor<4xf32> {
+  ^bb0(%a: tensor<4xf32>):
+    %e = tensor.empty() : tensor<3xf32>
+    txl.yield %e : tensor<3xf32>
+  }
+  return %y : tensor<4xf32>
+}
+
+// -----
+
+func.func @kernel_name(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{needs a name}}
+  %y = txl.kernel "" (%x) : (tensor<4xf32>) -> tensor<4xf32> {
+  ^bb0(%a: tensor<4xf32>):
+    txl.yield %a : tensor<4xf32>
+  }
+  return %y : tensor<4xf32>
+}
+
+// -----
+
+func.func @kernel_isolated(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-note @+1 {{required by region isolation constraints}}
+  %y = txl.kernel "k" () : () -> tensor<4xf32> {
+    // expected-error @+1 {{using value defined outside the region}}
+    txl.yield %x : tensor<4xf32>
+  }
+  return %y : tensor<4xf32>
+}

@@ -108,3 +108,16 @@ func.func @window_form(%x: tensor<1x4x8xf32>, %win: tensor<1x6x8xf32>, %m: index
   %next = txl.window_update %win[%m], %x[%n] {mem_len = 6 : i64} : tensor<1x6x8xf32>, tensor<1x4x8xf32> -> tensor<1x6x8xf32>
   return %a, %next : tensor<1x4x8xf32>, tensor<1x6x8xf32>
 }
+
+// A kernel region round-trips.
+// CHECK-LABEL: func.func @kernel
+// CHECK: txl.kernel "scale"(%{{[a-z0-9_]+}}) : (tensor<4xf32>) -> tensor<4xf32> {
+// CHECK: txl.yield %{{[a-z0-9_]+}} : tensor<4xf32>
+func.func @kernel(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %y = txl.kernel "scale"(%x) : (tensor<4xf32>) -> tensor<4xf32> {
+  ^bb0(%a: tensor<4xf32>):
+    %s = arith.addf %a, %a : tensor<4xf32>
+    txl.yield %s : tensor<4xf32>
+  }
+  return %y : tensor<4xf32>
+}

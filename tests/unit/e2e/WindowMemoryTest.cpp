@@ -20,21 +20,38 @@ using reference::Tensor;
 
 namespace {
 
-/// A vector case and whether the step is also decomposed to linalg.
+/// How far the step is lowered before it is interpreted.
+enum class Stage { Txl, Linalg, FusedNone, Fused };
+const char *stageName(Stage stage) {
+  switch (stage) {
+  case Stage::Txl:
+    return "txl";
+  case Stage::Linalg:
+    return "linalg";
+  case Stage::FusedNone:
+    return "fuse_none";
+  case Stage::Fused:
+    return "fused";
+  }
+  return "";
+}
+
+/// A vector case and the stage of the step.
 struct StepCase {
   const char *name;
-  bool decompose;
+  Stage stage;
 };
 
 void PrintTo(const StepCase &c, std::ostream *os) {
-  *os << c.name << (c.decompose ? " (linalg)" : " (txl)");
+  *os << c.name << " (" << stageName(c.stage) << ")";
 }
 
 std::vector<StepCase> allStepCases() {
   std::vector<StepCase> cases;
-  for (bool decompose : {false, true})
+  for (Stage stage :
+       {Stage::Txl, Stage::Linalg, Stage::FusedNone, Stage::Fused})
     for (const char *name : kVectorCases)
-      cases.push_back({name, decompose});
+      cases.push_back({name, stage});
   return cases;
 }
 
@@ -55,9 +72,14 @@ TEST_P(WindowMemory, WindowedStepMatchesPyTorch) {
   mlir::PassManager pm(&context);
   pm.addPass(createTxlWindowMemory());
   // Decomposed, the step is linalg on tensors: the reference executor runs
-  // it point by point, checking txl-decompose against the vectors.
-  if (GetParam().decompose)
+  // it point by point, checking txl-decompose (and txl-fuse's regrouping)
+  // against the vectors.
+  if (GetParam().stage != Stage::Txl)
     pm.addPass(createTxlDecompose());
+  if (GetParam().stage == Stage::FusedNone)
+    pm.addPass(createTxlFuse(TxlFuseOptions{"none"}));
+  if (GetParam().stage == Stage::Fused)
+    pm.addPass(createTxlFuse());
   ASSERT_TRUE(mlir::succeeded(pm.run(*module)));
   ASSERT_FALSE(module->lookupSymbol("score")) << "the scan must be removed";
 
@@ -107,8 +129,8 @@ TEST_P(WindowMemory, WindowedStepMatchesPyTorch) {
 INSTANTIATE_TEST_SUITE_P(Cases, WindowMemory,
                          ::testing::ValuesIn(allStepCases()),
                          [](const ::testing::TestParamInfo<StepCase> &info) {
-                           return std::string(info.param.name) +
-                                  (info.param.decompose ? "_linalg" : "_txl");
+                           return std::string(info.param.name) + "_" +
+                                  stageName(info.param.stage);
                          });
 
 } // namespace

@@ -15,6 +15,7 @@ include "mlir/IR/OpBase.td"
 include "mlir/IR/BuiltinAttributes.td"
 include "mlir/IR/SymbolInterfaces.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/Interfaces/ControlFlowInterfaces.td"
 
 //===----------------------------------------------------------------------===//
 // Dialect
@@ -338,6 +339,50 @@ def Txl_AdaptiveLogSoftmaxOp
     attr-dict `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Kernels
+//===----------------------------------------------------------------------===//
+
+def Txl_KernelOp : Txl_Op<"kernel", [IsolatedFromAbove,
+    SingleBlockImplicitTerminator<"YieldOp">]> {
+  let summary = "one generated kernel: a fused group of linalg ops";
+  let description = [{
+    Marks the ops that become one generated kernel (a Halide pipeline, or a
+    loop nest). The region is isolated from above: everything it reads comes
+    in as an operand (block arguments in the same order), everything used
+    after it goes out through `txl.yield`. `name` says what the kernel
+    computes (`attention.core`, `ffn.down`, ...); `txl-tile` adds a
+    `txl.schedule` attribute that codegen reads.
+
+    ```mlir
+    %y = txl.kernel "ffn.up"(%x, %w, %b) : (tensor<1x4x8xf32>, tensor<16x8xf32>, tensor<16xf32>) -> tensor<1x4x16xf32> {
+    ^bb0(%x0: tensor<1x4x8xf32>, %w0: tensor<16x8xf32>, %b0: tensor<16xf32>):
+      ...
+      txl.yield %relu : tensor<1x4x16xf32>
+    }
+    ```
+  }];
+  let arguments = (ins StrAttr:$name, Variadic<AnyType>:$inputs);
+  let results = (outs Variadic<AnyType>:$results);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = [{
+    $name `(` $inputs `)` attr-dict `:` functional-type($inputs, $results)
+    $body
+  }];
+  let hasVerifier = 1;
+}
+
+def Txl_YieldOp : Txl_Op<"yield", [Pure, Terminator, HasParent<"KernelOp">,
+    ReturnLike]> {
+  let summary = "the results of a txl.kernel";
+  let description = [{
+    Ends a `txl.kernel` region; its operands are the kernel's results.
+  }];
+  let arguments = (ins Variadic<AnyType>:$values);
+  let assemblyFormat = "($values^ `:` type($values))? attr-dict";
+  let builders = [OpBuilder<(ins), [{ /* empty */ }]>];
 }
 
 //===----------------------------------------------------------------------===//

@@ -102,4 +102,51 @@ def TxlDecompose : Pass<"txl-decompose", "mlir::ModuleOp"> {
                            "mlir::tensor::TensorDialect"];
 }
 
+def TxlFuse : Pass<"txl-fuse", "mlir::ModuleOp"> {
+  let summary = "Group linalg ops into txl.kernel regions, one per generated kernel";
+  let description = [{
+    Decides which decomposed ops become one kernel, then moves each group
+    into an isolated `txl.kernel` region (operands in, `txl.yield` out).
+    Deciding reads each generic's role (its `txl.name`) and data dependence;
+    the default groups are:
+
+    | kernel | what it fuses |
+    |---|---|
+    | `embed` | gather(s) + projection(s) + cluster select + scale |
+    | `attention.q`, `attention.kv`, `attention.r` | projection GEMMs (keys and values share their input rows) |
+    | `attention.core` | content + position scores, scale, mask, softmax, value product: scores never leave the kernel |
+    | `attention.output` | output projection + residual (+ LayerNorm when post-LN) |
+    | `ffn.up` | GEMM + bias + ReLU |
+    | `ffn.down` | GEMM + bias + residual (+ LayerNorm when post-LN) |
+    | `layer_norm` | a LayerNorm that follows no kernel (pre-LN inputs, memories) |
+    | `logsoftmax` | adaptive log-softmax: logits, log-sum-exps, assembly |
+    | `window_update`, `pos_emb` | one each |
+
+    A residual or LayerNorm joins the kernel before it only when it
+    consumes that kernel's result. `mode=none` makes every linalg op its own
+    kernel, so the two can be compared (same numbers, more memory traffic).
+    Ops that only build inits or constants (`tensor.empty`, `linalg.fill`,
+    `arith.constant`) are copied into the kernels that use them.
+
+    Before (abridged):
+    ```mlir
+    %up = linalg.generic ... {txl.name = "ffn.up"}
+    %relu = linalg.generic ins(%up ...) ... {txl.name = "ffn.relu"}
+    ```
+    After:
+    ```mlir
+    %relu = txl.kernel "ffn.up"(%x, %w1, %b1) : (...) -> tensor<1x4x16xf32> {
+    ^bb0(...):
+      ... the two generics ...
+      txl.yield %r : tensor<1x4x16xf32>
+    }
+    ```
+  }];
+  let options = [
+    Option<"mode", "mode", "std::string", /*default=*/"\"default\"",
+           "'default' (fused kernels) or 'none' (one kernel per linalg op)">
+  ];
+  let dependentDialects = ["txl::TxlDialect"];
+}
+
 #endif // TXL_PASSES_TD
