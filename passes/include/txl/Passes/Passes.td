@@ -149,4 +149,44 @@ def TxlFuse : Pass<"txl-fuse", "mlir::ModuleOp"> {
   let dependentDialects = ["txl::TxlDialect"];
 }
 
+def TxlTile : Pass<"txl-tile", "mlir::ModuleOp"> {
+  let summary = "Write a schedule (txl.schedule) on every kernel, for a target";
+  let description = [{
+    Scheduling is decided here and applied by codegen, which only reads the
+    `txl.schedule` attribute (schema: docs/SCHEDULES.md); a tuner or a
+    person can write the attribute instead, and an existing one is kept
+    unless `overwrite` is set. The heuristic, per generic of a kernel:
+
+    * an element-wise generic read by exactly one other generic of the
+      kernel is inlined into it (ReLU, scaling, masking: no buffer);
+    * every other generic is computed at root inside the kernel;
+    * a reduction's update runs the reduction loops outside the innermost
+      parallel loop, which is vectorized by the target's f32 width (16 for
+      AVX-512; the default tail strategy guards widths such as 41, 410 and
+      2100 that are not multiples of 16), and the outermost parallel loop
+      with more than one iteration runs in parallel.
+
+    Generics are named by their `txl.name`, or by position (`#i`) where a
+    kernel holds several of one name. The target is also recorded
+    (`txl.target`).
+
+    Example (an `ffn.up` kernel, target `x86-64-linux-avx512`):
+    ```mlir
+    txl.kernel "ffn.up"(...) {txl.schedule = {funcs = [
+        {compute = "root", name = "ffn.up.bias"},
+        {compute = "root", name = "ffn.up",
+         update = {order = ["d0", "d1", "d3", "d2"], parallel = ["d1"],
+                   vectorize = [ {loop = "d2", width = 16 : i64} ] } },
+        {compute = "root", name = "ffn.relu"} ],
+      vector_width = 16 : i64}, txl.target = "x86-64-linux-avx512"}
+    ```
+  }];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"host\"",
+           "Halide target string (host, x86-64-linux-avx512, host-cuda, ...)">,
+    Option<"overwrite", "overwrite", "bool", /*default=*/"false",
+           "replace schedules that are already there">
+  ];
+}
+
 #endif // TXL_PASSES_TD
