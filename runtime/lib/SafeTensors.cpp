@@ -372,30 +372,54 @@ SafeTensorsFile::open(const std::string &path) {
   file->filePath = path;
   file->mapping = mapping;
   file->mappingSize = fileSize;
+  Status status = file->parse(static_cast<const uint8_t *>(mapping), fileSize);
+  if (!status.isOk())
+    return status;
+  return file;
+}
 
-  const uint8_t *bytes = static_cast<const uint8_t *>(mapping);
+StatusOr<std::unique_ptr<SafeTensorsFile>>
+SafeTensorsFile::fromMemory(const std::string &name, const void *data,
+                            size_t size) {
+  if (!data && size)
+    return Status::error(name + ": no data, expected " + std::to_string(size) +
+                         " bytes, found nullptr");
+  if (size < 8)
+    return Status::error(name +
+                         ": too short for a safetensors header, "
+                         "expected at least 8 bytes, found " +
+                         std::to_string(size));
+  std::unique_ptr<SafeTensorsFile> file(new SafeTensorsFile());
+  file->filePath = name;
+  Status status = file->parse(static_cast<const uint8_t *>(data), size);
+  if (!status.isOk())
+    return status;
+  return file;
+}
+
+Status SafeTensorsFile::parse(const uint8_t *bytes, uint64_t size) {
+  const std::string &path = filePath;
   uint64_t headerSize = 0;
   for (int i = 7; i >= 0; --i)
     headerSize = (headerSize << 8) | bytes[i];
-  if (headerSize > fileSize - 8)
+  if (headerSize > size - 8)
     return Status::error(path +
                          ": header length larger than the file, "
                          "expected at most " +
-                         std::to_string(fileSize - 8) + ", found " +
+                         std::to_string(size - 8) + ", found " +
                          std::to_string(headerSize));
   try {
-    Status status =
-        parseHeader(path, reinterpret_cast<const char *>(bytes + 8), headerSize,
-                    bytes + 8 + headerSize, fileSize - 8 - headerSize,
-                    file->tensorList, file->metadataMap);
+    Status status = parseHeader(path, reinterpret_cast<const char *>(bytes + 8),
+                                headerSize, bytes + 8 + headerSize,
+                                size - 8 - headerSize, tensorList, metadataMap);
     if (!status.isOk())
       return status;
   } catch (const std::exception &error) {
     return Status::error(path + ": cannot read the header: " + error.what());
   }
-  for (size_t i = 0; i < file->tensorList.size(); ++i)
-    file->indexByName[file->tensorList[i].name] = i;
-  return file;
+  for (size_t i = 0; i < tensorList.size(); ++i)
+    indexByName[tensorList[i].name] = i;
+  return Status::ok();
 }
 
 SafeTensorsFile::~SafeTensorsFile() {

@@ -17,3 +17,6 @@ llvm_config.add_tool_substitutions(
     ["txl-opt", "txl-run"], [config.txl_tools_dir, config.llvm_tools_dir])
 config.substitutions.append(("%txl_src_root", config.txl_src_root))
 config.substitutions.append(("%vectors", os.path.join(config.txl_src_root, "tests", "vectors")))
+# The reference model (ModelABI.h on the reference kernels), a stand-in for a compiled model.so.
+config.substitutions.append(
+    ("%txl_reference_model", os.path.join(config.txl_lib_dir, "libtxl_reference_model.so")))

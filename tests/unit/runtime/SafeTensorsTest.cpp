@@ -488,4 +488,79 @@ TEST(SafeTensorsWriter, ReplacesAnExistingFile) {
   EXPECT_EQ(toFloat32(*(*file)->find("b")), std::vector<float>{2});
 }
 
+//===----------------------------------------------------------------------===//
+// From memory (weights embedded in a compiled model)
+//===----------------------------------------------------------------------===//
+
+std::string readBytes(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), {});
+}
+
+TEST(SafeTensorsMemory, ReadsInPlaceLikeAFile) {
+  std::string path = testDir() + "/blob.safetensors";
+  std::vector<float> weights = {1.5f, -2.0f, 3.25f, 0.0f, 7.0f, 8.0f};
+  std::vector<int64_t> ids = {4, -9};
+  ASSERT_TRUE(writeSafeTensors(path,
+                               {{"w", DType::F32, {2, 3}, weights.data()},
+                                {"ids", DType::I64, {2}, ids.data()}},
+                               {{"format", "pt"}})
+                  .isOk());
+  // 64-byte aligned storage, as an embedded blob would be.
+  std::string bytes = readBytes(path);
+  std::vector<uint64_t> storage((bytes.size() + 7) / 8);
+  std::memcpy(storage.data(), bytes.data(), bytes.size());
+
+  auto blob = SafeTensorsFile::fromMemory("model.so:embedded-weights",
+                                          storage.data(), bytes.size());
+  ASSERT_TRUE(blob.ok()) << blob.status().message();
+  EXPECT_EQ((*blob)->path(), "model.so:embedded-weights");
+  EXPECT_EQ((*blob)->metadata().at("format"), "pt");
+  const TensorInfo *w = (*blob)->find("w");
+  ASSERT_NE(w, nullptr);
+  EXPECT_EQ(w->shape, (std::vector<int64_t>{2, 3}));
+  EXPECT_EQ(toFloat32(*w), weights);
+  // No copy: the data points into the caller's bytes.
+  const float *inPlace = asFloat32IfAligned(*w);
+  ASSERT_NE(inPlace, nullptr);
+  EXPECT_GE(reinterpret_cast<const void *>(inPlace),
+            static_cast<const void *>(storage.data()));
+  EXPECT_LT(reinterpret_cast<const void *>(inPlace),
+            static_cast<const void *>(storage.data() + storage.size()));
+  const TensorInfo *idInfo = (*blob)->find("ids");
+  ASSERT_NE(idInfo, nullptr);
+  EXPECT_EQ(std::memcmp(idInfo->data, ids.data(), 16), 0);
+  // The caller's bytes are untouched when the object goes away.
+  blob->reset();
+  EXPECT_EQ(std::memcmp(storage.data(), bytes.data(), bytes.size()), 0);
+}
+
+TEST(SafeTensorsMemory, ValidatesLikeAFile) {
+  std::string path = testDir() + "/blob.safetensors";
+  std::vector<float> weights(6, 1.0f);
+  ASSERT_TRUE(
+      writeSafeTensors(path, {{"w", DType::F32, {2, 3}, weights.data()}})
+          .isOk());
+  std::string bytes = readBytes(path);
+
+  auto error = [](const void *data, size_t size) {
+    auto blob = SafeTensorsFile::fromMemory("embedded", data, size);
+    EXPECT_FALSE(blob.ok());
+    return blob.ok() ? std::string() : blob.status().message();
+  };
+  EXPECT_CONTAINS(error(bytes.data(), bytes.size() - 4),
+                  "embedded: tensor 'w': data_offsets beyond the data "
+                  "section, expected end <= 20, found 24");
+  EXPECT_CONTAINS(error(bytes.data(), 20),
+                  "embedded: header length larger than the file");
+  EXPECT_CONTAINS(error(bytes.data(), 5),
+                  "embedded: too short for a safetensors header, expected at "
+                  "least 8 bytes, found 5");
+  EXPECT_CONTAINS(error(nullptr, 64), "embedded: no data");
+  std::string notJson = bytes;
+  notJson[8] = '[';
+  EXPECT_CONTAINS(error(notJson.data(), notJson.size()),
+                  "embedded: header is not valid JSON");
+}
+
 } // namespace

@@ -5,9 +5,11 @@
 // "__metadata__": {...}}`, then the data section (offsets are relative to it).
 //
 // The reader maps the file read-only and hands out pointers into the mapping,
-// so F32 weights are used in place. It checks the header strictly (every
-// tensor inside the data section, sized by its shape and dtype, no overlaps,
-// no duplicate names) because everything downstream trusts these pointers.
+// so F32 weights are used in place; a file already in memory (weights
+// embedded in a compiled model) is read in place the same way. It checks the
+// header strictly (every tensor inside the data section, sized by its shape
+// and dtype, no overlaps, no duplicate names) because everything downstream
+// trusts these pointers.
 //
 //===----------------------------------------------------------------------===//
 #ifndef TXL_RUNTIME_SAFETENSORS_H
@@ -60,6 +62,12 @@ public:
   /// Maps `path` and validates its header; errors name the file and tensor.
   static StatusOr<std::unique_ptr<SafeTensorsFile>>
   open(const std::string &path);
+  /// The same for a safetensors file already in memory (e.g. weights
+  /// embedded in a compiled model): validated as strictly as a file, used in
+  /// place, never copied or freed. `data` must outlive the object; `name`
+  /// stands for the file in messages and path().
+  static StatusOr<std::unique_ptr<SafeTensorsFile>>
+  fromMemory(const std::string &name, const void *data, size_t size);
 
   ~SafeTensorsFile();
   SafeTensorsFile(const SafeTensorsFile &) = delete;
@@ -77,8 +85,11 @@ public:
 
 private:
   SafeTensorsFile() = default;
+  /// Reads the header of the `size` bytes at `bytes` (the file's contents).
+  Status parse(const uint8_t *bytes, uint64_t size);
 
   std::string filePath;
+  /// The file's mapping, owned; nullptr for a file read from memory.
   void *mapping = nullptr;
   size_t mappingSize = 0;
   std::vector<TensorInfo> tensorList;

@@ -1,0 +1,178 @@
+//===- Runtime.h - load a compiled model, run it in sessions ----*- C++ -*-===//
+//
+// The C++ side of the runtime (docs/RUNTIME.md). A CompiledModel is the code
+// of one compiled Transformer-XL (ModelABI.h) bound to its weights; a Session
+// is one stream of segments through it, with the recurrent memory it carries.
+//
+// Thread safety: a CompiledModel is immutable once loaded (its code, its
+// descriptor, its bound weights), and the ABI gives the model no mutable
+// state of its own, so any number of Sessions of one model may step at the
+// same time from different threads. One Session is not safe to use from two
+// threads at once: it owns the memory state that every step updates.
+//
+// Errors: every function reports failure as a Status whose message names the
+// file, tensor, batch row or argument; no exception leaves this API.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TXL_RUNTIME_RUNTIME_H
+#define TXL_RUNTIME_RUNTIME_H
+
+#include "txl/runtime/ModelABI.h"
+#include "txl/runtime/Status.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace txl {
+
+class BoundWeights;
+class SafeTensorsFile;
+struct ModelConfig;
+
+/// The functions a compiled model exports (ModelABI.h).
+struct ModelEntryPoints {
+  const txl_model_desc *(*describe)(void) = nullptr;
+  int32_t (*step)(const float *const *weights, const int64_t *tokens, int64_t n,
+                  int64_t memoryRows, float *const *memories, float *hidden,
+                  float *logProbs, void *scratch) = nullptr;
+  /// Optional (`txlc --embed-weights`): the model's weights as a safetensors
+  /// blob that lives as long as the code; stores the blob's size in `*size`.
+  const unsigned char *(*embeddedWeights)(uint64_t *size) = nullptr;
+};
+
+/// Name of the optional symbol that exports embedded weights.
+inline constexpr const char *kEmbeddedWeightsSymbol =
+    "txl_model_embedded_weights";
+
+/// A compiled model bound to its weights. Immutable after loading; shared by
+/// the sessions that run it (they keep it alive).
+class CompiledModel {
+public:
+  /// Loads `libraryPath` (dlopen, RTLD_LOCAL | RTLD_NOW) and binds its
+  /// weights: `weightsPath` if given, else the model's embedded weights if it
+  /// has some, else `model.safetensors` in the library's folder.
+  static StatusOr<std::shared_ptr<const CompiledModel>>
+  load(const std::string &libraryPath, const std::string &weightsPath = "");
+
+  /// A model linked into this executable (a standalone executable built by
+  /// txlc). Weights: `weightsPath` if given, else the embedded weights;
+  /// `name` stands for the model in messages.
+  static StatusOr<std::shared_ptr<const CompiledModel>>
+  fromEntryPoints(const ModelEntryPoints &entryPoints,
+                  const std::string &weightsPath = "",
+                  const std::string &name = "<linked model>");
+
+  ~CompiledModel();
+  CompiledModel(const CompiledModel &) = delete;
+  CompiledModel &operator=(const CompiledModel &) = delete;
+
+  /// The model's own description (shapes fixed at compile time).
+  const txl_model_desc &desc() const { return *description; }
+  /// The config.json it was compiled from.
+  const ModelConfig &config() const { return *modelConfig; }
+  int64_t batch() const { return description->batch; }
+  int64_t tgtLen() const { return description->tgt_len; }
+  int64_t memLen() const { return description->mem_len; }
+  int64_t numLayers() const { return description->n_layer; }
+  int64_t dModel() const { return description->d_model; }
+  int64_t vocabSize() const { return description->vocab_size; }
+
+  /// The library path, or the name given to fromEntryPoints.
+  const std::string &name() const { return modelName; }
+  /// The weights file, or "<name>:embedded-weights".
+  const std::string &weightsSource() const { return weightsName; }
+  /// True when the weights came from the model itself.
+  bool usesEmbeddedWeights() const { return embedded; }
+  /// True when the model exports embedded weights (used or not).
+  bool hasEmbeddedWeights() const {
+    return entryPoints.embeddedWeights != nullptr;
+  }
+  const ModelEntryPoints &functions() const { return entryPoints; }
+  /// One pointer per descriptor weight, in descriptor order.
+  const std::vector<const float *> &weightPointers() const { return pointers; }
+
+private:
+  struct Library;
+  CompiledModel();
+  /// Checks the descriptor, parses its config and binds the weights.
+  Status initialize(const std::string &weightsPath);
+
+  // Declared first, destroyed last: the weights may point into the library.
+  std::unique_ptr<Library> library;
+  ModelEntryPoints entryPoints;
+  const txl_model_desc *description = nullptr;
+  std::unique_ptr<ModelConfig> modelConfig;
+  std::unique_ptr<BoundWeights> weights;
+  std::vector<const float *> pointers;
+  std::string modelName;
+  std::string weightsName;
+  bool embedded = false;
+};
+
+/// One stream of segments through a model: the memory of every layer
+/// ([B, mem_len, D], right-aligned, M rows held), a scratch arena and the
+/// step's output buffers, all owned. Independent of every other session.
+class Session {
+public:
+  /// A session at the start of a stream (M = 0).
+  static StatusOr<std::unique_ptr<Session>>
+  create(std::shared_ptr<const CompiledModel> model);
+
+  ~Session();
+  Session(const Session &) = delete;
+  Session &operator=(const Session &) = delete;
+
+  /// Runs one segment of n tokens per batch row, 1 <= n <= T.
+  ///   tokens         [B, n] int64, row-major, compact; ids in [0, V)
+  ///   hiddenOut      [B, n, D] final hidden states, or nullptr
+  ///   logProbsOut    [B, n, V] log-probabilities, or nullptr (the model then
+  ///                  skips the adaptive softmax)
+  /// Afterwards the memory holds min(mem_len, M + n) rows. Bad arguments are
+  /// refused before the model runs, leaving the session as it was. If the
+  /// model itself fails, the memory is undefined and the session refuses to
+  /// step until reset().
+  Status step(const int64_t *tokens, int64_t n, float *hiddenOut,
+              float *logProbsOut);
+
+  /// Forgets the memory: the next step starts a fresh stream.
+  void reset();
+
+  /// M, the memory rows held (0 .. mem_len).
+  int64_t memoryRows() const { return rows; }
+  /// The memories as [L, M, B, D], time-major (the layout txl-run writes and
+  /// the original code keeps); `out` holds L * M * B * D floats.
+  void copyMemories(float *out) const;
+  std::vector<float> memories() const;
+
+  const CompiledModel &model() const { return *compiled; }
+
+private:
+  /// Frees what alignedAlloc returned.
+  struct FreeDeleter {
+    void operator()(void *pointer) const;
+  };
+  template <class T> using Aligned = std::unique_ptr<T[], FreeDeleter>;
+  /// `count` zeroed elements, 64-byte aligned (never nullptr on success,
+  /// also for count 0, so the model always gets a valid address).
+  template <class T> static StatusOr<Aligned<T>> alignedAlloc(size_t count);
+
+  explicit Session(std::shared_ptr<const CompiledModel> model);
+  Status allocate();
+
+  std::shared_ptr<const CompiledModel> compiled;
+  std::vector<Aligned<float>> layerMemories;
+  std::vector<float *> memoryPointers;
+  Aligned<unsigned char> scratch;
+  Aligned<int64_t> tokenBuffer;  // [B, T]
+  Aligned<float> hiddenBuffer;   // [B, T, D]
+  Aligned<float> logProbsBuffer; // [B, T, V], on the first step asking
+  int64_t rows = 0;
+  bool failed = false;
+};
+
+} // namespace txl
+
+#endif // TXL_RUNTIME_RUNTIME_H

@@ -1,0 +1,431 @@
+//===- Runtime.cpp - load a compiled model, run it in sessions ------------===//
+//
+// Loading checks everything the generated code will trust: the descriptor's
+// ABI version and shapes, the config it carries, and every weight it reads
+// (present in the weights, with the shape it was compiled for). A step checks
+// its arguments before the model runs, so a refused step changes nothing.
+//
+//===----------------------------------------------------------------------===//
+
+#include "txl/runtime/Runtime.h"
+
+#include "txl/models/ModelConfig.h"
+#include "txl/models/WeightBinding.h"
+#include "txl/runtime/SafeTensors.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include <dlfcn.h>
+
+namespace txl {
+namespace {
+
+constexpr size_t kAlignment = 64;
+
+std::string shapeString(const int64_t *dims, int64_t rank) {
+  std::string text = "[";
+  for (int64_t i = 0; i < rank; ++i)
+    text += (i ? ", " : "") + std::to_string(dims[i]);
+  return text + "]";
+}
+
+std::string shapeString(const std::vector<int64_t> &shape) {
+  return shapeString(shape.data(), static_cast<int64_t>(shape.size()));
+}
+
+/// The folder of `path` ("." for a bare file name), with a trailing '/'.
+std::string folderOf(const std::string &path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? "./" : path.substr(0, slash + 1);
+}
+
+bool isAligned(const void *pointer) {
+  return reinterpret_cast<uintptr_t>(pointer) % kAlignment == 0;
+}
+
+/// Checks what the descriptor says about itself, before anything uses it.
+Status checkDescriptor(const std::string &name, const txl_model_desc &desc) {
+  auto fail = [&](const std::string &what) {
+    return Status::error(name + ": invalid model descriptor: " + what);
+  };
+  if (desc.abi_version != TXL_MODEL_ABI_VERSION)
+    return Status::error(name + ": compiled for model ABI version " +
+                         std::to_string(desc.abi_version) +
+                         ", this runtime implements version " +
+                         std::to_string(TXL_MODEL_ABI_VERSION) +
+                         " (recompile the model with a matching txlc)");
+  struct Field {
+    const char *name;
+    int64_t value, least;
+  };
+  for (Field field :
+       {Field{"batch", desc.batch, 1}, Field{"tgt_len", desc.tgt_len, 1},
+        Field{"mem_len", desc.mem_len, 0}, Field{"n_layer", desc.n_layer, 1},
+        Field{"d_model", desc.d_model, 1},
+        Field{"vocab_size", desc.vocab_size, 1},
+        Field{"num_weights", desc.num_weights, 0},
+        Field{"scratch_bytes", desc.scratch_bytes, 0}})
+    if (field.value < field.least)
+      return fail(std::string("field '") + field.name +
+                  "' expected >= " + std::to_string(field.least) + ", found " +
+                  std::to_string(field.value));
+  if (!desc.config_json)
+    return fail("config_json is NULL");
+  if (desc.num_weights > 0 && !desc.weights)
+    return fail("weights is NULL, expected " +
+                std::to_string(desc.num_weights) + " entries");
+  for (int32_t i = 0; i < desc.num_weights; ++i) {
+    const txl_weight_desc &weight = desc.weights[i];
+    std::string which = "weight #" + std::to_string(i);
+    if (!weight.name)
+      return fail(which + " has no name");
+    which += " '" + std::string(weight.name) + "'";
+    if (weight.rank < 0 || (weight.rank > 0 && !weight.shape))
+      return fail(which + " has no valid shape");
+    for (int32_t d = 0; d < weight.rank; ++d)
+      if (weight.shape[d] < 0)
+        return fail(which + " has a negative dimension in shape " +
+                    shapeString(weight.shape, weight.rank));
+  }
+  return Status::ok();
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// CompiledModel
+//===----------------------------------------------------------------------===//
+
+struct CompiledModel::Library {
+  void *handle = nullptr;
+  ~Library() {
+    if (handle)
+      ::dlclose(handle);
+  }
+};
+
+CompiledModel::CompiledModel() = default;
+CompiledModel::~CompiledModel() = default;
+
+StatusOr<std::shared_ptr<const CompiledModel>>
+CompiledModel::load(const std::string &libraryPath,
+                    const std::string &weightsPath) {
+  try {
+    std::shared_ptr<CompiledModel> model(new CompiledModel());
+    model->modelName = libraryPath;
+    model->library = std::make_unique<Library>();
+    // dlopen searches the library path for a name without '/'; a user who
+    // names a file means that file.
+    std::string openPath = libraryPath.find('/') == std::string::npos
+                               ? "./" + libraryPath
+                               : libraryPath;
+    ::dlerror();
+    model->library->handle = ::dlopen(openPath.c_str(), RTLD_LOCAL | RTLD_NOW);
+    if (!model->library->handle) {
+      const char *why = ::dlerror();
+      return Status::error(libraryPath + ": cannot load the compiled model: " +
+                           (why ? why : "unknown dlopen error"));
+    }
+    auto symbol = [&](const char *symbolName) {
+      ::dlerror();
+      return ::dlsym(model->library->handle, symbolName);
+    };
+    ModelEntryPoints &functions = model->entryPoints;
+    functions.describe = reinterpret_cast<decltype(functions.describe)>(
+        symbol("txl_model_describe"));
+    functions.step =
+        reinterpret_cast<decltype(functions.step)>(symbol("txl_model_step"));
+    functions.embeddedWeights =
+        reinterpret_cast<decltype(functions.embeddedWeights)>(
+            symbol(kEmbeddedWeightsSymbol));
+    for (auto [present, symbolName] :
+         {std::pair<bool, const char *>{functions.describe != nullptr,
+                                        "txl_model_describe"},
+          {functions.step != nullptr, "txl_model_step"}})
+      if (!present)
+        return Status::error(libraryPath +
+                             ": not a compiled txl model: it exports no '" +
+                             symbolName + "'");
+    Status status = model->initialize(weightsPath);
+    if (!status.isOk())
+      return status;
+    return std::shared_ptr<const CompiledModel>(std::move(model));
+  } catch (const std::exception &error) {
+    return Status::error(libraryPath + ": cannot load: " + error.what());
+  }
+}
+
+StatusOr<std::shared_ptr<const CompiledModel>>
+CompiledModel::fromEntryPoints(const ModelEntryPoints &entryPoints,
+                               const std::string &weightsPath,
+                               const std::string &name) {
+  try {
+    if (!entryPoints.describe || !entryPoints.step)
+      return Status::error(name + ": a linked model needs both "
+                                  "txl_model_describe and txl_model_step");
+    std::shared_ptr<CompiledModel> model(new CompiledModel());
+    model->modelName = name;
+    model->entryPoints = entryPoints;
+    Status status = model->initialize(weightsPath);
+    if (!status.isOk())
+      return status;
+    return std::shared_ptr<const CompiledModel>(std::move(model));
+  } catch (const std::exception &error) {
+    return Status::error(name + ": cannot load: " + error.what());
+  }
+}
+
+Status CompiledModel::initialize(const std::string &weightsPath) {
+  description = entryPoints.describe();
+  if (!description)
+    return Status::error(modelName +
+                         ": txl_model_describe returned NULL (the model "
+                         "could not describe itself)");
+  const txl_model_desc &desc = *description;
+  Status status = checkDescriptor(modelName, desc);
+  if (!status.isOk())
+    return status;
+
+  auto config = ModelConfig::fromJsonString(desc.config_json,
+                                            modelName + ": config_json");
+  if (!config.ok())
+    return config.status();
+  modelConfig = std::make_unique<ModelConfig>(std::move(*config));
+  struct Agreement {
+    const char *field;
+    int64_t compiled, configured;
+  };
+  for (Agreement agreement :
+       {Agreement{"n_layer", desc.n_layer, modelConfig->n_layer},
+        Agreement{"d_model", desc.d_model, modelConfig->d_model},
+        Agreement{"vocab_size", desc.vocab_size, modelConfig->vocab_size}})
+    if (agreement.compiled != agreement.configured)
+      return Status::error(
+          modelName + ": descriptor field '" + agreement.field + "' is " +
+          std::to_string(agreement.compiled) + " but its config_json says " +
+          std::to_string(agreement.configured));
+
+  // Where the weights come from.
+  std::unique_ptr<SafeTensorsFile> file;
+  if (weightsPath.empty() && entryPoints.embeddedWeights) {
+    uint64_t size = 0;
+    const unsigned char *blob = entryPoints.embeddedWeights(&size);
+    weightsName = modelName + ":embedded-weights";
+    embedded = true;
+    auto opened = SafeTensorsFile::fromMemory(weightsName, blob, size);
+    if (!opened.ok())
+      return opened.status();
+    file = std::move(*opened);
+  } else {
+    if (!weightsPath.empty())
+      weightsName = weightsPath;
+    else if (library)
+      weightsName = folderOf(modelName) + "model.safetensors";
+    else
+      return Status::error(modelName +
+                           ": no weights: the model has no embedded weights "
+                           "and no weights file was given");
+    auto opened = SafeTensorsFile::open(weightsName);
+    if (!opened.ok())
+      return opened.status();
+    file = std::move(*opened);
+  }
+
+  auto bound = BoundWeights::bind(
+      *modelConfig, std::shared_ptr<const SafeTensorsFile>(std::move(file)));
+  if (!bound.ok())
+    return bound.status();
+  weights = std::make_unique<BoundWeights>(std::move(*bound));
+
+  pointers.clear();
+  for (int32_t i = 0; i < desc.num_weights; ++i) {
+    const txl_weight_desc &wanted = desc.weights[i];
+    std::string prefix =
+        weightsName + ": tensor '" + std::string(wanted.name) + "': ";
+    const BoundTensor *tensor = weights->find(wanted.name);
+    if (!tensor)
+      return Status::error(prefix + "missing (the compiled model " + modelName +
+                           " reads it)");
+    std::vector<int64_t> expected(wanted.shape, wanted.shape + wanted.rank);
+    if (tensor->shape != expected)
+      return Status::error(prefix + "wrong shape, expected " +
+                           shapeString(expected) + " (compiled into " +
+                           modelName + "), found " +
+                           shapeString(tensor->shape));
+    pointers.push_back(tensor->data);
+  }
+  return Status::ok();
+}
+
+//===----------------------------------------------------------------------===//
+// Session
+//===----------------------------------------------------------------------===//
+
+void Session::FreeDeleter::operator()(void *pointer) const {
+  std::free(pointer);
+}
+
+template <class T>
+StatusOr<Session::Aligned<T>> Session::alignedAlloc(size_t count) {
+  size_t bytes;
+  if (__builtin_mul_overflow(count, sizeof(T), &bytes) ||
+      bytes > SIZE_MAX - kAlignment)
+    return Status::error("cannot allocate " + std::to_string(count) +
+                         " elements of " + std::to_string(sizeof(T)) +
+                         " bytes: too large");
+  bytes =
+      std::max(kAlignment, (bytes + kAlignment - 1) / kAlignment * kAlignment);
+  void *memory = std::aligned_alloc(kAlignment, bytes);
+  if (!memory)
+    return Status::error("cannot allocate " + std::to_string(bytes) +
+                         " bytes: out of memory");
+  std::memset(memory, 0, bytes);
+  return Aligned<T>(static_cast<T *>(memory));
+}
+
+Session::Session(std::shared_ptr<const CompiledModel> model)
+    : compiled(std::move(model)) {}
+
+Session::~Session() = default;
+
+StatusOr<std::unique_ptr<Session>>
+Session::create(std::shared_ptr<const CompiledModel> model) {
+  if (!model)
+    return Status::error("Session::create: no model");
+  try {
+    std::unique_ptr<Session> session(new Session(std::move(model)));
+    Status status = session->allocate();
+    if (!status.isOk())
+      return status;
+    return session;
+  } catch (const std::exception &error) {
+    return Status::error("cannot create a session: " +
+                         std::string(error.what()));
+  }
+}
+
+Status Session::allocate() {
+  const txl_model_desc &desc = compiled->desc();
+  auto fail = [&](const Status &status) {
+    return Status::error(compiled->name() +
+                         ": cannot create a session: " + status.message());
+  };
+  size_t B = desc.batch, T = desc.tgt_len, D = desc.d_model;
+  for (int64_t l = 0; l < desc.n_layer; ++l) {
+    auto memory = alignedAlloc<float>(B * desc.mem_len * D);
+    if (!memory.ok())
+      return fail(memory.status());
+    memoryPointers.push_back(memory->get());
+    layerMemories.push_back(std::move(*memory));
+  }
+  auto arena = alignedAlloc<unsigned char>(desc.scratch_bytes);
+  auto tokens = alignedAlloc<int64_t>(B * T);
+  auto hidden = alignedAlloc<float>(B * T * D);
+  for (const Status *status :
+       {&arena.status(), &tokens.status(), &hidden.status()})
+    if (!status->isOk())
+      return fail(*status);
+  scratch = std::move(*arena);
+  tokenBuffer = std::move(*tokens);
+  hiddenBuffer = std::move(*hidden);
+  return Status::ok();
+}
+
+Status Session::step(const int64_t *tokens, int64_t n, float *hiddenOut,
+                     float *logProbsOut) {
+  const txl_model_desc &desc = compiled->desc();
+  const int64_t B = desc.batch, T = desc.tgt_len, D = desc.d_model,
+                V = desc.vocab_size;
+  if (failed)
+    return Status::error(compiled->name() +
+                         ": step refused: an earlier step failed inside the "
+                         "model and left the memory undefined; reset the "
+                         "session first");
+  if (n < 1 || n > T)
+    return Status::error(compiled->name() + ": step: n = " + std::to_string(n) +
+                         " tokens per batch row, expected 1 <= n <= " +
+                         std::to_string(T) + " (the compiled segment length)");
+  if (!tokens)
+    return Status::error(compiled->name() + ": step: tokens is NULL");
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t t = 0; t < n; ++t) {
+      int64_t id = tokens[b * n + t];
+      if (id < 0 || id >= V)
+        return Status::error(
+            compiled->name() + ": step: token id " + std::to_string(id) +
+            " at batch row " + std::to_string(b) + ", position " +
+            std::to_string(t) + " is outside the vocabulary [0, " +
+            std::to_string(V) + ")");
+    }
+
+  // The model writes [B, T, ...]: straight into the caller's buffer when that
+  // is the same layout (n == T) and aligned like ours, else into ours.
+  bool hiddenDirect = hiddenOut && n == T && isAligned(hiddenOut);
+  bool logProbsDirect = logProbsOut && n == T && isAligned(logProbsOut);
+  if (logProbsOut && !logProbsDirect && !logProbsBuffer) {
+    auto buffer = alignedAlloc<float>(size_t(B) * T * V);
+    if (!buffer.ok())
+      return Status::error(compiled->name() +
+                           ": step: no room for log-probabilities: " +
+                           buffer.status().message());
+    logProbsBuffer = std::move(*buffer);
+  }
+  float *hiddenTarget = hiddenDirect ? hiddenOut : hiddenBuffer.get();
+  float *logProbsTarget = !logProbsOut     ? nullptr
+                          : logProbsDirect ? logProbsOut
+                                           : logProbsBuffer.get();
+
+  for (int64_t b = 0; b < B; ++b) {
+    std::copy_n(tokens + b * n, n, tokenBuffer.get() + b * T);
+    std::fill_n(tokenBuffer.get() + b * T + n, T - n, int64_t(0));
+  }
+  int32_t code = compiled->functions().step(
+      compiled->weightPointers().data(), tokenBuffer.get(), n, rows,
+      memoryPointers.data(), hiddenTarget, logProbsTarget, scratch.get());
+  if (code != 0) {
+    failed = true;
+    return Status::error(compiled->name() + ": txl_model_step failed (code " +
+                         std::to_string(code) +
+                         "); the session's memory is undefined until reset");
+  }
+
+  for (int64_t b = 0; b < B; ++b) {
+    if (hiddenOut && !hiddenDirect)
+      std::copy_n(hiddenTarget + b * T * D, n * D, hiddenOut + b * n * D);
+    if (logProbsOut && !logProbsDirect)
+      std::copy_n(logProbsTarget + b * T * V, n * V, logProbsOut + b * n * V);
+  }
+  rows = std::min(desc.mem_len, rows + n);
+  return Status::ok();
+}
+
+void Session::reset() {
+  const txl_model_desc &desc = compiled->desc();
+  for (float *memory : memoryPointers)
+    std::fill_n(memory, desc.batch * desc.mem_len * desc.d_model, 0.0f);
+  rows = 0;
+  failed = false;
+}
+
+void Session::copyMemories(float *out) const {
+  const txl_model_desc &desc = compiled->desc();
+  const int64_t B = desc.batch, D = desc.d_model, capacity = desc.mem_len;
+  for (int64_t l = 0; l < desc.n_layer; ++l)
+    for (int64_t m = 0; m < rows; ++m)
+      for (int64_t b = 0; b < B; ++b)
+        std::copy_n(memoryPointers[l] +
+                        (b * capacity + capacity - rows + m) * D,
+                    D, out + ((l * rows + m) * B + b) * D);
+}
+
+std::vector<float> Session::memories() const {
+  const txl_model_desc &desc = compiled->desc();
+  std::vector<float> out(desc.n_layer * rows * desc.batch * desc.d_model);
+  copyMemories(out.data());
+  return out;
+}
+
+} // namespace txl

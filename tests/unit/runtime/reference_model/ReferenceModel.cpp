@@ -1,0 +1,307 @@
+//===- ReferenceModel.cpp - ModelABI.h on the reference kernels -----------===//
+//
+// A stand-in for a compiled model.so: it exports txl_model_describe and
+// txl_model_step (ModelABI.h) and computes them with the reference kernels
+// (double accumulation). The runtime is tested against it, and compiled
+// models are checked against it as a second implementation of the ABI.
+//
+// Configuration, read once, on the first txl_model_describe:
+//   TXL_REFERENCE_MODEL_DIR      folder with config.json (required)
+//   TXL_REFERENCE_MODEL_BATCH    B (default 1)
+//   TXL_REFERENCE_MODEL_TGT_LEN  T (default: the config's tgt_len, else 128)
+// Weights: the canonical parameters of ParameterSpec.h, in that order; it
+// reads them through the pointers it is given, never from a file.
+//
+// It follows the ABI to the letter and is strict where the ABI leaves things
+// undefined, so that a caller relying on them fails its tests: outputs rows
+// >= n, memory rows before the held ones and the scratch arena are filled
+// with NaN on every step. It checks its arguments and returns non-zero (with
+// a message on stderr) on anything the ABI forbids.
+//
+// A process sees one configuration per loaded copy of the library: to use
+// several, load copies of the file under different paths.
+//
+//===----------------------------------------------------------------------===//
+
+#include "txl/models/ModelConfig.h"
+#include "txl/models/ParameterSpec.h"
+#include "txl/reference/Kernels.h"
+
+#pragma GCC visibility push(default)
+#include "txl/runtime/ModelABI.h"
+#pragma GCC visibility pop
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <limits>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+using namespace txl;
+using reference::ConstTensorRef;
+using reference::Tensor;
+
+namespace {
+
+constexpr float kUndefined = std::numeric_limits<float>::quiet_NaN();
+
+int64_t positiveFromEnvironment(const char *variable, int64_t fallback) {
+  const char *text = std::getenv(variable);
+  if (!text || !*text)
+    return fallback;
+  char *end = nullptr;
+  long long value = std::strtoll(text, &end, 10);
+  if (*end || value < 1)
+    throw std::runtime_error(std::string(variable) +
+                             ": expected a positive integer, found '" + text +
+                             "'");
+  return value;
+}
+
+/// Everything txl_model_describe hands out, built once and never changed.
+struct ReferenceModel {
+  ModelConfig config;
+  std::string configJson;
+  std::vector<ParameterSpec> parameters;
+  std::vector<txl_weight_desc> weightDescs;
+  std::map<std::string, size_t> indexByName;
+  txl_model_desc desc{};
+
+  static std::unique_ptr<ReferenceModel> fromEnvironment() {
+    const char *dir = std::getenv("TXL_REFERENCE_MODEL_DIR");
+    if (!dir || !*dir)
+      throw std::runtime_error("TXL_REFERENCE_MODEL_DIR is not set (the "
+                               "folder with the model's config.json)");
+    std::string path = std::string(dir) + "/config.json";
+    std::ifstream in(path);
+    if (!in)
+      throw std::runtime_error(path + ": cannot read");
+    auto model = std::make_unique<ReferenceModel>();
+    model->configJson.assign(std::istreambuf_iterator<char>(in), {});
+    auto config = ModelConfig::fromJsonString(model->configJson, path);
+    if (!config.ok())
+      throw std::runtime_error(config.status().message());
+    model->config = *config;
+    model->parameters = expectedParameters(model->config);
+    for (const ParameterSpec &parameter : model->parameters) {
+      model->indexByName[parameter.name] = model->weightDescs.size();
+      model->weightDescs.push_back(
+          {parameter.name.c_str(), static_cast<int32_t>(parameter.shape.size()),
+           parameter.shape.data()});
+    }
+
+    const ModelConfig &c = model->config;
+    txl_model_desc &desc = model->desc;
+    desc.abi_version = TXL_MODEL_ABI_VERSION;
+    desc.target = "host";
+    desc.config_json = model->configJson.c_str();
+    desc.batch = positiveFromEnvironment("TXL_REFERENCE_MODEL_BATCH", 1);
+    desc.tgt_len = positiveFromEnvironment("TXL_REFERENCE_MODEL_TGT_LEN",
+                                           c.tgt_len.value_or(128));
+    desc.mem_len = c.mem_len;
+    desc.n_layer = c.n_layer;
+    desc.d_model = c.d_model;
+    desc.vocab_size = c.vocab_size;
+    desc.num_weights = static_cast<int32_t>(model->weightDescs.size());
+    desc.weights = model->weightDescs.data();
+    // Unused but poisoned, so the runtime must really provide it.
+    desc.scratch_bytes = desc.batch * desc.tgt_len * desc.d_model * 4 + 100;
+    return model;
+  }
+
+  /// One segment, computed with the kernels as the graph builder composes
+  /// them (semantics §3-§5); throws on any inconsistency.
+  void step(const float *const *weights, const int64_t *tokens, int64_t n,
+            int64_t memoryRows, float *const *memories, float *hidden,
+            float *logProbs, void *scratch) const;
+};
+
+/// The instance, created on first use (thread-safe); nullptr after a
+/// configuration error, which is reported once.
+const ReferenceModel *instance() {
+  static const std::unique_ptr<ReferenceModel> model = [] {
+    try {
+      return ReferenceModel::fromEnvironment();
+    } catch (const std::exception &error) {
+      std::fprintf(stderr, "txl_reference_model: %s\n", error.what());
+      return std::unique_ptr<ReferenceModel>();
+    }
+  }();
+  return model.get();
+}
+
+void ReferenceModel::step(const float *const *weights, const int64_t *tokens,
+                          int64_t n, int64_t memoryRows, float *const *memories,
+                          float *hidden, float *logProbs, void *scratch) const {
+  const ModelConfig &c = config;
+  const int64_t B = desc.batch, T = desc.tgt_len, D = desc.d_model,
+                V = desc.vocab_size, capacity = desc.mem_len, L = desc.n_layer,
+                M = memoryRows;
+  if (n < 1 || n > T)
+    throw std::invalid_argument("n = " + std::to_string(n) +
+                                ", expected 1 <= n <= " + std::to_string(T));
+  if (M < 0 || M > capacity)
+    throw std::invalid_argument(
+        "memory_rows = " + std::to_string(M) +
+        ", expected 0 <= memory_rows <= " + std::to_string(capacity));
+  if (!weights || !tokens || !memories || !hidden)
+    throw std::invalid_argument("weights, tokens, memories or hidden is NULL");
+  if (!scratch || reinterpret_cast<uintptr_t>(scratch) % 64 != 0)
+    throw std::invalid_argument("scratch is NULL or not 64-byte aligned");
+  std::fill_n(static_cast<float *>(scratch), desc.scratch_bytes / 4,
+              kUndefined);
+
+  auto weight = [&](const std::string &name) -> ConstTensorRef {
+    auto it = indexByName.find(name);
+    if (it == indexByName.end())
+      throw std::logic_error("no weight named '" + name + "'");
+    if (!weights[it->second])
+      throw std::invalid_argument("weight '" + name + "' is NULL");
+    return ConstTensorRef(weights[it->second], parameters[it->second].shape);
+  };
+  auto layerWeight = [&](int64_t l, const std::string &suffix) {
+    return weight(layerParamName(l, suffix));
+  };
+  auto optionalWeight = [&](const std::string &name) {
+    return name.empty() ? ConstTensorRef() : weight(name);
+  };
+
+  std::vector<int64_t> ids(B * n);
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t t = 0; t < n; ++t) {
+      ids[b * n + t] = tokens[b * T + t];
+      if (ids[b * n + t] < 0 || ids[b * n + t] >= V)
+        throw std::invalid_argument("token id out of range");
+    }
+
+  // Adaptive embedding [§1].
+  size_t parts = c.numClusters() + 1;
+  std::vector<ConstTensorRef> tables, embedProjections;
+  if (c.div_val == 1) {
+    tables.push_back(weight(embeddingTableName(0)));
+    if (c.d_embed != c.d_model)
+      embedProjections.push_back(weight(embeddingProjectionName(c, 0)));
+  } else {
+    for (size_t i = 0; i < parts; ++i) {
+      tables.push_back(weight(embeddingTableName(i)));
+      embedProjections.push_back(weight(embeddingProjectionName(c, i)));
+    }
+  }
+  Tensor h = reference::adaptiveEmbedding(ids, B, n, tables, embedProjections,
+                                          c.cutoffs, c.div_val, D);
+  Tensor positions = reference::positionalEmbedding(M + n, D, c.clamp_len);
+
+  for (int64_t l = 0; l < L; ++l) {
+    // The held rows: the last M of [B, mem_len, D].
+    Tensor memory({B, M, D});
+    for (int64_t b = 0; b < B; ++b)
+      std::copy_n(memories[l] + (b * capacity + capacity - M) * D, M * D,
+                  memory.data.begin() + b * M * D);
+
+    // The memory keeps the layer's input (§4), updated in place,
+    // right-aligned; the rows before it are undefined.
+    Tensor updated = reference::memoryUpdate(memory, h, capacity);
+    int64_t held = updated.dim(1);
+    for (int64_t b = 0; b < B; ++b) {
+      float *rows = memories[l] + b * capacity * D;
+      std::fill_n(rows, (capacity - held) * D, kUndefined);
+      std::copy_n(updated.data.begin() + b * held * D, held * D,
+                  rows + (capacity - held) * D);
+    }
+
+    auto norm = [&](const Tensor &x, const std::string &which) {
+      return reference::layerNorm(
+          x, layerWeight(l, which + ".layer_norm.weight"),
+          layerWeight(l, which + ".layer_norm.bias"), c.layer_norm_epsilon);
+    };
+    auto attend = [&](const Tensor &x, const Tensor &keys) {
+      return reference::relativeAttention(
+          x, keys, positions, layerWeight(l, "dec_attn.qkv_net.weight"),
+          layerWeight(l, "dec_attn.r_net.weight"),
+          layerWeight(l, "dec_attn.o_net.weight"), weight(rwBiasName(c, l)),
+          weight(rrBiasName(c, l)), c.n_head, c.d_head, c.same_length,
+          c.mem_len);
+    };
+    auto feedForward = [&](const Tensor &x) {
+      return reference::feedForward(x,
+                                    layerWeight(l, "pos_ff.CoreNet.0.weight"),
+                                    layerWeight(l, "pos_ff.CoreNet.0.bias"),
+                                    layerWeight(l, "pos_ff.CoreNet.3.weight"),
+                                    layerWeight(l, "pos_ff.CoreNet.3.bias"));
+    };
+    if (c.pre_lnorm) {
+      Tensor y = reference::add(
+          h, attend(norm(h, "dec_attn"), norm(memory, "dec_attn")));
+      h = reference::add(y, feedForward(norm(y, "pos_ff")));
+    } else {
+      Tensor y = norm(reference::add(h, attend(h, memory)), "dec_attn");
+      h = norm(reference::add(y, feedForward(y)), "pos_ff");
+    }
+  }
+
+  for (int64_t b = 0; b < B; ++b) {
+    std::copy_n(h.data.begin() + b * n * D, n * D, hidden + b * T * D);
+    std::fill_n(hidden + (b * T + n) * D, (T - n) * D, kUndefined);
+  }
+  if (!logProbs)
+    return;
+
+  // Projected adaptive log-softmax [§5].
+  std::vector<ConstTensorRef> outWeights, outBiases, outProjections;
+  if (c.div_val == 1) {
+    outWeights.push_back(weight(outputLayerWeightName(c, 0)));
+    outBiases.push_back(weight(outputLayerBiasName(c, 0)));
+    if (c.d_embed != c.d_model)
+      for (size_t i = 0; i < parts; ++i)
+        outProjections.push_back(weight(outputProjectionName(c, i)));
+  } else {
+    for (size_t i = 0; i < parts; ++i) {
+      outWeights.push_back(weight(outputLayerWeightName(c, i)));
+      outBiases.push_back(weight(outputLayerBiasName(c, i)));
+      outProjections.push_back(weight(outputProjectionName(c, i)));
+    }
+  }
+  Tensor scores = reference::adaptiveLogSoftmax(
+      h, outWeights, outBiases, outProjections,
+      optionalWeight(clusterWeightName(c)), optionalWeight(clusterBiasName(c)),
+      c.cutoffs, c.div_val, V);
+  for (int64_t b = 0; b < B; ++b) {
+    std::copy_n(scores.data.begin() + b * n * V, n * V, logProbs + b * T * V);
+    std::fill_n(logProbs + (b * T + n) * V, (T - n) * V, kUndefined);
+  }
+}
+
+} // namespace
+
+extern "C" {
+
+const txl_model_desc *txl_model_describe(void) {
+  const ReferenceModel *model = instance();
+  return model ? &model->desc : nullptr;
+}
+
+int32_t txl_model_step(const float *const *weights, const int64_t *tokens,
+                       int64_t n, int64_t memory_rows, float *const *memories,
+                       float *hidden, float *log_probs, void *scratch) {
+  const ReferenceModel *model = instance();
+  if (!model)
+    return 2;
+  try {
+    model->step(weights, tokens, n, memory_rows, memories, hidden, log_probs,
+                scratch);
+    return 0;
+  } catch (const std::exception &error) {
+    std::fprintf(stderr, "txl_reference_model: txl_model_step: %s\n",
+                 error.what());
+    return 1;
+  }
+}
+
+} // extern "C"
