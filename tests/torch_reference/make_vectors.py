@@ -60,12 +60,12 @@ CASES = [
      "d_embed=16 != d_model=24 (emb_projs.0, out_projs.0..2; out_projs.1 tied to "
      "emb_projs.0), tied embeddings, clamp_len=0 (no clamp); segments 5,5,5"),
     ("adaptive_div4", 404, dict(
-        vocab_size=60, d_model=24, d_embed=32, n_head=3, d_head=6, d_inner=48,
+        vocab_size=60, d_model=24, d_embed=64, n_head=3, d_head=6, d_inner=48,
         mem_len=7, clamp_len=-1, same_length=False, pre_lnorm=True, untie_r=True,
-        cutoffs=[10, 25, 40], div_val=2, tie_projs=[False, True, True, True],
+        cutoffs=[10, 25, 40], div_val=4, tie_projs=[False, True, True, True],
         tie_word_embeddings=True),
      4, 2, 14,
-     "adaptive embedding+softmax with 3 clusters, div_val=2 (widths 32,16,8,4), "
+     "adaptive embedding+softmax with 3 clusters, div_val=4 (widths 64,16,4,1), "
      "tie_projs [F,T,T,T], tied embeddings, pre-LN, H*Dh=18 != D=24, clamp_len=-1; "
      "segments 4,4,4,2, memory 0,4,7,7"),
     ("prelnorm_shared_r", 505, dict(
