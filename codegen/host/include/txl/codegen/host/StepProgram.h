@@ -1,0 +1,140 @@
+//===- StepProgram.h - a fused step as kernel calls over planned memory -*- C++
+//-*-===//
+//
+// The host side's view of a step after txl-window-memory, txl-decompose and
+// txl-fuse: a sequence of kernel calls whose tensors each have a place (a
+// weight, the tokens, a memory window, an output buffer of the ABI or an
+// offset in the scratch arena), and the copies that end the step. Built by
+// analyzeStep; consumed by the host code generator (HostCodegen.h) and
+// printed by `txlc --emit=plan`-style dumps (describe()).
+//
+// The places follow runtime/include/txl/runtime/ModelABI.h: weight i is
+// `weights[i]` (a slice of it that pointer plus a byte offset), the tokens
+// the `tokens` pointer, window l `memories[l]`, the step's hidden states
+// `hidden` and its log-probabilities `log_probs`; every other kernel result
+// lives in the scratch arena (ArenaPlan.h). New memory windows are written to
+// the arena and copied into `memories[l]` at the end of the step, because
+// the kernels read the old windows during it.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TXL_CODEGEN_HOST_STEPPROGRAM_H
+#define TXL_CODEGEN_HOST_STEPPROGRAM_H
+
+#include "txl/runtime/Status.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinOps.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace txl::codegen::host {
+
+/// Where a tensor lives during a step.
+struct Place {
+  enum class Kind {
+    Weight,
+    Tokens,
+    Window,
+    Hidden,
+    LogProbs,
+    Scratch,
+    /// A constant tensor of the model (a global of the host object).
+    Constant
+  };
+  Kind kind = Kind::Scratch;
+  /// Weight: the weight's index; Window: the layer; Constant: its index.
+  int64_t index = 0;
+  /// Bytes from the start of the base pointer (arena offset for Scratch).
+  int64_t byteOffset = 0;
+  std::string describe() const;
+};
+
+/// A tensor as a kernel sees it.
+struct TensorView {
+  Place place;
+  /// Row-major static shape.
+  std::vector<int64_t> shape;
+  /// Halide type: code (0 int, 1 uint, 2 float) and bits.
+  uint8_t typeCode = 2;
+  uint8_t typeBits = 32;
+  int64_t numElements() const;
+  int64_t bytes() const { return numElements() * (typeBits / 8); }
+};
+
+/// One argument of a kernel call.
+struct CallArgument {
+  enum class Kind { Tensor, SegmentLength, MemoryRows };
+  Kind kind = Kind::Tensor;
+  TensorView tensor; // for Tensor
+};
+
+struct KernelCall {
+  /// The txl.kernel's name ("attention.core").
+  std::string kernelName;
+  /// The outlined function's symbol (`txl_k3_attention_core`).
+  std::string symbol;
+  std::vector<CallArgument> arguments;
+  std::vector<TensorView> results;
+  /// Only needed for log_probs: skipped when the caller passes NULL.
+  bool onlyForLogProbs = false;
+};
+
+/// A copy at the end of the step.
+struct FinalCopy {
+  Place from, to;
+  int64_t bytes = 0;
+  /// Done only when log_probs is not NULL.
+  bool onlyForLogProbs = false;
+};
+
+struct WeightEntry {
+  std::string name;
+  std::vector<int64_t> shape;
+};
+
+/// A constant tensor hoisted out of a kernel (Halide kernels take only splat
+/// constants; the others become arguments that point at host globals).
+struct ConstantTensor {
+  mlir::DenseElementsAttr value;
+};
+
+/// An arena buffer, for dumps and tests.
+struct ArenaBuffer {
+  std::string name;
+  int64_t byteOffset = 0, bytes = 0, firstUse = 0, lastUse = 0;
+};
+
+struct StepProgram {
+  int64_t batch = 0, tgtLen = 0, memLen = 0, numLayers = 0, dModel = 0,
+          vocabSize = 0;
+  /// In first-use order; the order of `weights` in txl_model_step.
+  std::vector<WeightEntry> weights;
+  std::vector<KernelCall> calls;
+  std::vector<FinalCopy> copies;
+  std::vector<ConstantTensor> constants;
+  std::vector<ArenaBuffer> arena;
+  int64_t scratchBytes = 0;
+  /// What the arena would need without reuse.
+  int64_t unsharedScratchBytes = 0;
+  /// A readable listing of the plan.
+  std::string describe() const;
+};
+
+/// The symbol of kernel `index` named `name`: `txl_k<index>_<name>` with
+/// every character outside [A-Za-z0-9_] replaced by '_'.
+std::string kernelSymbol(size_t index, llvm::StringRef name);
+
+/// Outlines every txl.kernel of `step` into a func.func of `kernels` (named
+/// by kernelSymbol, arguments = the kernel's inputs except constants, which
+/// are cloned in; results = its yields; `txl.schedule` copied; non-splat
+/// constant tensors inside it become extra arguments) and plans the
+/// step. `step` must be in the form txl-fuse leaves (see docs/CODEGEN.md).
+StatusOr<StepProgram> analyzeStep(mlir::func::FuncOp step,
+                                  mlir::ModuleOp kernels);
+
+} // namespace txl::codegen::host
+
+#endif // TXL_CODEGEN_HOST_STEPPROGRAM_H
