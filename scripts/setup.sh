@@ -12,8 +12,11 @@ PACKAGES=(
   libhalide14-0-dev
   # Tests, benchmarks, formats
   libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev nlohmann-json3-dev
-  # Test vectors (independent PyTorch implementation) — Debian's python, not a pyenv one
+  # Test vectors (independent PyTorch implementation) and the demo model's
+  # training — Debian's python, not a pyenv one
   python3 python3-torch python3-numpy
+  # The demo model's corpus: the King James Bible (public domain); `bible` decodes it
+  bible-kjv bible-kjv-text
 )
 
 missing=()

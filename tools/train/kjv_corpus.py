@@ -28,7 +28,7 @@ HELDOUT_BOOKS = ["Colossians", "1 Thessalonians", "2 Thessalonians", "1 Timothy"
 
 EXPECTED_BOOKS, EXPECTED_CHAPTERS, EXPECTED_VERSES = 66, 1189, 31102
 
-_HEADING = re.compile(r"^(\S.*) (\d+)$")
+HEADING = re.compile(r"^(\S.*) (\d+)$")
 _VERSE = re.compile(r"^ *(\d+) (.*)$")
 
 
@@ -49,7 +49,7 @@ def parse_books(reader_text):
     for lineno, line in enumerate(reader_text.split("\n"), 1):
         if not line.strip():
             continue
-        m = _HEADING.match(line)
+        m = HEADING.match(line)
         if m and not line.startswith(" "):
             book, chapter = m.group(1), int(m.group(2))
             if not books or books[-1][0] != book:
