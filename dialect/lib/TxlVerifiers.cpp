@@ -342,13 +342,19 @@ LogicalResult FfnOp::verify() {
 // txl.mem_update
 //===----------------------------------------------------------------------===//
 
+/// What both memory updates require: a non-negative mem_len and a
+/// [batch, length, d_model] segment.
+static LogicalResult verifyMemoryUpdate(Operation *op, int64_t memLen,
+                                        Value hidden) {
+  if (memLen < 0)
+    return op->emitOpError() << "mem_len must be >= 0, found " << memLen;
+  return expectRank(op, hidden, "hidden", 3, "[batch, length, d_model]");
+}
+
 LogicalResult MemUpdateOp::verify() {
   Operation *op = getOperation();
   int64_t memLen = getMemLenAttr().getInt();
-  if (memLen < 0)
-    return emitOpError() << "mem_len must be >= 0, found " << memLen;
-  if (failed(
-          expectRank(op, getHidden(), "hidden", 3, "[batch, length, d_model]")))
+  if (failed(verifyMemoryUpdate(op, memLen, getHidden())))
     return failure();
   int64_t batch = dimOf(getHidden(), 0), length = dimOf(getHidden(), 1);
   int64_t dModel = dimOf(getHidden(), 2);
@@ -375,10 +381,7 @@ LogicalResult MemUpdateOp::verify() {
 LogicalResult WindowUpdateOp::verify() {
   Operation *op = getOperation();
   int64_t memLen = getMemLenAttr().getInt();
-  if (memLen < 0)
-    return emitOpError() << "mem_len must be >= 0, found " << memLen;
-  if (failed(
-          expectRank(op, getHidden(), "hidden", 3, "[batch, length, d_model]")))
+  if (failed(verifyMemoryUpdate(op, memLen, getHidden())))
     return failure();
   int64_t batch = dimOf(getHidden(), 0), dModel = dimOf(getHidden(), 2);
   if (failed(expectShape(op, getWindow(), "window", "[batch, mem_len, d_model]",

@@ -36,20 +36,9 @@ Value keyRows(LinalgBuilder &lb, const AttentionShape &s, Value window,
   return lb.generic(
       {}, init, {lb.dim(0), lb.dim(1), lb.dim(2)}, 3, {},
       [&](OpBuilder &b, Location loc, ValueRange) {
-        Value batch = lb.loopIndex(b, 0), key = lb.loopIndex(b, 1),
-              column = lb.loopIndex(b, 2);
-        Value inWindow = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt,
-                                                 key, lb.index(b, s.capacity));
-        Value windowRow = clampIndex(b, loc, key, 0, s.capacity - 1);
-        Value inputRow = clampIndex(
-            b, loc, b.create<arith::SubIOp>(loc, key, lb.index(b, s.capacity)),
-            0, s.length - 1);
-        Value fromWindow = b.create<tensor::ExtractOp>(
-            loc, window, ValueRange{batch, windowRow, column});
-        Value fromInput = b.create<tensor::ExtractOp>(
-            loc, input, ValueRange{batch, inputRow, column});
-        return b.create<arith::SelectOp>(loc, inWindow, fromWindow, fromInput)
-            .getResult();
+        return rowOfConcatenation(lb, b, loc, window, s.capacity, input,
+                                  s.length, lb.loopIndex(b, 0),
+                                  lb.loopIndex(b, 1), lb.loopIndex(b, 2));
       },
       "attention.keys_input");
 }

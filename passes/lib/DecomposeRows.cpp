@@ -23,6 +23,24 @@ Value clampIndex(OpBuilder &b, Location loc, Value value, int64_t low,
   return b.create<arith::MinSIOp>(loc, atLeast, hi);
 }
 
+Value rowOfConcatenation(LinalgBuilder &lb, OpBuilder &b, Location loc,
+                         Value first, int64_t firstRows, Value second,
+                         int64_t secondRows, Value batch, Value row,
+                         Value column) {
+  Value inFirst = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, row,
+                                          lb.index(b, firstRows));
+  // Both reads stay in bounds; the select keeps the right one.
+  Value firstRow = clampIndex(b, loc, row, 0, firstRows - 1);
+  Value secondRow = clampIndex(
+      b, loc, b.create<arith::SubIOp>(loc, row, lb.index(b, firstRows)), 0,
+      secondRows - 1);
+  Value fromFirst = b.create<tensor::ExtractOp>(
+      loc, first, ValueRange{batch, firstRow, column});
+  Value fromSecond = b.create<tensor::ExtractOp>(
+      loc, second, ValueRange{batch, secondRow, column});
+  return b.create<arith::SelectOp>(loc, inFirst, fromFirst, fromSecond);
+}
+
 /// Identity index over the leading `rank` loops.
 static SmallVector<AffineExpr> leading(LinalgBuilder &lb, unsigned rank) {
   SmallVector<AffineExpr> index;
@@ -200,21 +218,11 @@ Value decomposeWindowUpdate(LinalgBuilder &lb, WindowUpdateOp op) {
   return lb.generic(
       {}, init, {lb.dim(0), lb.dim(1), lb.dim(2)}, 3, {},
       [&](OpBuilder &b, Location loc, ValueRange) {
-        Value batch = lb.loopIndex(b, 0), column = lb.loopIndex(b, 2);
         Value source =
             b.create<arith::AddIOp>(loc, lb.loopIndex(b, 1), segmentRows);
-        Value inWindow = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt,
-                                                 source, lb.index(b, capacity));
-        Value windowRow = clampIndex(b, loc, source, 0, capacity - 1);
-        Value hiddenRow = clampIndex(
-            b, loc, b.create<arith::SubIOp>(loc, source, lb.index(b, capacity)),
-            0, length - 1);
-        Value kept = b.create<tensor::ExtractOp>(
-            loc, window, ValueRange{batch, windowRow, column});
-        Value added = b.create<tensor::ExtractOp>(
-            loc, hidden, ValueRange{batch, hiddenRow, column});
-        return b.create<arith::SelectOp>(loc, inWindow, kept, added)
-            .getResult();
+        return rowOfConcatenation(lb, b, loc, window, capacity, hidden, length,
+                                  lb.loopIndex(b, 0), source,
+                                  lb.loopIndex(b, 2));
       },
       "window_update");
 }

@@ -41,6 +41,15 @@ mlir::Value mapWithRowValue(
                                     mlir::Value, mlir::Value)> &combine,
     llvm::StringRef name);
 
+/// Element [batch, row, column] of the concatenation [first; second] along
+/// dimension 1 (first has `firstRows` rows, second `secondRows`), read from
+/// whichever holds it: the concatenation is never materialised.
+mlir::Value rowOfConcatenation(LinalgBuilder &lb, mlir::OpBuilder &b,
+                               mlir::Location loc, mlir::Value first,
+                               int64_t firstRows, mlir::Value second,
+                               int64_t secondRows, mlir::Value batch,
+                               mlir::Value row, mlir::Value column);
+
 /// min(max(value, low), high) on index values.
 mlir::Value clampIndex(mlir::OpBuilder &b, mlir::Location loc,
                        mlir::Value value, int64_t low, int64_t high);
