@@ -1,0 +1,275 @@
+#!/usr/bin/python3
+"""Compiled txl model.so vs. a float32 PyTorch peer, per segment, in one process.
+
+    bench.py --so model.so --weights model.safetensors --config config.json \
+             --tokens N [--threads 1] [--seed 1] [--which txl,torch] [--json out.json]
+
+txl: txl_model_step of model.so called directly through ctypes (the ABI of
+runtime/include/txl/runtime/ModelABI.h), each segment timed alone; the step computes
+hidden states and the full log-probabilities (as txl-run asks for). Weights are copied
+once into 64-byte-aligned buffers. The Halide thread pool size comes from HL_NUM_THREADS,
+which must be set before this process starts (run.sh does).
+
+peer: tests/torch_reference/txl_torch.py, the literal re-implementation of the authors'
+algorithm (concat [mem; h], qkv of all K rows, r_net of all K positions, the pad/view
+rel-shift, a materialised mask, softmax, o_net, FFN, adaptive log-softmax over the full
+vocabulary), run in float32 by switching its module-level DTYPE, in eval / no_grad.
+
+Both sides also report a hidden-only time at steady state (txl: log_probs = NULL, which
+skips the adaptive softmax; peer: forward_segment without the softmax).
+"""
+import argparse
+import ctypes
+import json
+import math
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "torch_reference"))
+import safetensors_io  # noqa: E402
+import txl_torch  # noqa: E402
+import flops  # noqa: E402
+
+
+class WeightDesc(ctypes.Structure):
+    _fields_ = [("name", ctypes.c_char_p), ("rank", ctypes.c_int32),
+                ("shape", ctypes.POINTER(ctypes.c_int64))]
+
+
+class ModelDesc(ctypes.Structure):
+    _fields_ = [("abi_version", ctypes.c_int32), ("target", ctypes.c_char_p),
+                ("config_json", ctypes.c_char_p), ("batch", ctypes.c_int64),
+                ("tgt_len", ctypes.c_int64), ("mem_len", ctypes.c_int64),
+                ("n_layer", ctypes.c_int64), ("d_model", ctypes.c_int64),
+                ("vocab_size", ctypes.c_int64), ("num_weights", ctypes.c_int32),
+                ("weights", ctypes.POINTER(WeightDesc)),
+                ("scratch_bytes", ctypes.c_int64)]
+
+
+def aligned_empty(shape, dtype, align=64):
+    dtype = np.dtype(dtype)
+    nbytes = int(np.prod(shape)) * dtype.itemsize
+    raw = np.empty(nbytes + align, dtype=np.uint8)
+    off = (-raw.ctypes.data) % align
+    return raw[off:off + nbytes].view(dtype).reshape(shape)
+
+
+def aligned_copy(a):
+    out = aligned_empty(a.shape, a.dtype)
+    out[...] = a
+    return out
+
+
+def fptr(a):
+    return a.ctypes.data_as(ctypes.POINTER(ctypes.c_float))
+
+
+def run_txl(so_path, weights, tokens, args):
+    lib = ctypes.CDLL(os.path.abspath(so_path))
+    lib.txl_model_describe.restype = ctypes.POINTER(ModelDesc)
+    lib.txl_model_step.restype = ctypes.c_int32
+    lib.txl_model_step.argtypes = [
+        ctypes.POINTER(ctypes.POINTER(ctypes.c_float)), ctypes.POINTER(ctypes.c_int64),
+        ctypes.c_int64, ctypes.c_int64, ctypes.POINTER(ctypes.POINTER(ctypes.c_float)),
+        ctypes.POINTER(ctypes.c_float), ctypes.POINTER(ctypes.c_float), ctypes.c_void_p]
+    d = lib.txl_model_describe().contents
+    assert d.abi_version == 1 and d.batch == 1
+    B, T, ML, L, D, V = d.batch, d.tgt_len, d.mem_len, d.n_layer, d.d_model, d.vocab_size
+    ptrs = (ctypes.POINTER(ctypes.c_float) * d.num_weights)()
+    for i in range(d.num_weights):
+        w = d.weights[i]
+        name = w.name.decode()
+        shape = [w.shape[k] for k in range(w.rank)]
+        a = weights[name]
+        assert list(a.shape) == shape, (name, a.shape, shape)
+        ptrs[i] = fptr(a)
+    mems = [aligned_empty((B, ML, D), np.float32) for _ in range(L)]
+    for m in mems:
+        m[...] = 0
+    mem_ptrs = (ctypes.POINTER(ctypes.c_float) * L)(*[fptr(m) for m in mems])
+    scratch = aligned_empty((max(d.scratch_bytes, 64),), np.uint8)
+    tok = aligned_empty((B, T), np.int64)
+    hidden = aligned_empty((B, T, D), np.float32)
+    logp = aligned_empty((B, T, V), np.float32)
+    N = tokens.shape[1]
+    M = 0
+    res = {"seg_s": [], "mem_rows": [], "hidden": [], "logp_first": None}
+    for s in range(0, N, T):
+        n = min(T, N - s)
+        tok[...] = 0
+        tok[:, :n] = tokens[:, s:s + n]
+        t0 = time.perf_counter()
+        rc = lib.txl_model_step(ptrs, tok.ctypes.data_as(ctypes.POINTER(ctypes.c_int64)),
+                                n, M, mem_ptrs, fptr(hidden), fptr(logp),
+                                scratch.ctypes.data)
+        dt = time.perf_counter() - t0
+        assert rc == 0, "txl_model_step returned %d" % rc
+        res["seg_s"].append(dt)
+        res["mem_rows"].append(M)
+        res["hidden"].append(hidden[:, :n].copy())
+        if s == 0:
+            res["logp_first"] = logp[:, :n].copy()
+        print("  txl   segment %2d (M=%3d): %8.3f s" % (s // T, M, dt), flush=True)
+        M = min(ML, M + n)
+    if args.hidden_only:
+        tok[...] = tokens[:, :T]
+        t0 = time.perf_counter()
+        rc = lib.txl_model_step(ptrs, tok.ctypes.data_as(ctypes.POINTER(ctypes.c_int64)),
+                                T, M, mem_ptrs, fptr(hidden), None, scratch.ctypes.data)
+        res["hidden_only_s"] = time.perf_counter() - t0
+        res["hidden_only_M"] = M
+        assert rc == 0
+        print("  txl   hidden only (M=%3d): %8.3f s" % (M, res["hidden_only_s"]), flush=True)
+    res["target"] = d.target.decode()
+    return res
+
+
+def run_torch(cfg_raw, weights, tokens, args):
+    txl_torch.DTYPE = torch.float32          # the whole module computes in float32
+    cfg = txl_torch.normalize_config(cfg_raw)
+    W = txl_torch.resolve_weights(cfg, {k: torch.from_numpy(v) for k, v in weights.items()})
+    T = cfg["tgt_len"]
+    N = tokens.shape[1]
+    toks = torch.from_numpy(np.ascontiguousarray(tokens))
+    res = {"seg_s": [], "mem_rows": [], "hidden": [], "logp_first": None}
+    with torch.no_grad():
+        mems = txl_torch.init_memory(cfg, toks.shape[0])
+        for s in range(0, N, T):
+            M = mems[0].shape[0]
+            seg = toks[:, s:s + T].t().contiguous()              # time-major [Q, B]
+            t0 = time.perf_counter()
+            hid, mems = txl_torch.forward_segment(cfg, W, seg, mems)
+            logp = txl_torch.adaptive_log_softmax(cfg, W, hid)
+            dt = time.perf_counter() - t0
+            res["seg_s"].append(dt)
+            res["mem_rows"].append(M)
+            res["hidden"].append(hid.transpose(0, 1).numpy().copy())
+            if s == 0:
+                res["logp_first"] = logp.transpose(0, 1).numpy().copy()
+            print("  torch segment %2d (M=%3d): %8.3f s" % (s // T, M, dt), flush=True)
+        if args.hidden_only:
+            M = mems[0].shape[0]
+            seg = toks[:, :T].t().contiguous()
+            t0 = time.perf_counter()
+            txl_torch.forward_segment(cfg, W, seg, mems)
+            res["hidden_only_s"] = time.perf_counter() - t0
+            res["hidden_only_M"] = M
+            print("  torch hidden only (M=%3d): %8.3f s" % (M, res["hidden_only_s"]), flush=True)
+    return res
+
+
+def summarize(name, res, cfg, T):
+    segs = res["seg_s"]
+    full = [i for i, m in enumerate(res["mem_rows"]) if m >= cfg["mem_len"]]
+    warm = [i for i in range(len(segs)) if i not in full]
+    out = {"name": name, "total_s": sum(segs), "tokens": T * len(segs),
+           "tok_s_all": T * len(segs) / sum(segs)}
+    f_all = sum(flops.segment_flops(cfg, T, m)["total"] for m in res["mem_rows"])
+    out["gflops_all"] = f_all / sum(segs) / 1e9
+    if full:
+        t = sum(segs[i] for i in full)
+        out["tok_s_steady"] = T * len(full) / t
+        out["steady_segments"] = len(full)
+        out["gflops_steady"] = flops.segment_flops(cfg, T, cfg["mem_len"])["total"] * len(full) / t / 1e9
+    if warm:
+        t = sum(segs[i] for i in warm)
+        out["tok_s_warmup"] = T * len(warm) / t
+        out["warmup_segments"] = len(warm)
+    if "hidden_only_s" in res:
+        out["hidden_only_s"] = res["hidden_only_s"]
+        fl = flops.segment_flops(cfg, T, res["hidden_only_M"])
+        out["gflops_hidden_only"] = (fl["total"] - fl["adaptive_softmax"]) / res["hidden_only_s"] / 1e9
+    return out
+
+
+PEAK_PER_CORE = 168.0  # GFLOP/s FP32, measured (docs/PERF.md)
+
+
+def print_table(summary):
+    sides = summary["sides"]
+    peak = PEAK_PER_CORE * summary["threads"]
+    print("\n%d thread(s), batch 1, %d tokens, T=%d; peak ~%.0f GFLOP/s"
+          % (summary["threads"], summary["tokens"], summary["T"], peak))
+    print("%-6s %10s %10s %10s %10s %10s %8s %12s" % (
+        "side", "tok/s all", "tok/s wu", "tok/s ss", "s/seg ss", "GFLOP/s ss", "% peak",
+        "hid-only s"))
+    for k, v in sides.items():
+        ss = v.get("tok_s_steady", float("nan"))
+        g = v.get("gflops_steady", float("nan"))
+        print("%-6s %10.2f %10.2f %10.2f %10.3f %10.2f %7.2f%% %12.3f" % (
+            k, v["tok_s_all"], v.get("tok_s_warmup", float("nan")), ss,
+            summary["T"] / ss, g, 100 * g / peak, v.get("hidden_only_s", float("nan"))))
+    if "txl" in sides and "torch" in sides:
+        a, b = sides["txl"], sides["torch"]
+        print("txl / torch tokens/s: all %.4f, steady state %.4f" % (
+            a["tok_s_all"] / b["tok_s_all"],
+            a.get("tok_s_steady", float("nan")) / b.get("tok_s_steady", float("nan"))))
+        print("max |hidden txl - torch| per segment: %s" % " ".join(
+            "%.1e" % d for d in summary["max_abs_diff_hidden_per_segment"]))
+        print("max |log_probs txl - torch|, segment 0: %.1e" % summary["max_abs_diff_logp_segment0"])
+    print("ss = steady state (memory full, M = mem_len); wu = warm-up segments (M < mem_len)")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--so", required=True)
+    ap.add_argument("--weights", required=True)
+    ap.add_argument("--config", required=True)
+    ap.add_argument("--tokens", type=int, default=704)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--which", default="txl,torch")
+    ap.add_argument("--hidden-only", action="store_true")
+    ap.add_argument("--json")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    hl = os.environ.get("HL_NUM_THREADS")
+    if hl is not None and int(hl) != args.threads:
+        print("warning: HL_NUM_THREADS=%s but --threads %d" % (hl, args.threads))
+    with open(args.config) as f:
+        cfg_raw = json.load(f)
+    cfg = txl_torch.normalize_config(cfg_raw)
+    T = cfg["tgt_len"]
+    rng = np.random.default_rng(args.seed)
+    tokens = rng.integers(0, cfg["vocab_size"], size=(1, args.tokens), dtype=np.int64)
+    t0 = time.perf_counter()
+    weights = {k: aligned_copy(np.asarray(v, dtype=np.float32))
+               for k, v in safetensors_io.load(args.weights).items()}
+    print("weights loaded in %.1f s; threads %d (torch %d, HL_NUM_THREADS=%s, "
+          "OPENBLAS_NUM_THREADS=%s, OPENBLAS_CORETYPE=%s)"
+          % (time.perf_counter() - t0, args.threads, torch.get_num_threads(), hl,
+             os.environ.get("OPENBLAS_NUM_THREADS"), os.environ.get("OPENBLAS_CORETYPE")),
+          flush=True)
+    results = {}
+    for which in args.which.split(","):
+        print("[%s] %d tokens, %d segments of %d" % (which, args.tokens, -(-args.tokens // T), T),
+              flush=True)
+        if which == "txl":
+            results[which] = run_txl(args.so, weights, tokens, args)
+        elif which == "torch":
+            results[which] = run_torch(cfg_raw, weights, tokens, args)
+        else:
+            raise SystemExit("unknown --which " + which)
+
+    summary = {"threads": args.threads, "tokens": args.tokens, "T": T,
+               "flops_per_segment_steady": flops.segment_flops(cfg, T, cfg["mem_len"]),
+               "sides": {k: summarize(k, v, cfg, T) for k, v in results.items()}}
+    if "txl" in results and "torch" in results:
+        a, b = results["txl"], results["torch"]
+        diffs = [float(np.max(np.abs(x - y))) for x, y in zip(a["hidden"], b["hidden"])]
+        summary["max_abs_diff_hidden_per_segment"] = diffs
+        summary["max_abs_diff_logp_segment0"] = float(np.max(np.abs(a["logp_first"] - b["logp_first"])))
+        summary["txl_target"] = a["target"]
+    print_table(summary)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(summary, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
