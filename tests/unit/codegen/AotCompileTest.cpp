@@ -99,6 +99,7 @@ TEST(HalideAot, HostObjectStmtAssemblyAndHeader) {
                                          0),
             0u)
       << signature.cPrototype();
+  fs::remove_all(dir);
 }
 
 TEST(HalideAot, Avx512Object) {
@@ -118,6 +119,7 @@ TEST(HalideAot, Avx512Object) {
   EXPECT_EQ(compiled->signature.arguments[1].kind,
             KernelValueInfo::Kind::Scalar);
   EXPECT_TRUE(compiled->signature.arguments[1].isIndex);
+  fs::remove_all(dir);
 }
 
 TEST(HalideAot, CudaObjectEmbedsPtx) {
@@ -146,6 +148,7 @@ TEST(HalideAot, CudaObjectEmbedsPtx) {
       compileKernel(scheduled.kernel(), "host-cuda-cuda_capability_86",
                     (dir / "proj_explicit").string());
   ASSERT_TRUE(explicitGpu.ok()) << explicitGpu.status().message();
+  fs::remove_all(dir);
 }
 
 /// The last error the compiled kernels reported. Halide's default handler

@@ -20,7 +20,11 @@
 // min 0, extents and strides exactly those of the static shape (the kernel
 // checks them and returns a nonzero halide_error_code_t otherwise). It returns
 // 0 on success. The object is compiled with Target::NoRuntime: link it with
-// one object from compileHalideRuntime() for the same target.
+// one object from compileHalideRuntime() for the same target. Before the
+// nonzero return, the kernel reports the error through halide_error(), whose
+// default handler in Halide's runtime prints and calls abort(): a host that
+// wants the error code must first install its own handler with
+// halide_set_error_handler() (exported by the runtime object).
 //
 //===----------------------------------------------------------------------===//
 #ifndef TXL_CODEGEN_HALIDE_KERNELCOMPILER_H
