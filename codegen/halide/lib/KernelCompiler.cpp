@@ -29,18 +29,6 @@ std::string shapeText(const std::vector<int64_t> &shape) {
   return text + "]";
 }
 
-Halide::Type halideTypeOf(ElementKind kind) {
-  switch (kind) {
-  case ElementKind::F32:
-    return Halide::Float(32);
-  case ElementKind::I64:
-    return Halide::Int(64);
-  case ElementKind::I32:
-    return Halide::Int(32);
-  }
-  return Halide::Float(32);
-}
-
 /// The bytes of a host tensor's data.
 const void *dataOf(const HostTensor &tensor) {
   switch (tensor.element) {

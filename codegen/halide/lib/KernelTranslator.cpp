@@ -29,6 +29,19 @@ using namespace mlir;
 using Halide::Expr;
 
 namespace txl::codegen::halide {
+
+Halide::Type halideTypeOf(ElementKind kind) {
+  switch (kind) {
+  case ElementKind::F32:
+    return Halide::Float(32);
+  case ElementKind::I64:
+    return Halide::Int(64);
+  case ElementKind::I32:
+    return Halide::Int(32);
+  }
+  return Halide::Float(32);
+}
+
 namespace {
 
 using detail::describeOp;
@@ -49,18 +62,6 @@ std::optional<ElementKind> elementKindOf(Type type) {
   if (type.isSignlessInteger(32))
     return ElementKind::I32;
   return std::nullopt;
-}
-
-Halide::Type halideTypeOf(ElementKind kind) {
-  switch (kind) {
-  case ElementKind::F32:
-    return Halide::Float(32);
-  case ElementKind::I64:
-    return Halide::Int(64);
-  case ElementKind::I32:
-    return Halide::Int(32);
-  }
-  return Halide::Float(32);
 }
 
 /// A kernel tensor argument or result type, checked against the contract.

@@ -125,6 +125,9 @@ StatusOr<TranslatedKernel> buildScheduledKernel(mlir::func::FuncOp kernel,
                                                 const Halide::Target &target,
                                                 const CodegenOptions &options);
 
+/// The Halide type of a kernel element kind.
+Halide::Type halideTypeOf(ElementKind kind);
+
 } // namespace txl::codegen::halide
 
 #endif // TXL_CODEGEN_HALIDE_KERNELTRANSLATOR_H
