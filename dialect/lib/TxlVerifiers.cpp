@@ -229,31 +229,73 @@ LogicalResult PosEmbOp::verify() {
 // txl.rel_attention
 //===----------------------------------------------------------------------===//
 
+namespace {
+
+/// What every form of relative attention shares: the attributes, the
+/// positions (enough distances for `maxKeys` keys; kAny skips the check),
+/// the weights and the result type. Returns d_model through `dModelOut`.
+LogicalResult verifyAttentionCommon(Operation *op, int64_t heads,
+                                    int64_t headWidth, int64_t memLen,
+                                    bool sameLength, Value input,
+                                    Value positions, Value qkvWeight,
+                                    Value rWeight, Value oWeight, Value rwBias,
+                                    Value rrBias, Value result,
+                                    int64_t maxKeys) {
+  if (heads < 1)
+    return op->emitOpError() << "n_head must be positive, found " << heads;
+  if (headWidth < 1)
+    return op->emitOpError() << "d_head must be positive, found "
+                             << headWidth;
+  if (memLen < 0)
+    return op->emitOpError() << "mem_len must be >= 0, found " << memLen;
+  if (sameLength && memLen == 0)
+    return op->emitOpError("same_length with mem_len = 0 masks every key");
+  if (failed(expectRank(op, input, "input", 3, "[batch, length, d_model]")))
+    return failure();
+  auto dModel = staticDim(op, input, "input", 2, "d_model");
+  if (failed(dModel))
+    return failure();
+  int64_t inner = heads * headWidth;
+  if (failed(expectShape(op, positions, "positions", "[distances, d_model]",
+                         {kAny, *dModel})))
+    return failure();
+  int64_t distances = dimOf(positions, 0);
+  if (distances != kAny && maxKeys != kAny && distances < maxKeys)
+    return op->emitOpError()
+           << "positions has " << distances << " distances, but up to "
+           << maxKeys << " keys (memory rows + length) are attended";
+  if (failed(expectShape(op, qkvWeight, "qkv_weight",
+                         "[3 * n_head * d_head, d_model]",
+                         {3 * inner, *dModel})) ||
+      failed(expectShape(op, rWeight, "r_weight", "[n_head * d_head, d_model]",
+                         {inner, *dModel})) ||
+      failed(expectShape(op, oWeight, "o_weight", "[d_model, n_head * d_head]",
+                         {*dModel, inner})) ||
+      failed(expectShape(op, rwBias, "r_w_bias", "[n_head, d_head]",
+                         {heads, headWidth})) ||
+      failed(expectShape(op, rrBias, "r_r_bias", "[n_head, d_head]",
+                         {heads, headWidth})))
+    return failure();
+  if (input.getType() != result.getType())
+    return op->emitOpError() << "result type " << result.getType()
+                             << " must equal the input type "
+                             << input.getType();
+  return success();
+}
+
+} // namespace
+
 LogicalResult RelAttentionOp::verify() {
   Operation *op = getOperation();
-  int64_t heads = getNHeadAttr().getInt(), headWidth = getDHeadAttr().getInt();
   int64_t memLen = getMemLenAttr().getInt();
-  if (heads < 1)
-    return emitOpError() << "n_head must be positive, found " << heads;
-  if (headWidth < 1)
-    return emitOpError() << "d_head must be positive, found " << headWidth;
-  if (memLen < 0)
-    return emitOpError() << "mem_len must be >= 0, found " << memLen;
-  if (getSameLength() && memLen == 0)
-    return emitOpError("same_length with mem_len = 0 masks every key");
-
   if (failed(
           expectRank(op, getInput(), "input", 3, "[batch, length, d_model]")))
     return failure();
-  auto dModel = staticDim(op, getInput(), "input", 2, "d_model");
-  if (failed(dModel))
-    return failure();
-  int64_t batch = dimOf(getInput(), 0), length = dimOf(getInput(), 1);
-  int64_t inner = heads * headWidth;
-
+  int64_t batch = dimOf(getInput(), 0), length = dimOf(getInput(), 1),
+          dModel = dimOf(getInput(), 2);
   if (failed(expectShape(op, getMemory(), "memory",
                          "[batch, memory rows, d_model]",
-                         {batch, kAny, *dModel})))
+                         {batch, kAny, dModel})))
     return failure();
   int64_t memoryRows = dimOf(getMemory(), 1);
   if (getMemoryRows()) {
@@ -267,33 +309,65 @@ LogicalResult RelAttentionOp::verify() {
     return emitOpError() << "memory holds " << memoryRows
                          << " rows, more than mem_len = " << memLen;
   }
+  int64_t maxKeys = length == kAny ? kAny
+                                   : (memoryRows == kAny ? memLen : memoryRows) +
+                                         length;
+  return verifyAttentionCommon(
+      op, getNHeadAttr().getInt(), getDHeadAttr().getInt(), memLen,
+      getSameLength(), getInput(), getPositions(), getQkvWeight(),
+      getRWeight(), getOWeight(), getRWBias(), getRRBias(), getResult(),
+      maxKeys);
+}
 
-  if (failed(expectShape(op, getPositions(), "positions",
-                         "[distances, d_model]", {kAny, *dModel})))
+LogicalResult CachedRelAttentionOp::verify() {
+  Operation *op = getOperation();
+  int64_t memLen = getMemLenAttr().getInt();
+  int64_t inner = getNHeadAttr().getInt() * getDHeadAttr().getInt();
+  if (failed(
+          expectRank(op, getInput(), "input", 3, "[batch, length, d_model]")))
     return failure();
-  int64_t distances = dimOf(getPositions(), 0);
-  int64_t maxKeys = (memoryRows == kAny ? memLen : memoryRows) + length;
-  if (distances != kAny && length != kAny && distances < maxKeys)
-    return emitOpError() << "positions has " << distances
-                         << " distances, but up to " << maxKeys
-                         << " keys (memory rows + length) are attended";
+  int64_t batch = dimOf(getInput(), 0), length = dimOf(getInput(), 1);
+  for (auto [cache, role] : {std::pair{getKeyCache(), "key_cache"},
+                             std::pair{getValueCache(), "value_cache"}})
+    if (failed(expectShape(op, cache, role,
+                           "[batch, mem_len, n_head * d_head]",
+                           {batch, memLen, inner})))
+      return failure();
+  for (auto [segment, role] :
+       {std::pair{getKeys(), "keys"}, std::pair{getValues(), "values"}})
+    if (failed(expectShape(op, segment, role,
+                           "[batch, length, n_head * d_head]",
+                           {batch, length, inner})))
+      return failure();
+  return verifyAttentionCommon(
+      op, getNHeadAttr().getInt(), getDHeadAttr().getInt(), memLen,
+      getSameLength(), getInput(), getPositions(), getQkvWeight(),
+      getRWeight(), getOWeight(), getRWBias(), getRRBias(), getResult(),
+      length == kAny ? kAny : memLen + length);
+}
 
+LogicalResult KvProjectionOp::verify() {
+  Operation *op = getOperation();
+  int64_t heads = getNHeadAttr().getInt(), headWidth = getDHeadAttr().getInt();
+  if (heads < 1 || headWidth < 1)
+    return emitOpError() << "n_head and d_head must be positive, found "
+                         << heads << " and " << headWidth;
+  if (failed(
+          expectRank(op, getInput(), "input", 3, "[batch, length, d_model]")))
+    return failure();
+  int64_t inner = heads * headWidth;
+  int64_t batch = dimOf(getInput(), 0), length = dimOf(getInput(), 1),
+          dModel = dimOf(getInput(), 2);
   if (failed(expectShape(op, getQkvWeight(), "qkv_weight",
                          "[3 * n_head * d_head, d_model]",
-                         {3 * inner, *dModel})) ||
-      failed(expectShape(op, getRWeight(), "r_weight",
-                         "[n_head * d_head, d_model]", {inner, *dModel})) ||
-      failed(expectShape(op, getOWeight(), "o_weight",
-                         "[d_model, n_head * d_head]", {*dModel, inner})) ||
-      failed(expectShape(op, getRWBias(), "r_w_bias", "[n_head, d_head]",
-                         {heads, headWidth})) ||
-      failed(expectShape(op, getRRBias(), "r_r_bias", "[n_head, d_head]",
-                         {heads, headWidth})))
+                         {3 * inner, dModel})))
     return failure();
-  if (getInput().getType() != getType())
-    return emitOpError() << "result type " << getType()
-                         << " must equal the input type "
-                         << getInput().getType();
+  for (auto [result, role] :
+       {std::pair{getKeys(), "keys"}, std::pair{getValues(), "values"}})
+    if (failed(expectShape(op, result, role,
+                           "[batch, length, n_head * d_head]",
+                           {batch, length, inner})))
+      return failure();
   return success();
 }
 

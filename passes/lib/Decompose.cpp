@@ -42,8 +42,10 @@ struct DecomposePass : public txl::impl::TxlDecomposeBase<DecomposePass> {
     getOperation().walk([&](Operation *op) {
       bool tensorAdd = isa<arith::AddFOp>(op) &&
                        isa<RankedTensorType>(op->getResult(0).getType());
-      if (tensorAdd || isa<EmbedOp, PosEmbOp, RelAttentionOp, LayerNormOp,
-                           FfnOp, WindowUpdateOp, AdaptiveLogSoftmaxOp>(op))
+      if (tensorAdd ||
+          isa<EmbedOp, PosEmbOp, RelAttentionOp, CachedRelAttentionOp,
+              KvProjectionOp, LayerNormOp, FfnOp, WindowUpdateOp,
+              AdaptiveLogSoftmaxOp>(op))
         work.push_back(op);
       if (isa<MemUpdateOp, SegmentScanOp>(op)) {
         op->emitOpError("has no decomposition: run txl-window-memory first");
@@ -55,12 +57,22 @@ struct DecomposePass : public txl::impl::TxlDecomposeBase<DecomposePass> {
         return signalPassFailure();
       OpBuilder builder(op);
       LinalgBuilder lb(builder, op->getLoc());
+      if (auto projection = dyn_cast<KvProjectionOp>(op)) {
+        auto [keys, values] = decomposeKvProjection(lb, projection);
+        projection.getKeys().replaceAllUsesWith(keys);
+        projection.getValues().replaceAllUsesWith(values);
+        op->erase();
+        continue;
+      }
       Value replacement =
           llvm::TypeSwitch<Operation *, Value>(op)
               .Case([&](EmbedOp o) { return decomposeEmbed(lb, o); })
               .Case([&](PosEmbOp o) { return decomposePosEmb(lb, o); })
               .Case([&](RelAttentionOp o) {
                 return decomposeRelAttention(lb, o);
+              })
+              .Case([&](CachedRelAttentionOp o) {
+                return decomposeCachedRelAttention(lb, o);
               })
               .Case([&](LayerNormOp o) { return decomposeLayerNorm(lb, o); })
               .Case([&](FfnOp o) { return decomposeFfn(lb, o); })

@@ -52,51 +52,61 @@ Value queryKeyDistance(LinalgBuilder &lb, OpBuilder &b, Location loc,
   return b.create<arith::SubIOp>(loc, position, key);
 }
 
-} // namespace
+/// Where attention reads the keys and values of its K = C + T keys: either
+/// materialised [B, K, H*Dh] tensors (window form: projected from [window;
+/// input]) or, in the cached form, a cache [B, C, H*Dh] and the segment's
+/// rows [B, T, H*Dh], read by index (no concatenation).
+struct KeySource {
+  Value keys, values;
+  Value keyCache, valueCache, segmentKeys, segmentValues;
+  bool cached() const { return keyCache != nullptr; }
+};
 
-Value decomposeRelAttention(LinalgBuilder &lb, RelAttentionOp op) {
-  auto inputType = cast<RankedTensorType>(op.getInput().getType());
-  auto memoryType = cast<RankedTensorType>(op.getMemory().getType());
-  AttentionShape s{
-      inputType.getDimSize(0),
-      inputType.getDimSize(1),
-      inputType.getDimSize(2),
-      memoryType.getDimSize(1),
-      op.getNHeadAttr().getInt(),
-      op.getDHeadAttr().getInt(),
-      cast<RankedTensorType>(op.getPositions().getType()).getDimSize(0)};
-  int64_t memLen = op.getMemLenAttr().getInt();
-  bool sameLength = op.getSameLength();
+/// The operands of one attention after the keys are settled.
+struct AttentionParts {
+  Value input, qkvWeight, positions, rWeight, oWeight, rwBias, rrBias,
+      memoryRows;
+  int64_t memLen;
+  bool sameLength;
+};
+
+/// Element (batch, key, column) of a key source's keys or values, inside a
+/// generic body: `operand` is the block argument of a materialised tensor.
+Value keyElement(LinalgBuilder &lb, OpBuilder &b, Location loc,
+                 const AttentionShape &s, Value cache, Value segment,
+                 Value operand, Value batch, Value key, Value column) {
+  if (!cache)
+    return operand;
+  if (s.capacity == 0) // no memory: every key is the segment's
+    return b.create<tensor::ExtractOp>(loc, segment,
+                                       ValueRange{batch, key, column});
+  return rowOfConcatenation(lb, b, loc, cache, s.capacity, segment, s.length,
+                            batch, key, column);
+}
+
+/// Queries, the position term, scores, mask, softmax, values and output
+/// projection: everything after the keys and values.
+Value attendOverKeys(LinalgBuilder &lb, const AttentionShape &s,
+                     const AttentionParts &p, const KeySource &source) {
   float scale = 1.0f / std::sqrt(static_cast<float>(s.headWidth));
   int64_t inner = s.inner();
   OpBuilder &builder = lb.builder();
-  // Rows held: the memory_rows operand of the window form, else all rows.
-  Value memoryRows =
-      op.getMemoryRows()
-          ? op.getMemoryRows()
-          : builder.create<arith::ConstantIndexOp>(lb.location(), s.capacity)
-                .getResult();
-
-  Value q = lb.matmulTransposed(op.getInput(), op.getQkvWeight(), inner, 0,
-                                nullptr, 0, "attention.q");
-  Value keysInput = keyRows(lb, s, op.getMemory(), op.getInput());
-  Value k = lb.matmulTransposed(keysInput, op.getQkvWeight(), inner, inner,
-                                nullptr, 0, "attention.k");
-  Value v = lb.matmulTransposed(keysInput, op.getQkvWeight(), inner, 2 * inner,
-                                nullptr, 0, "attention.v");
-  Value rk = lb.matmulTransposed(op.getPositions(), op.getRWeight(), inner, 0,
-                                 nullptr, 0, "attention.r");
+  Value q = lb.matmulTransposed(p.input, p.qkvWeight, inner, 0, nullptr, 0,
+                                "attention.q");
+  Value rk = lb.matmulTransposed(p.positions, p.rWeight, inner, 0, nullptr, 0,
+                                 "attention.r");
 
   // Loops (b, h, t, j, c): content term (q + u) . k_j and position term
   // (q + v) . Rk[C + t - j], summed over the head's columns c.
   AffineExpr b = lb.dim(0), h = lb.dim(1), t = lb.dim(2), j = lb.dim(3),
              c = lb.dim(4);
   AffineExpr column = h * s.headWidth + c;
+  SmallVector<LinalgBuilder::Operand> scoreInputs = {
+      {q, {b, t, column}}, {p.rwBias, {h, c}}, {p.rrBias, {h, c}}};
+  if (!source.cached())
+    scoreInputs.push_back({source.keys, {b, j, column}});
   Value scores = lb.generic(
-      {{q, {b, t, column}},
-       {op.getRWBias(), {h, c}},
-       {op.getRRBias(), {h, c}},
-       {k, {b, j, column}}},
+      scoreInputs,
       lb.filled({s.batch, s.heads, s.length, s.keys()}, 0.0f), {b, h, t, j}, 5,
       {4},
       [&](OpBuilder &nb, Location loc, ValueRange args) {
@@ -106,16 +116,20 @@ Value decomposeRelAttention(LinalgBuilder &lb, RelAttentionOp op) {
         Value head = lb.loopIndex(nb, 1);
         Value headStart =
             nb.create<arith::MulIOp>(loc, head, lb.index(nb, s.headWidth));
-        Value rkColumn =
+        Value headColumn =
             nb.create<arith::AddIOp>(loc, headStart, lb.loopIndex(nb, 4));
         Value position =
-            nb.create<tensor::ExtractOp>(loc, rk, ValueRange{row, rkColumn});
+            nb.create<tensor::ExtractOp>(loc, rk, ValueRange{row, headColumn});
+        Value key = keyElement(
+            lb, nb, loc, s, source.keyCache, source.segmentKeys,
+            source.cached() ? Value() : args[3], lb.loopIndex(nb, 0),
+            lb.loopIndex(nb, 3), headColumn);
         Value content = nb.create<arith::MulFOp>(
-            loc, nb.create<arith::AddFOp>(loc, args[0], args[1]), args[3]);
+            loc, nb.create<arith::AddFOp>(loc, args[0], args[1]), key);
         Value positional = nb.create<arith::MulFOp>(
             loc, nb.create<arith::AddFOp>(loc, args[0], args[2]), position);
         Value term = nb.create<arith::AddFOp>(loc, content, positional);
-        return nb.create<arith::AddFOp>(loc, args[4], term).getResult();
+        return nb.create<arith::AddFOp>(loc, args.back(), term).getResult();
       },
       "attention.scores");
 
@@ -129,17 +143,17 @@ Value decomposeRelAttention(LinalgBuilder &lb, RelAttentionOp op) {
         Value key = lb.loopIndex(nb, 3);
         Value visible = nb.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sge,
                                                  distance, lb.index(nb, 0));
-        Value firstHeld =
-            nb.create<arith::SubIOp>(loc, lb.index(nb, s.capacity), memoryRows);
+        Value firstHeld = nb.create<arith::SubIOp>(
+            loc, lb.index(nb, s.capacity), p.memoryRows);
         visible = nb.create<arith::AndIOp>(
             loc, visible,
             nb.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sge, key,
                                      firstHeld));
-        if (sameLength)
+        if (p.sameLength)
           visible = nb.create<arith::AndIOp>(
               loc, visible,
               nb.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, distance,
-                                       lb.index(nb, memLen)));
+                                       lb.index(nb, p.memLen)));
         Value scaled =
             nb.create<arith::MulFOp>(loc, args[0], lb.f32(nb, scale));
         return nb
@@ -166,13 +180,27 @@ Value decomposeRelAttention(LinalgBuilder &lb, RelAttentionOp op) {
   // Loops (b, t, h, c, j): weighted values per head, then normalise.
   AffineExpr b2 = lb.dim(0), t2 = lb.dim(1), h2 = lb.dim(2), c2 = lb.dim(3),
              j2 = lb.dim(4);
+  SmallVector<LinalgBuilder::Operand> valueInputs = {
+      {weights, {b2, h2, t2, j2}}};
+  if (!source.cached())
+    valueInputs.push_back({source.values, {b2, j2, h2 * s.headWidth + c2}});
   Value weighted = lb.generic(
-      {{weights, {b2, h2, t2, j2}}, {v, {b2, j2, h2 * s.headWidth + c2}}},
-      lb.filled({s.batch, s.length, s.heads, s.headWidth}, 0.0f),
+      valueInputs, lb.filled({s.batch, s.length, s.heads, s.headWidth}, 0.0f),
       {b2, t2, h2, c2}, 5, {4},
-      [](OpBuilder &nb, Location loc, ValueRange args) {
-        Value product = nb.create<arith::MulFOp>(loc, args[0], args[1]);
-        return nb.create<arith::AddFOp>(loc, args[2], product).getResult();
+      [&](OpBuilder &nb, Location loc, ValueRange args) {
+        Value value = args[1];
+        if (source.cached()) {
+          Value column = nb.create<arith::AddIOp>(
+              loc,
+              nb.create<arith::MulIOp>(loc, lb.loopIndex(nb, 2),
+                                       lb.index(nb, s.headWidth)),
+              lb.loopIndex(nb, 3));
+          value = keyElement(lb, nb, loc, s, source.valueCache,
+                             source.segmentValues, Value(),
+                             lb.loopIndex(nb, 0), lb.loopIndex(nb, 4), column);
+        }
+        Value product = nb.create<arith::MulFOp>(loc, args[0], value);
+        return nb.create<arith::AddFOp>(loc, args.back(), product).getResult();
       },
       "attention.values");
   Value normalised = lb.generic(
@@ -191,7 +219,7 @@ Value decomposeRelAttention(LinalgBuilder &lb, RelAttentionOp op) {
   AffineExpr d3 = lb.dim(2), h3 = lb.dim(3), c3 = lb.dim(4);
   return lb.generic(
       {{normalised, {lb.dim(0), lb.dim(1), h3, c3}},
-       {op.getOWeight(), {d3, h3 * s.headWidth + c3}}},
+       {p.oWeight, {d3, h3 * s.headWidth + c3}}},
       lb.filled({s.batch, s.length, s.width}, 0.0f), {lb.dim(0), lb.dim(1), d3},
       5, {3, 4},
       [](OpBuilder &nb, Location loc, ValueRange args) {
@@ -199,6 +227,76 @@ Value decomposeRelAttention(LinalgBuilder &lb, RelAttentionOp op) {
         return nb.create<arith::AddFOp>(loc, args[2], product).getResult();
       },
       "attention.output");
+}
+
+/// The shape of an attention from its input, memory capacity and positions.
+AttentionShape shapeOf(Value input, int64_t capacity, Value positions,
+                       int64_t heads, int64_t headWidth) {
+  auto inputType = cast<RankedTensorType>(input.getType());
+  return {inputType.getDimSize(0),
+          inputType.getDimSize(1),
+          inputType.getDimSize(2),
+          capacity,
+          heads,
+          headWidth,
+          cast<RankedTensorType>(positions.getType()).getDimSize(0)};
+}
+
+} // namespace
+
+Value decomposeRelAttention(LinalgBuilder &lb, RelAttentionOp op) {
+  auto memoryType = cast<RankedTensorType>(op.getMemory().getType());
+  AttentionShape s =
+      shapeOf(op.getInput(), memoryType.getDimSize(1), op.getPositions(),
+              op.getNHeadAttr().getInt(), op.getDHeadAttr().getInt());
+  // Rows held: the memory_rows operand of the window form, else all rows.
+  Value memoryRows =
+      op.getMemoryRows()
+          ? op.getMemoryRows()
+          : lb.builder()
+                .create<arith::ConstantIndexOp>(lb.location(), s.capacity)
+                .getResult();
+  int64_t inner = s.inner();
+  Value keysInput = keyRows(lb, s, op.getMemory(), op.getInput());
+  KeySource source;
+  source.keys = lb.matmulTransposed(keysInput, op.getQkvWeight(), inner, inner,
+                                    nullptr, 0, "attention.k");
+  source.values = lb.matmulTransposed(keysInput, op.getQkvWeight(), inner,
+                                      2 * inner, nullptr, 0, "attention.v");
+  AttentionParts parts{op.getInput(),  op.getQkvWeight(),
+                       op.getPositions(), op.getRWeight(),
+                       op.getOWeight(), op.getRWBias(),
+                       op.getRRBias(),  memoryRows,
+                       op.getMemLenAttr().getInt(), op.getSameLength()};
+  return attendOverKeys(lb, s, parts, source);
+}
+
+Value decomposeCachedRelAttention(LinalgBuilder &lb, CachedRelAttentionOp op) {
+  auto cacheType = cast<RankedTensorType>(op.getKeyCache().getType());
+  AttentionShape s =
+      shapeOf(op.getInput(), cacheType.getDimSize(1), op.getPositions(),
+              op.getNHeadAttr().getInt(), op.getDHeadAttr().getInt());
+  KeySource source;
+  source.keyCache = op.getKeyCache();
+  source.valueCache = op.getValueCache();
+  source.segmentKeys = op.getKeys();
+  source.segmentValues = op.getValues();
+  AttentionParts parts{op.getInput(),  op.getQkvWeight(),
+                       op.getPositions(), op.getRWeight(),
+                       op.getOWeight(), op.getRWBias(),
+                       op.getRRBias(),  op.getMemoryRows(),
+                       op.getMemLenAttr().getInt(), op.getSameLength()};
+  return attendOverKeys(lb, s, parts, source);
+}
+
+std::pair<Value, Value> decomposeKvProjection(LinalgBuilder &lb,
+                                              KvProjectionOp op) {
+  int64_t inner = op.getNHeadAttr().getInt() * op.getDHeadAttr().getInt();
+  Value keys = lb.matmulTransposed(op.getInput(), op.getQkvWeight(), inner,
+                                   inner, nullptr, 0, "attention.k");
+  Value values = lb.matmulTransposed(op.getInput(), op.getQkvWeight(), inner,
+                                     2 * inner, nullptr, 0, "attention.v");
+  return {keys, values};
 }
 
 } // namespace txl

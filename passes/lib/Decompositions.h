@@ -16,6 +16,13 @@ namespace txl {
 
 // Attention: the rel-shift is the distance index, the mask an index predicate.
 mlir::Value decomposeRelAttention(LinalgBuilder &lb, RelAttentionOp op);
+/// The cached form: keys and values read from the caches and the segment's
+/// rows by index (txl-kv-cache).
+mlir::Value decomposeCachedRelAttention(LinalgBuilder &lb,
+                                        CachedRelAttentionOp op);
+/// The k and v blocks of qkv_net on the segment's rows: (keys, values).
+std::pair<mlir::Value, mlir::Value> decomposeKvProjection(LinalgBuilder &lb,
+                                                          KvProjectionOp op);
 
 // Adaptive input embedding and projected adaptive log-softmax.
 mlir::Value decomposeEmbed(LinalgBuilder &lb, EmbedOp op);

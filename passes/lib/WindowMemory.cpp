@@ -106,6 +106,9 @@ struct WindowMemoryPass
     auto ret = cast<func::ReturnOp>(body.getTerminator());
     step.setFunctionType(builder.getFunctionType(body.getArgumentTypes(),
                                                  ret.getOperandTypes()));
+    // Their role, for later passes and the host code (state of the ABI).
+    for (unsigned i = 3; i < step.getNumArguments(); ++i)
+      step.setArgAttr(i, "txl.state", builder.getStringAttr("memory"));
     return success();
   }
 

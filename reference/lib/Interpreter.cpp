@@ -227,6 +227,33 @@ private:
               attn.getDHeadAttr().getInt(), attn.getSameLength(),
               attn.getMemLenAttr().getInt())};
         })
+        .Case([&](KvProjectionOp projection) -> std::vector<RuntimeValue> {
+          auto [keys, projected] = keyValueProjection(
+              tensor(values, projection.getInput(), a),
+              ref(values, projection.getQkvWeight()),
+              projection.getNHeadAttr().getInt(),
+              projection.getDHeadAttr().getInt());
+          return {std::move(keys), std::move(projected)};
+        })
+        .Case([&](CachedRelAttentionOp attn) -> std::vector<RuntimeValue> {
+          // The caches are windows: their last memory_rows rows are held.
+          int64_t held = scalar(values, attn.getMemoryRows());
+          Tensor keyCache =
+              lastRows(tensor(values, attn.getKeyCache(), a), held);
+          Tensor valueCache =
+              lastRows(tensor(values, attn.getValueCache(), a), held);
+          Tensor keys, segmentValues;
+          return {cachedRelativeAttention(
+              tensor(values, attn.getInput(), a), keyCache, valueCache,
+              tensor(values, attn.getKeys(), keys),
+              tensor(values, attn.getValues(), segmentValues),
+              tensor(values, attn.getPositions(), c),
+              ref(values, attn.getQkvWeight()),
+              ref(values, attn.getRWeight()), ref(values, attn.getOWeight()),
+              ref(values, attn.getRWBias()), ref(values, attn.getRRBias()),
+              attn.getNHeadAttr().getInt(), attn.getDHeadAttr().getInt(),
+              attn.getSameLength(), attn.getMemLenAttr().getInt())};
+        })
         .Case([&](LayerNormOp norm) -> std::vector<RuntimeValue> {
           return {layerNorm(tensor(values, norm.getInput(), a),
                             ref(values, norm.getWeight()),

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -287,18 +288,21 @@ Tensor feedForward(const Tensor &x, ConstTensorRef w1, ConstTensorRef b1,
 // Relative attention
 //===----------------------------------------------------------------------===//
 
-Tensor relativeAttention(const Tensor &x, const Tensor &memory,
-                         const Tensor &positions, ConstTensorRef wQkv,
-                         ConstTensorRef wR, ConstTensorRef wO,
-                         ConstTensorRef rwBias, ConstTensorRef rrBias,
-                         int64_t nHead, int64_t dHead, bool sameLength,
-                         int64_t memLen) {
-  const char *kernel = "relativeAttention";
-  expectRank(kernel, "input", x.shape, 3);
+namespace {
+
+/// Fills keys and values [K, H*Dh] (double) of batch row b.
+using KeyValueRows = std::function<void(int64_t b, std::vector<double> &keys,
+                                        std::vector<double> &values)>;
+
+/// Relative attention [§3] once the keys and values of the K = M + T keys are
+/// known (`keyValues`): queries, position term, mask, softmax, o_net.
+Tensor attendOverKeys(const char *kernel, const Tensor &x, int64_t M,
+                      const Tensor &positions, ConstTensorRef wQkv,
+                      ConstTensorRef wR, ConstTensorRef wO,
+                      ConstTensorRef rwBias, ConstTensorRef rrBias,
+                      int64_t nHead, int64_t dHead, bool sameLength,
+                      int64_t memLen, const KeyValueRows &keyValues) {
   int64_t B = x.dim(0), T = x.dim(1), D = x.dim(2);
-  expectRank(kernel, "memory", memory.shape, 3);
-  int64_t M = memory.dim(1);
-  expectShape(kernel, "memory", memory.shape, {B, M, D});
   int64_t K = M + T;
   expectRank(kernel, "positions", positions.shape, 2);
   if (positions.dim(0) < K || positions.dim(1) != D)
@@ -306,8 +310,6 @@ Tensor relativeAttention(const Tensor &x, const Tensor &memory,
                      ", expected [>= " + std::to_string(K) + ", " +
                      std::to_string(D) + "] for " + std::to_string(K) +
                      " keys");
-  if (nHead <= 0 || dHead <= 0)
-    fail(kernel, "n_head and d_head must be positive");
   int64_t HD = nHead * dHead;
   expectWeight(kernel, "qkv weight", wQkv, {3 * HD, D});
   expectWeight(kernel, "r weight", wR, {HD, D});
@@ -325,21 +327,12 @@ Tensor relativeAttention(const Tensor &x, const Tensor &memory,
       rk[d * HD + c] = dot(wR.data + c * D, positions.data.data() + d * D, D);
 
   double scale = 1.0 / std::sqrt(static_cast<double>(dHead));
-  const float *wq = wQkv.data, *wk = wQkv.data + HD * D,
-              *wv = wQkv.data + 2 * HD * D;
+  const float *wq = wQkv.data;
   Tensor result({B, T, D});
   std::vector<double> keys(K * HD), values(K * HD), queries(T * HD);
   std::vector<double> attended(T * HD), queryU(dHead), queryV(dHead), scores;
   for (int64_t b = 0; b < B; ++b) {
-    // Keys and values over concat([memory, x]); queries over x only.
-    for (int64_t j = 0; j < K; ++j) {
-      const float *row = j < M ? memory.data.data() + (b * M + j) * D
-                               : x.data.data() + (b * T + j - M) * D;
-      for (int64_t c = 0; c < HD; ++c) {
-        keys[j * HD + c] = dot(wk + c * D, row, D);
-        values[j * HD + c] = dot(wv + c * D, row, D);
-      }
-    }
+    keyValues(b, keys, values);
     for (int64_t i = 0; i < T; ++i)
       for (int64_t c = 0; c < HD; ++c)
         queries[i * HD + c] =
@@ -381,6 +374,97 @@ Tensor relativeAttention(const Tensor &x, const Tensor &memory,
             static_cast<float>(dot(wO.data + d * HD, &attended[i * HD], HD));
   }
   return result;
+}
+
+} // namespace
+
+Tensor relativeAttention(const Tensor &x, const Tensor &memory,
+                         const Tensor &positions, ConstTensorRef wQkv,
+                         ConstTensorRef wR, ConstTensorRef wO,
+                         ConstTensorRef rwBias, ConstTensorRef rrBias,
+                         int64_t nHead, int64_t dHead, bool sameLength,
+                         int64_t memLen) {
+  const char *kernel = "relativeAttention";
+  expectRank(kernel, "input", x.shape, 3);
+  int64_t B = x.dim(0), T = x.dim(1), D = x.dim(2);
+  expectRank(kernel, "memory", memory.shape, 3);
+  int64_t M = memory.dim(1);
+  expectShape(kernel, "memory", memory.shape, {B, M, D});
+  if (nHead <= 0 || dHead <= 0)
+    fail(kernel, "n_head and d_head must be positive");
+  int64_t HD = nHead * dHead;
+  expectWeight(kernel, "qkv weight", wQkv, {3 * HD, D});
+  const float *wk = wQkv.data + HD * D, *wv = wQkv.data + 2 * HD * D;
+  // Keys and values over concat([memory, x]).
+  auto project = [&](int64_t b, std::vector<double> &keys,
+                     std::vector<double> &values) {
+    for (int64_t j = 0; j < M + T; ++j) {
+      const float *row = j < M ? memory.data.data() + (b * M + j) * D
+                               : x.data.data() + (b * T + j - M) * D;
+      for (int64_t c = 0; c < HD; ++c) {
+        keys[j * HD + c] = dot(wk + c * D, row, D);
+        values[j * HD + c] = dot(wv + c * D, row, D);
+      }
+    }
+  };
+  return attendOverKeys(kernel, x, M, positions, wQkv, wR, wO, rwBias, rrBias,
+                        nHead, dHead, sameLength, memLen, project);
+}
+
+std::pair<Tensor, Tensor> keyValueProjection(const Tensor &x,
+                                             ConstTensorRef wQkv,
+                                             int64_t nHead, int64_t dHead) {
+  const char *kernel = "keyValueProjection";
+  expectRank(kernel, "input", x.shape, 3);
+  int64_t B = x.dim(0), T = x.dim(1), D = x.dim(2);
+  if (nHead <= 0 || dHead <= 0)
+    fail(kernel, "n_head and d_head must be positive");
+  int64_t HD = nHead * dHead;
+  expectWeight(kernel, "qkv weight", wQkv, {3 * HD, D});
+  const float *wk = wQkv.data + HD * D, *wv = wQkv.data + 2 * HD * D;
+  Tensor keys({B, T, HD}), values({B, T, HD});
+  for (int64_t r = 0; r < B * T; ++r)
+    for (int64_t c = 0; c < HD; ++c) {
+      const float *row = x.data.data() + r * D;
+      keys.data[r * HD + c] = static_cast<float>(dot(wk + c * D, row, D));
+      values.data[r * HD + c] = static_cast<float>(dot(wv + c * D, row, D));
+    }
+  return {std::move(keys), std::move(values)};
+}
+
+Tensor cachedRelativeAttention(const Tensor &x, const Tensor &keyCache,
+                               const Tensor &valueCache, const Tensor &keys,
+                               const Tensor &values, const Tensor &positions,
+                               ConstTensorRef wQkv, ConstTensorRef wR,
+                               ConstTensorRef wO, ConstTensorRef rwBias,
+                               ConstTensorRef rrBias, int64_t nHead,
+                               int64_t dHead, bool sameLength, int64_t memLen) {
+  const char *kernel = "cachedRelativeAttention";
+  expectRank(kernel, "input", x.shape, 3);
+  int64_t B = x.dim(0), T = x.dim(1);
+  if (nHead <= 0 || dHead <= 0)
+    fail(kernel, "n_head and d_head must be positive");
+  int64_t HD = nHead * dHead;
+  expectRank(kernel, "key cache", keyCache.shape, 3);
+  int64_t M = keyCache.dim(1);
+  expectShape(kernel, "key cache", keyCache.shape, {B, M, HD});
+  expectShape(kernel, "value cache", valueCache.shape, {B, M, HD});
+  expectShape(kernel, "keys", keys.shape, {B, T, HD});
+  expectShape(kernel, "values", values.shape, {B, T, HD});
+  // Keys and values: the cached rows, then the segment's.
+  auto gather = [&](int64_t b, std::vector<double> &keyRows,
+                    std::vector<double> &valueRows) {
+    for (int64_t j = 0; j < M + T; ++j) {
+      const float *k = j < M ? keyCache.data.data() + (b * M + j) * HD
+                             : keys.data.data() + (b * T + j - M) * HD;
+      const float *v = j < M ? valueCache.data.data() + (b * M + j) * HD
+                             : values.data.data() + (b * T + j - M) * HD;
+      std::copy_n(k, HD, keyRows.begin() + j * HD);
+      std::copy_n(v, HD, valueRows.begin() + j * HD);
+    }
+  };
+  return attendOverKeys(kernel, x, M, positions, wQkv, wR, wO, rwBias, rrBias,
+                        nHead, dHead, sameLength, memLen, gather);
 }
 
 //===----------------------------------------------------------------------===//

@@ -847,3 +847,51 @@ func.func @kernel_isolated(%x: tensor<4xf32>) -> tensor<4xf32> {
   }
   return %y : tensor<4xf32>
 }
+
+// -----
+
+// === txl.kv_projection ===
+func.func @kv_projection_width(%x: tensor<1x4x8xf32>, %w: tensor<18x8xf32>) {
+  // expected-error @+1 {{'txl.kv_projection' op keys must have shape [batch, length, n_head * d_head] = [1, 4, 6], found 'tensor<1x4x5xf32>'}}
+  %k, %v = txl.kv_projection %x, %w {d_head = 3 : i64, n_head = 2 : i64}
+      : tensor<1x4x8xf32>, tensor<18x8xf32> -> tensor<1x4x5xf32>, tensor<1x4x6xf32>
+  return
+}
+
+// -----
+
+func.func @kv_projection_weight(%x: tensor<1x4x8xf32>, %w: tensor<12x8xf32>) {
+  // expected-error @+1 {{'txl.kv_projection' op qkv_weight must have shape [3 * n_head * d_head, d_model] = [18, 8], found 'tensor<12x8xf32>'}}
+  %k, %v = txl.kv_projection %x, %w {d_head = 3 : i64, n_head = 2 : i64}
+      : tensor<1x4x8xf32>, tensor<12x8xf32> -> tensor<1x4x6xf32>, tensor<1x4x6xf32>
+  return
+}
+
+// -----
+
+// === txl.rel_attention_cached ===
+func.func @cached_capacity(%x: tensor<1x4x8xf32>, %kc: tensor<1x5x6xf32>, %vc: tensor<1x6x6xf32>, %m: index,
+                           %k: tensor<1x4x6xf32>, %pos: tensor<10x8xf32>, %wqkv: tensor<18x8xf32>,
+                           %wr: tensor<6x8xf32>, %wo: tensor<8x6xf32>, %u: tensor<2x3xf32>) {
+  // expected-error @+1 {{'txl.rel_attention_cached' op key_cache must have shape [batch, mem_len, n_head * d_head] = [1, 6, 6], found 'tensor<1x5x6xf32>'}}
+  %a = txl.rel_attention_cached %x, cache(%kc, %vc)[%m], segment(%k, %k), %pos, %wqkv, %wr, %wo, %u, %u
+      {d_head = 3 : i64, mem_len = 6 : i64, n_head = 2 : i64, same_length = false}
+      : (tensor<1x4x8xf32>, tensor<1x5x6xf32>, tensor<1x6x6xf32>, index, tensor<1x4x6xf32>, tensor<1x4x6xf32>,
+         tensor<10x8xf32>, tensor<18x8xf32>, tensor<6x8xf32>, tensor<8x6xf32>, tensor<2x3xf32>, tensor<2x3xf32>)
+      -> tensor<1x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @cached_positions(%x: tensor<1x4x8xf32>, %kc: tensor<1x6x6xf32>, %m: index,
+                            %k: tensor<1x4x6xf32>, %pos: tensor<9x8xf32>, %wqkv: tensor<18x8xf32>,
+                            %wr: tensor<6x8xf32>, %wo: tensor<8x6xf32>, %u: tensor<2x3xf32>) {
+  // expected-error @+1 {{'txl.rel_attention_cached' op positions has 9 distances, but up to 10 keys (memory rows + length) are attended}}
+  %a = txl.rel_attention_cached %x, cache(%kc, %kc)[%m], segment(%k, %k), %pos, %wqkv, %wr, %wo, %u, %u
+      {d_head = 3 : i64, mem_len = 6 : i64, n_head = 2 : i64, same_length = false}
+      : (tensor<1x4x8xf32>, tensor<1x6x6xf32>, tensor<1x6x6xf32>, index, tensor<1x4x6xf32>, tensor<1x4x6xf32>,
+         tensor<9x8xf32>, tensor<18x8xf32>, tensor<6x8xf32>, tensor<8x6xf32>, tensor<2x3xf32>, tensor<2x3xf32>)
+      -> tensor<1x4x8xf32>
+  return
+}

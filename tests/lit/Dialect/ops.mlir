@@ -109,6 +109,24 @@ func.func @window_form(%x: tensor<1x4x8xf32>, %win: tensor<1x6x8xf32>, %m: index
   return %a, %next : tensor<1x4x8xf32>, tensor<1x6x8xf32>
 }
 
+// The cached form (txl-kv-cache): projected keys and values of the memory
+// in caches, the segment's own from txl.kv_projection.
+// CHECK-LABEL: func.func @cached_form
+func.func @cached_form(%x: tensor<1x4x8xf32>, %kc: tensor<1x6x6xf32>, %vc: tensor<1x6x6xf32>, %m: index,
+                       %pos: tensor<10x8xf32>, %wqkv: tensor<18x8xf32>, %wr: tensor<6x8xf32>,
+                       %wo: tensor<8x6xf32>, %u: tensor<2x3xf32>) -> tensor<1x4x8xf32> {
+  // CHECK: %[[K:[a-z0-9_]+]], %[[V:[a-z0-9_]+]] = txl.kv_projection %{{[a-z0-9_]+}}, %{{[a-z0-9_]+}} {d_head = 3 : i64, n_head = 2 : i64} : tensor<1x4x8xf32>, tensor<18x8xf32> -> tensor<1x4x6xf32>, tensor<1x4x6xf32>
+  %k, %v = txl.kv_projection %x, %wqkv {d_head = 3 : i64, n_head = 2 : i64}
+      : tensor<1x4x8xf32>, tensor<18x8xf32> -> tensor<1x4x6xf32>, tensor<1x4x6xf32>
+  // CHECK: txl.rel_attention_cached %{{[a-z0-9_]+}}, cache(%{{[a-z0-9_]+}}, %{{[a-z0-9_]+}}) [%{{[a-z0-9_]+}}], segment(%[[K]], %[[V]]),
+  %a = txl.rel_attention_cached %x, cache(%kc, %vc)[%m], segment(%k, %v), %pos, %wqkv, %wr, %wo, %u, %u
+      {d_head = 3 : i64, mem_len = 6 : i64, n_head = 2 : i64, same_length = true}
+      : (tensor<1x4x8xf32>, tensor<1x6x6xf32>, tensor<1x6x6xf32>, index, tensor<1x4x6xf32>, tensor<1x4x6xf32>,
+         tensor<10x8xf32>, tensor<18x8xf32>, tensor<6x8xf32>, tensor<8x6xf32>, tensor<2x3xf32>, tensor<2x3xf32>)
+      -> tensor<1x4x8xf32>
+  return %a : tensor<1x4x8xf32>
+}
+
 // A kernel region round-trips.
 // CHECK-LABEL: func.func @kernel
 // CHECK: txl.kernel "scale"(%{{[a-z0-9_]+}}) : (tensor<4xf32>) -> tensor<4xf32> {

@@ -19,11 +19,11 @@ func.func @layer_norm(%x: tensor<1x4x8xf32>, %g: tensor<8xf32>, %b: tensor<8xf32
 // shifted copy, no concatenation.
 // CHECK-LABEL: func.func @attention
 // CHECK-SAME: %[[M:[a-z0-9]+]]: index
-// CHECK: tensor.extract_slice %{{.*}}[0, 0] [6, 8] [1, 1] : tensor<18x8xf32> to tensor<6x8xf32>
-// CHECK: {txl.name = "attention.q"}
 // CHECK: {txl.name = "attention.keys_input"}
 // CHECK-DAG: tensor.extract_slice %{{.*}}[6, 0] [6, 8] [1, 1] : tensor<18x8xf32> to tensor<6x8xf32>
 // CHECK-DAG: tensor.extract_slice %{{.*}}[12, 0] [6, 8] [1, 1] : tensor<18x8xf32> to tensor<6x8xf32>
+// CHECK: tensor.extract_slice %{{.*}}[0, 0] [6, 8] [1, 1] : tensor<18x8xf32> to tensor<6x8xf32>
+// CHECK: {txl.name = "attention.q"}
 // CHECK: {txl.name = "attention.scores"}
 // CHECK: %[[T:.*]] = linalg.index 2 : index
 // CHECK: %[[QPOS:.*]] = arith.addi %[[T]], %c6

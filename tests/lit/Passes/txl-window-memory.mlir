@@ -6,7 +6,7 @@
 // that drove the step is gone.
 
 // CHECK-LABEL: func.func @step
-// CHECK-SAME: (%[[TOK:.*]]: tensor<2x4xi64>, %[[N:.*]]: index, %[[M:.*]]: index, %[[MEM:.*]]: tensor<2x6x8xf32>)
+// CHECK-SAME: (%[[TOK:.*]]: tensor<2x4xi64>, %[[N:.*]]: index, %[[M:.*]]: index, %[[MEM:.*]]: tensor<2x6x8xf32> {txl.state = "memory"})
 // CHECK-SAME: -> (tensor<2x4x8xf32>, tensor<2x6x8xf32>)
 func.func @step(%tokens: tensor<2x4xi64>, %mem: tensor<2x?x8xf32>) -> (tensor<2x4x8xf32>, tensor<2x?x8xf32>) {
   %t = txl.weight "transformer.word_emb.emb_layers.0.weight" : tensor<30x8xf32>

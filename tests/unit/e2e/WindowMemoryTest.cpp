@@ -1,8 +1,9 @@
 //===- WindowMemoryTest.cpp - the windowed step reproduces the vectors ----===//
 //
-// txl-window-memory turns the step into the compiled ABI's form. Here the
-// rewritten step is interpreted one segment at a time exactly as the runtime
-// drives compiled code (tokens padded to T, n and M passed, right-aligned
+// txl-window-memory turns the step into the compiled ABI's form, and
+// txl-kv-cache turns its memories into key/value caches. Here the rewritten
+// step is interpreted one segment at a time exactly as the runtime drives
+// compiled code (tokens padded to T, n and M passed, right-aligned state
 // windows carried), and must reproduce the PyTorch vectors, including the
 // partial last segments and the memory growing from empty to full.
 //
@@ -12,6 +13,7 @@
 
 #include "txl/Passes/Passes.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/PassManager.h"
 
 using namespace txl;
@@ -36,22 +38,40 @@ const char *stageName(Stage stage) {
   return "";
 }
 
-/// A vector case and the stage of the step.
+/// What the step keeps between segments.
+enum class State { Memories, KvCache, KvCacheAndMemories };
+const char *stateName(State state) {
+  switch (state) {
+  case State::Memories:
+    return "memories";
+  case State::KvCache:
+    return "kv_cache";
+  case State::KvCacheAndMemories:
+    return "kv_cache_mems";
+  }
+  return "";
+}
+
+/// A vector case, the stage of the step and its state.
 struct StepCase {
   const char *name;
   Stage stage;
+  State state;
 };
 
 void PrintTo(const StepCase &c, std::ostream *os) {
-  *os << c.name << " (" << stageName(c.stage) << ")";
+  *os << c.name << " (" << stageName(c.stage) << ", " << stateName(c.state)
+      << ")";
 }
 
 std::vector<StepCase> allStepCases() {
   std::vector<StepCase> cases;
-  for (Stage stage :
-       {Stage::Txl, Stage::Linalg, Stage::FusedNone, Stage::Fused})
-    for (const char *name : kVectorCases)
-      cases.push_back({name, stage});
+  for (State state :
+       {State::Memories, State::KvCache, State::KvCacheAndMemories})
+    for (Stage stage :
+         {Stage::Txl, Stage::Linalg, Stage::FusedNone, Stage::Fused})
+      for (const char *name : kVectorCases)
+        cases.push_back({name, stage, state});
   return cases;
 }
 
@@ -71,6 +91,11 @@ TEST_P(WindowMemory, WindowedStepMatchesPyTorch) {
   auto module = buildModelModule(context, config, shape);
   mlir::PassManager pm(&context);
   pm.addPass(createTxlWindowMemory());
+  if (GetParam().state != State::Memories) {
+    TxlKvCacheOptions kv;
+    kv.keepMemories = GetParam().state == State::KvCacheAndMemories;
+    pm.addPass(createTxlKvCache(kv));
+  }
   // Decomposed, the step is linalg on tensors: the reference executor runs
   // it point by point, checking txl-decompose (and txl-fuse's regrouping)
   // against the vectors.
@@ -83,8 +108,26 @@ TEST_P(WindowMemory, WindowedStepMatchesPyTorch) {
   ASSERT_TRUE(mlir::succeeded(pm.run(*module)));
   ASSERT_FALSE(module->lookupSymbol("score")) << "the scan must be removed";
 
+  // The state: every argument after (tokens, n, M), zero at the start, each
+  // carried from the result in the same position after (hidden, log_probs).
+  auto step = module->lookupSymbol<mlir::func::FuncOp>("step");
+  std::vector<Tensor> states;
+  std::vector<std::string> roles;
+  for (unsigned i = 3; i < step.getNumArguments(); ++i) {
+    auto type = mlir::cast<mlir::RankedTensorType>(step.getArgumentTypes()[i]);
+    states.emplace_back(std::vector<int64_t>(type.getShape()));
+    auto role = step.getArgAttrOfType<mlir::StringAttr>(i, "txl.state");
+    ASSERT_TRUE(role) << "state argument #" << i << " has no txl.state";
+    roles.push_back(role.str());
+  }
+  int64_t layers = config.n_layer;
+  int64_t expectedStates =
+      GetParam().state == State::Memories          ? layers
+      : GetParam().state == State::KvCache          ? 2 * layers
+                                                    : 3 * layers;
+  ASSERT_EQ(int64_t(states.size()), expectedStates);
+
   reference::Interpreter interpreter(*module, vc.weightLookup());
-  std::vector<Tensor> windows(config.n_layer, Tensor({B, C, D}));
   Tensor hidden({B, N, D}), logProbs({B, N, V});
   int64_t held = 0;
   for (int64_t begin = 0; begin < N; begin += T) {
@@ -96,8 +139,8 @@ TEST_P(WindowMemory, WindowedStepMatchesPyTorch) {
     std::vector<reference::RuntimeValue> args = {
         segment, reference::IndexScalar{n, {}},
         reference::IndexScalar{held, {}}};
-    for (Tensor &window : windows)
-      args.push_back(std::move(window));
+    for (Tensor &state : states)
+      args.push_back(std::move(state));
     auto results = interpreter.run("step", std::move(args));
     ASSERT_TRUE(results.ok()) << results.status().message();
     const Tensor &h = std::get<Tensor>((*results)[0]);
@@ -109,20 +152,27 @@ TEST_P(WindowMemory, WindowedStepMatchesPyTorch) {
         std::copy_n(&lp.data[(b * T + t) * V], V,
                     &logProbs.data[(b * N + begin + t) * V]);
       }
-    for (int64_t l = 0; l < config.n_layer; ++l)
-      windows[l] = std::get<Tensor>((*results)[2 + l]);
+    for (size_t i = 0; i < states.size(); ++i)
+      states[i] = std::get<Tensor>((*results)[2 + i]);
     held = std::min(C, held + n);
   }
 
   EXPECT_TRUE(near(hidden, vc.expected("hidden"), "hidden"));
   EXPECT_TRUE(near(logProbs, vc.expected("log_probs"), "log_probs"));
-  // The memories are the last `held` rows of each window.
-  Tensor mems({config.n_layer, held, B, D});
-  for (int64_t l = 0; l < config.n_layer; ++l)
+  if (GetParam().state == State::KvCache)
+    return; // no hidden memories kept
+  // The memories are the last `held` rows of each memory window, in order.
+  std::vector<const Tensor *> windows;
+  for (size_t i = 0; i < states.size(); ++i)
+    if (roles[i] == "memory")
+      windows.push_back(&states[i]);
+  ASSERT_EQ(int64_t(windows.size()), layers);
+  Tensor mems({layers, held, B, D});
+  for (int64_t l = 0; l < layers; ++l)
     for (int64_t m = 0; m < held; ++m)
       for (int64_t b = 0; b < B; ++b)
         for (int64_t d = 0; d < D; ++d)
-          mems.at({l, m, b, d}) = windows[l].at({b, C - held + m, d});
+          mems.at({l, m, b, d}) = windows[l]->at({b, C - held + m, d});
   EXPECT_TRUE(near(mems, vc.expected("mems"), "mems"));
 }
 
@@ -130,7 +180,8 @@ INSTANTIATE_TEST_SUITE_P(Cases, WindowMemory,
                          ::testing::ValuesIn(allStepCases()),
                          [](const ::testing::TestParamInfo<StepCase> &info) {
                            return std::string(info.param.name) + "_" +
-                                  stageName(info.param.stage);
+                                  stageName(info.param.stage) + "_" +
+                                  stateName(info.param.state);
                          });
 
 } // namespace

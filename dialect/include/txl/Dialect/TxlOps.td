@@ -198,6 +198,79 @@ def Txl_RelAttentionOp : Txl_Op<"rel_attention", [Pure]> {
   let hasVerifier = 1;
 }
 
+def Txl_KvProjectionOp : Txl_Op<"kv_projection", [Pure]> {
+  let summary = "the keys and values of a segment's rows (the k and v blocks of qkv_net)";
+  let description = [{
+    `k = input @ Wk^T`, `v = input @ Wv^T` where `Wk`, `Wv` are the second
+    and third `[n_head * d_head, d_model]` row blocks of `qkv_weight`. A row's
+    key and value depend on that row alone, so the rows of a memory need not
+    be projected again in later segments: `txl-kv-cache` projects each row
+    once, when it is in the segment, and keeps the result in a cache.
+
+    ```mlir
+    %k, %v = txl.kv_projection %x, %wqkv {d_head = 41 : i64, n_head = 10 : i64}
+        : tensor<1x64x410xf32>, tensor<1230x410xf32>
+        -> tensor<1x64x410xf32>, tensor<1x64x410xf32>
+    ```
+  }];
+  let arguments = (ins Txl_F32Tensor:$input, Txl_F32Tensor:$qkv_weight,
+                       I64Attr:$n_head, I64Attr:$d_head);
+  let results = (outs Txl_F32Tensor:$keys, Txl_F32Tensor:$values);
+  let assemblyFormat = [{
+    $input `,` $qkv_weight attr-dict `:` type($input) `,` type($qkv_weight)
+    `->` type($keys) `,` type($values)
+  }];
+  let hasVerifier = 1;
+}
+
+def Txl_CachedRelAttentionOp : Txl_Op<"rel_attention_cached", [Pure]> {
+  let summary = "relative attention over cached keys/values of the memory and the segment's own";
+  let description = [{
+    `txl.rel_attention` in window form, with the memory's keys and values
+    read from caches instead of projected again. `key_cache` and
+    `value_cache` (`[B, mem_len, n_head * d_head]`) hold in their last
+    `memory_rows` rows the projected keys and values of the memory rows
+    (oldest first); `keys` and `values` (`[B, T, n_head * d_head]`, from
+    `txl.kv_projection`) are the segment's. Key `j` of `K = mem_len + T` is
+    cache row `j` for `j < mem_len`, else segment row `j - mem_len`; query
+    `t` sits at key position `mem_len + t`. Everything else (queries from the
+    q block of `qkv_weight`, the position term, `r_w_bias`, `r_r_bias`, the
+    mask, `same_length`, the output projection) is exactly
+    `txl.rel_attention`'s, so the result equals it on the same memory.
+
+    ```mlir
+    %a = txl.rel_attention_cached %x, cache(%kc, %vc)[%m], segment(%k, %v),
+        %pos, %wqkv, %wr, %wo, %u, %v
+        {d_head = 41 : i64, mem_len = 640 : i64, n_head = 10 : i64, same_length = true}
+        : (...) -> tensor<1x64x410xf32>
+    ```
+  }];
+  let arguments = (ins Txl_F32Tensor:$input,
+                       Txl_F32Tensor:$key_cache,
+                       Txl_F32Tensor:$value_cache,
+                       Index:$memory_rows,
+                       Txl_F32Tensor:$keys,
+                       Txl_F32Tensor:$values,
+                       Txl_F32Tensor:$positions,
+                       Txl_F32Tensor:$qkv_weight,
+                       Txl_F32Tensor:$r_weight,
+                       Txl_F32Tensor:$o_weight,
+                       Txl_F32Tensor:$r_w_bias,
+                       Txl_F32Tensor:$r_r_bias,
+                       I64Attr:$n_head,
+                       I64Attr:$d_head,
+                       I64Attr:$mem_len,
+                       BoolAttr:$same_length);
+  let results = (outs Txl_F32Tensor:$result);
+  let assemblyFormat = [{
+    $input `,` `cache` `(` $key_cache `,` $value_cache `)` `[` $memory_rows `]`
+    `,` `segment` `(` $keys `,` $values `)` `,` $positions `,`
+    $qkv_weight `,` $r_weight `,` $o_weight `,` $r_w_bias `,` $r_r_bias
+    attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
 def Txl_LayerNormOp : Txl_Op<"layer_norm", [Pure, AllTypesMatch<["input", "result"]>]> {
   let summary = "LayerNorm over the last dimension (biased variance, affine)";
   let description = [{

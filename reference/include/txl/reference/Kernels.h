@@ -20,6 +20,7 @@
 #include "txl/reference/Tensor.h"
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 namespace txl::reference {
@@ -83,6 +84,26 @@ Tensor relativeAttention(const Tensor &x, const Tensor &memory,
                          ConstTensorRef rwBias, ConstTensorRef rrBias,
                          int64_t nHead, int64_t dHead, bool sameLength,
                          int64_t memLen);
+
+/// The keys and values of every row of `x` [B, T, D] (the k and v blocks of
+/// wQkv [3*H*Dh, D]), each [B, T, H*Dh] rounded to float32 (what a key/value
+/// cache holds).
+std::pair<Tensor, Tensor> keyValueProjection(const Tensor &x,
+                                             ConstTensorRef wQkv,
+                                             int64_t nHead, int64_t dHead);
+
+/// relativeAttention with the memory's keys and values given instead of the
+/// memory: keyCache, valueCache [B, M, H*Dh] (the M memory rows' projections,
+/// oldest first) and the segment's own keys, values [B, T, H*Dh]. Equal to
+/// relativeAttention(x, memory, ...) when the caches hold
+/// keyValueProjection(memory) (up to the float32 rounding of the keys).
+Tensor cachedRelativeAttention(const Tensor &x, const Tensor &keyCache,
+                               const Tensor &valueCache, const Tensor &keys,
+                               const Tensor &values, const Tensor &positions,
+                               ConstTensorRef wQkv, ConstTensorRef wR,
+                               ConstTensorRef wO, ConstTensorRef rwBias,
+                               ConstTensorRef rrBias, int64_t nHead,
+                               int64_t dHead, bool sameLength, int64_t memLen);
 
 /// The memory kept for the next segment [§4]: the last min(memLen, M + T)
 /// rows along time of concat([memory, hidden]); memory [B, M, D], hidden
