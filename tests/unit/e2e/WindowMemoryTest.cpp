@@ -23,7 +23,7 @@ using reference::Tensor;
 namespace {
 
 /// How far the step is lowered before it is interpreted.
-enum class Stage { Txl, Linalg, FusedNone, Fused };
+enum class Stage { Txl, Linalg, FusedNone, Fused, Hoisted };
 const char *stageName(Stage stage) {
   switch (stage) {
   case Stage::Txl:
@@ -34,6 +34,8 @@ const char *stageName(Stage stage) {
     return "fuse_none";
   case Stage::Fused:
     return "fused";
+  case Stage::Hoisted:
+    return "hoisted";
   }
   return "";
 }
@@ -68,8 +70,8 @@ std::vector<StepCase> allStepCases() {
   std::vector<StepCase> cases;
   for (State state :
        {State::Memories, State::KvCache, State::KvCacheAndMemories})
-    for (Stage stage :
-         {Stage::Txl, Stage::Linalg, Stage::FusedNone, Stage::Fused})
+    for (Stage stage : {Stage::Txl, Stage::Linalg, Stage::FusedNone,
+                        Stage::Fused, Stage::Hoisted})
       for (const char *name : kVectorCases)
         cases.push_back({name, stage, state});
   return cases;
@@ -103,23 +105,43 @@ TEST_P(WindowMemory, WindowedStepMatchesPyTorch) {
     pm.addPass(createTxlDecompose());
   if (GetParam().stage == Stage::FusedNone)
     pm.addPass(createTxlFuse(TxlFuseOptions{"none"}));
-  if (GetParam().stage == Stage::Fused)
+  if (GetParam().stage == Stage::Fused || GetParam().stage == Stage::Hoisted)
     pm.addPass(createTxlFuse());
+  if (GetParam().stage == Stage::Hoisted)
+    pm.addPass(createTxlHoistInvariants());
   ASSERT_TRUE(mlir::succeeded(pm.run(*module)));
   ASSERT_FALSE(module->lookupSymbol("score")) << "the scan must be removed";
 
-  // The state: every argument after (tokens, n, M), zero at the start, each
-  // carried from the result in the same position after (hidden, log_probs).
+  reference::Interpreter interpreter(*module, vc.weightLookup());
+  // What @prepare computes once (txl-hoist-invariants): the step's last
+  // arguments, marked txl.prepared.
+  std::vector<reference::RuntimeValue> prepared;
+  if (GetParam().stage == Stage::Hoisted) {
+    ASSERT_TRUE(module->lookupSymbol("prepare"));
+    auto results = interpreter.run("prepare", {});
+    ASSERT_TRUE(results.ok()) << results.status().message();
+    prepared = std::move(*results);
+    ASSERT_FALSE(prepared.empty()) << "the positions should be hoisted";
+  }
+
+  // The state: the arguments after (tokens, n, M) marked txl.state, zero at
+  // the start, each carried from the result in the same position after
+  // (hidden, log_probs).
   auto step = module->lookupSymbol<mlir::func::FuncOp>("step");
   std::vector<Tensor> states;
   std::vector<std::string> roles;
   for (unsigned i = 3; i < step.getNumArguments(); ++i) {
+    auto role = step.getArgAttrOfType<mlir::StringAttr>(i, "txl.state");
+    if (!role) {
+      ASSERT_TRUE(step.getArgAttr(i, "txl.prepared"))
+          << "argument #" << i << " is neither state nor prepared";
+      continue;
+    }
     auto type = mlir::cast<mlir::RankedTensorType>(step.getArgumentTypes()[i]);
     states.emplace_back(std::vector<int64_t>(type.getShape()));
-    auto role = step.getArgAttrOfType<mlir::StringAttr>(i, "txl.state");
-    ASSERT_TRUE(role) << "state argument #" << i << " has no txl.state";
     roles.push_back(role.str());
   }
+  ASSERT_EQ(step.getNumArguments(), 3 + states.size() + prepared.size());
   int64_t layers = config.n_layer;
   int64_t expectedStates =
       GetParam().state == State::Memories          ? layers
@@ -127,7 +149,6 @@ TEST_P(WindowMemory, WindowedStepMatchesPyTorch) {
                                                     : 3 * layers;
   ASSERT_EQ(int64_t(states.size()), expectedStates);
 
-  reference::Interpreter interpreter(*module, vc.weightLookup());
   Tensor hidden({B, N, D}), logProbs({B, N, V});
   int64_t held = 0;
   for (int64_t begin = 0; begin < N; begin += T) {
@@ -141,6 +162,7 @@ TEST_P(WindowMemory, WindowedStepMatchesPyTorch) {
         reference::IndexScalar{held, {}}};
     for (Tensor &state : states)
       args.push_back(std::move(state));
+    args.insert(args.end(), prepared.begin(), prepared.end());
     auto results = interpreter.run("step", std::move(args));
     ASSERT_TRUE(results.ok()) << results.status().message();
     const Tensor &h = std::get<Tensor>((*results)[0]);
