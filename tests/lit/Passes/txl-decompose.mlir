@@ -88,3 +88,36 @@ func.func @adaptive(%h: tensor<1x2x8xf32>, %w: tensor<10x8xf32>, %b: tensor<10xf
       : (tensor<1x2x8xf32>, tensor<10x8xf32>, tensor<10xf32>, tensor<1x8xf32>, tensor<1xf32>) -> tensor<1x2x10xf32>
   return %lp : tensor<1x2x10xf32>
 }
+
+// -----
+
+// The cached form: only the segment's rows are projected (k and v blocks of
+// the weight); scores and values read key j from the cache (j < C) or the
+// segment (j - C) by index, so nothing is concatenated and no key is
+// projected again.
+// CHECK-LABEL: func.func @cached
+// CHECK: tensor.extract_slice %{{.*}}[6, 0] [6, 8] [1, 1] : tensor<18x8xf32> to tensor<6x8xf32>
+// CHECK: ins(%{{[a-z0-9_]+}}, %{{[a-z0-9_]+}} : tensor<1x4x8xf32>, tensor<6x8xf32>) outs(%{{.*}} : tensor<1x4x6xf32>) attrs =  {txl.name = "attention.k"}
+// CHECK: tensor.extract_slice %{{.*}}[12, 0] [6, 8] [1, 1] : tensor<18x8xf32> to tensor<6x8xf32>
+// CHECK: {txl.name = "attention.v"}
+// CHECK-NOT: attention.keys_input
+// CHECK: {txl.name = "attention.q"}
+// CHECK: {txl.name = "attention.scores"}
+// CHECK: arith.cmpi slt, %{{.*}}, %c6
+// CHECK: tensor.extract %arg1[{{.*}}] : tensor<1x6x6xf32>
+// CHECK: tensor.extract %{{.*}}[{{.*}}] : tensor<1x4x6xf32>
+// CHECK: arith.select
+// CHECK: {txl.name = "attention.values"}
+// CHECK: tensor.extract %arg2[{{.*}}] : tensor<1x6x6xf32>
+func.func @cached(%x: tensor<1x4x8xf32>, %kc: tensor<1x6x6xf32>, %vc: tensor<1x6x6xf32>, %m: index,
+                  %pos: tensor<10x8xf32>, %wqkv: tensor<18x8xf32>, %wr: tensor<6x8xf32>,
+                  %wo: tensor<8x6xf32>, %u: tensor<2x3xf32>) -> tensor<1x4x8xf32> {
+  %k, %v = txl.kv_projection %x, %wqkv {d_head = 3 : i64, n_head = 2 : i64}
+      : tensor<1x4x8xf32>, tensor<18x8xf32> -> tensor<1x4x6xf32>, tensor<1x4x6xf32>
+  %a = txl.rel_attention_cached %x, cache(%kc, %vc)[%m], segment(%k, %v), %pos, %wqkv, %wr, %wo, %u, %u
+      {d_head = 3 : i64, mem_len = 6 : i64, n_head = 2 : i64, same_length = false}
+      : (tensor<1x4x8xf32>, tensor<1x6x6xf32>, tensor<1x6x6xf32>, index, tensor<1x4x6xf32>, tensor<1x4x6xf32>,
+         tensor<10x8xf32>, tensor<18x8xf32>, tensor<6x8xf32>, tensor<8x6xf32>, tensor<2x3xf32>, tensor<2x3xf32>)
+      -> tensor<1x4x8xf32>
+  return %a : tensor<1x4x8xf32>
+}
