@@ -100,6 +100,16 @@ const txl_model_desc *txl_model_get_desc(const txl_model *model) {
   return model ? &model->model->desc() : nullptr;
 }
 
+const char *txl_model_get_vocabulary(const txl_model *model, uint64_t *size) {
+  uint64_t bytes = 0;
+  const char *text = nullptr;
+  if (model && model->model->functions().vocabulary)
+    text = model->model->functions().vocabulary(&bytes);
+  if (size)
+    *size = text ? bytes : 0;
+  return text;
+}
+
 txl_status *txl_session_create(const txl_model *model, txl_session **out) {
   return guarded("txl_session_create", [&]() -> txl_status * {
     if (!out)

@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <utility>
 
 #include <dlfcn.h>
 
@@ -44,6 +45,23 @@ std::string folderOf(const std::string &path) {
 
 bool isAligned(const void *pointer) {
   return reinterpret_cast<uintptr_t>(pointer) % kAlignment == 0;
+}
+
+/// The kernel errors reported on this thread during the current step (see
+/// recordKernelError). Per thread because sessions step concurrently and the
+/// model's error handler is process-wide.
+thread_local std::string kernelErrors;
+
+/// The handler CompiledModel installs in every model (ModelABI.h,
+/// txl_model_set_error_handler): Halide calls it on the thread whose kernel
+/// failed, and the kernel then returns an error code instead of aborting.
+void recordKernelError(void * /*userContext*/, const char *message) {
+  std::string text = message ? message : "(no message)";
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' '))
+    text.pop_back();
+  if (!kernelErrors.empty())
+    kernelErrors += "; ";
+  kernelErrors += text;
 }
 
 /// Checks what the descriptor says about itself, before anything uses it.
@@ -77,6 +95,31 @@ Status checkDescriptor(const std::string &name, const txl_model_desc &desc) {
   if (desc.num_weights > 0 && !desc.weights)
     return fail("weights is NULL, expected " +
                 std::to_string(desc.num_weights) + " entries");
+  if (desc.num_states < 0 || (desc.num_states > 0 && !desc.states))
+    return fail("states is NULL, expected " + std::to_string(desc.num_states) +
+                " entries");
+  for (int32_t i = 0; i < desc.num_states; ++i) {
+    const txl_state_desc &state = desc.states[i];
+    std::string which = "state #" + std::to_string(i);
+    if (!state.role || state.rank != 3 || !state.shape ||
+        state.shape[0] != desc.batch || state.shape[1] != desc.mem_len ||
+        state.shape[2] < 1 || state.layer < 0 || state.layer >= desc.n_layer)
+      return fail(which + " is not a [batch, mem_len, width] window of a "
+                          "layer");
+  }
+  if (desc.num_prepared < 0 || (desc.num_prepared > 0 && !desc.prepared) ||
+      desc.prepare_scratch_bytes < 0)
+    return fail("invalid prepared tensors");
+  for (int32_t i = 0; i < desc.num_prepared; ++i) {
+    const txl_weight_desc &tensor = desc.prepared[i];
+    if (tensor.rank < 0 || (tensor.rank > 0 && !tensor.shape))
+      return fail("prepared tensor #" + std::to_string(i) +
+                  " has no valid shape");
+    for (int32_t d = 0; d < tensor.rank; ++d)
+      if (tensor.shape[d] < 0)
+        return fail("prepared tensor #" + std::to_string(i) +
+                    " has a negative dimension");
+  }
   for (int32_t i = 0; i < desc.num_weights; ++i) {
     const txl_weight_desc &weight = desc.weights[i];
     std::string which = "weight #" + std::to_string(i);
@@ -138,13 +181,21 @@ CompiledModel::load(const std::string &libraryPath,
         symbol("txl_model_describe"));
     functions.step =
         reinterpret_cast<decltype(functions.step)>(symbol("txl_model_step"));
+    functions.prepare = reinterpret_cast<decltype(functions.prepare)>(
+        symbol("txl_model_prepare"));
     functions.embeddedWeights =
         reinterpret_cast<decltype(functions.embeddedWeights)>(
             symbol(kEmbeddedWeightsSymbol));
+    functions.vocabulary = reinterpret_cast<decltype(functions.vocabulary)>(
+        symbol(kVocabularySymbol));
+    functions.setErrorHandler =
+        reinterpret_cast<decltype(functions.setErrorHandler)>(
+            symbol(kSetErrorHandlerSymbol));
     for (auto [present, symbolName] :
          {std::pair<bool, const char *>{functions.describe != nullptr,
                                         "txl_model_describe"},
-          {functions.step != nullptr, "txl_model_step"}})
+          {functions.step != nullptr, "txl_model_step"},
+          {functions.prepare != nullptr, "txl_model_prepare"}})
       if (!present)
         return Status::error(libraryPath +
                              ": not a compiled txl model: it exports no '" +
@@ -163,9 +214,10 @@ CompiledModel::fromEntryPoints(const ModelEntryPoints &entryPoints,
                                const std::string &weightsPath,
                                const std::string &name) {
   try {
-    if (!entryPoints.describe || !entryPoints.step)
-      return Status::error(name + ": a linked model needs both "
-                                  "txl_model_describe and txl_model_step");
+    if (!entryPoints.describe || !entryPoints.step || !entryPoints.prepare)
+      return Status::error(name + ": a linked model needs "
+                                  "txl_model_describe, txl_model_prepare and "
+                                  "txl_model_step");
     std::shared_ptr<CompiledModel> model(new CompiledModel());
     model->modelName = name;
     model->entryPoints = entryPoints;
@@ -178,7 +230,23 @@ CompiledModel::fromEntryPoints(const ModelEntryPoints &entryPoints,
   }
 }
 
+std::string CompiledModel::vocabulary() const {
+  if (!entryPoints.vocabulary)
+    return {};
+  uint64_t size = 0;
+  const char *bytes = entryPoints.vocabulary(&size);
+  return bytes ? std::string(bytes, size) : std::string();
+}
+
+bool CompiledModel::hasVocabulary() const {
+  uint64_t size = 0;
+  return entryPoints.vocabulary && entryPoints.vocabulary(&size) != nullptr;
+}
+
 Status CompiledModel::initialize(const std::string &weightsPath) {
+  // Before anything can run a kernel: errors become statuses, not aborts.
+  if (entryPoints.setErrorHandler)
+    entryPoints.setErrorHandler(&recordKernelError);
   description = entryPoints.describe();
   if (!description)
     return Status::error(modelName +
@@ -257,7 +325,54 @@ Status CompiledModel::initialize(const std::string &weightsPath) {
                            shapeString(tensor->shape));
     pointers.push_back(tensor->data);
   }
+  return prepare();
+}
+
+Status CompiledModel::prepare() {
+  const txl_model_desc &desc = *description;
+  auto allocate = [](size_t bytes) -> void * {
+    bytes = std::max(kAlignment,
+                     (bytes + kAlignment - 1) / kAlignment * kAlignment);
+    void *memory = std::aligned_alloc(kAlignment, bytes);
+    if (memory)
+      std::memset(memory, 0, bytes);
+    return memory;
+  };
+  std::vector<float *> outputs;
+  for (int32_t i = 0; i < desc.num_prepared; ++i) {
+    const txl_weight_desc &tensor = desc.prepared[i];
+    size_t count = 1;
+    for (int32_t d = 0; d < tensor.rank; ++d)
+      count *= tensor.shape[d];
+    auto *memory = static_cast<float *>(allocate(count * sizeof(float)));
+    if (!memory)
+      return Status::error(modelName + ": out of memory for prepared tensor " +
+                           std::to_string(i));
+    preparedTensors.emplace_back(memory, std::free);
+    preparedViews.push_back(memory);
+    outputs.push_back(memory);
+  }
+  std::unique_ptr<void, void (*)(void *)> scratch(
+      allocate(desc.prepare_scratch_bytes), std::free);
+  if (!scratch)
+    return Status::error(modelName + ": out of memory for prepare's scratch");
+  kernelErrors.clear();
+  int32_t code =
+      entryPoints.prepare(pointers.data(), outputs.data(), scratch.get());
+  if (code != 0)
+    return Status::error(modelName + ": txl_model_prepare failed (code " +
+                         std::to_string(code) + ")" +
+                         (kernelErrors.empty()
+                              ? std::string()
+                              : ": " + std::exchange(kernelErrors, {})));
   return Status::ok();
+}
+
+bool CompiledModel::keepsMemories() const {
+  int32_t memories = 0;
+  for (int32_t i = 0; i < description->num_states; ++i)
+    memories += std::string(description->states[i].role) == "memory";
+  return memories == description->n_layer;
 }
 
 //===----------------------------------------------------------------------===//
@@ -314,12 +429,16 @@ Status Session::allocate() {
                          ": cannot create a session: " + status.message());
   };
   size_t B = desc.batch, T = desc.tgt_len, D = desc.d_model;
-  for (int64_t l = 0; l < desc.n_layer; ++l) {
-    auto memory = alignedAlloc<float>(B * desc.mem_len * D);
-    if (!memory.ok())
-      return fail(memory.status());
-    memoryPointers.push_back(memory->get());
-    layerMemories.push_back(std::move(*memory));
+  memoryStates.assign(compiled->keepsMemories() ? desc.n_layer : 0, nullptr);
+  for (int32_t i = 0; i < desc.num_states; ++i) {
+    const txl_state_desc &state = desc.states[i];
+    auto window = alignedAlloc<float>(B * desc.mem_len * state.shape[2]);
+    if (!window.ok())
+      return fail(window.status());
+    statePointers.push_back(window->get());
+    if (!memoryStates.empty() && std::string(state.role) == "memory")
+      memoryStates[state.layer] = window->get();
+    stateWindows.push_back(std::move(*window));
   }
   auto arena = alignedAlloc<unsigned char>(desc.scratch_bytes);
   auto tokens = alignedAlloc<int64_t>(B * T);
@@ -382,15 +501,21 @@ Status Session::step(const int64_t *tokens, int64_t n, float *hiddenOut,
     std::copy_n(tokens + b * n, n, tokenBuffer.get() + b * T);
     std::fill_n(tokenBuffer.get() + b * T + n, T - n, int64_t(0));
   }
+  kernelErrors.clear();
   int32_t code = compiled->functions().step(
-      compiled->weightPointers().data(), tokenBuffer.get(), n, rows,
-      memoryPointers.data(), hiddenTarget, logProbsTarget, scratch.get());
+      compiled->weightPointers().data(), compiled->preparedPointers().data(),
+      tokenBuffer.get(), n, rows, statePointers.data(), hiddenTarget,
+      logProbsTarget, scratch.get());
   if (code != 0) {
     failed = true;
+    std::string why = kernelErrors.empty()
+                          ? std::string()
+                          : ": " + std::exchange(kernelErrors, std::string());
     return Status::error(compiled->name() + ": txl_model_step failed (code " +
-                         std::to_string(code) +
-                         "); the session's memory is undefined until reset");
+                         std::to_string(code) + ")" + why +
+                         "; the session's memory is undefined until reset");
   }
+  kernelErrors.clear();
 
   for (int64_t b = 0; b < B; ++b) {
     if (hiddenOut && !hiddenDirect)
@@ -404,8 +529,9 @@ Status Session::step(const int64_t *tokens, int64_t n, float *hiddenOut,
 
 void Session::reset() {
   const txl_model_desc &desc = compiled->desc();
-  for (float *memory : memoryPointers)
-    std::fill_n(memory, desc.batch * desc.mem_len * desc.d_model, 0.0f);
+  for (int32_t i = 0; i < desc.num_states; ++i)
+    std::fill_n(statePointers[i],
+                desc.batch * desc.mem_len * desc.states[i].shape[2], 0.0f);
   rows = 0;
   failed = false;
 }
@@ -413,17 +539,18 @@ void Session::reset() {
 void Session::copyMemories(float *out) const {
   const txl_model_desc &desc = compiled->desc();
   const int64_t B = desc.batch, D = desc.d_model, capacity = desc.mem_len;
-  for (int64_t l = 0; l < desc.n_layer; ++l)
+  for (size_t l = 0; l < memoryStates.size(); ++l)
     for (int64_t m = 0; m < rows; ++m)
       for (int64_t b = 0; b < B; ++b)
-        std::copy_n(memoryPointers[l] +
+        std::copy_n(memoryStates[l] +
                         (b * capacity + capacity - rows + m) * D,
                     D, out + ((l * rows + m) * B + b) * D);
 }
 
 std::vector<float> Session::memories() const {
   const txl_model_desc &desc = compiled->desc();
-  std::vector<float> out(desc.n_layer * rows * desc.batch * desc.d_model);
+  std::vector<float> out(memoryStates.size() * rows * desc.batch *
+                         desc.d_model);
   copyMemories(out.data());
   return out;
 }

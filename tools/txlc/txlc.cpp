@@ -4,9 +4,11 @@
 // directory or its config.json, or a .mlir file in the txl dialect with a
 // @step), lowers it (txl-window-memory, txl-decompose, txl-fuse, txl-tile),
 // compiles each kernel with Halide, generates the host step through MLIR's
-// LLVM dialect and links everything into a shared library. Every stage can be
-// emitted on its own (docs/CODEGEN.md). MLIR's standard flags apply
-// (--mlir-print-ir-after-all, --mlir-timing, ...).
+// LLVM dialect and links everything into a shared library (or a standalone
+// executable, --emit=exe). Every stage can be emitted on its own
+// (docs/CODEGEN.md). The model directory's vocab.txt is embedded, and with
+// --embed-weights its weights too, checked against the model first. MLIR's
+// standard flags apply (--mlir-print-ir-after-all, --mlir-timing, ...).
 //
 //===----------------------------------------------------------------------===//
 
@@ -18,6 +20,7 @@
 #include "txl/codegen/host/StepProgram.h"
 #include "txl/models/GraphBuilder.h"
 #include "txl/models/ModelConfig.h"
+#include "txl/models/WeightBinding.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -43,7 +46,9 @@
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
 #include <chrono>
+#include <optional>
 
 namespace cl = llvm::cl;
 using namespace txl;
@@ -51,7 +56,14 @@ using namespace txl::codegen;
 
 namespace {
 
-cl::OptionCategory txlcCategory("txlc options");
+cl::OptionCategory txlcCategory("Compiling a model (txlc options)");
+/// MLIR's own flags (which MLIR registers without a category): the ones that
+/// apply to txlc's pipeline, shown by --help beside txlc's.
+cl::OptionCategory mlirCategory(
+    "MLIR options",
+    "MLIR's standard flags: IR printing around the lowering passes, timing "
+    "of every stage (--mlir-timing), threading, the pass manager and the IR "
+    "printer.");
 
 cl::opt<std::string> inputPath(cl::Positional, cl::Required,
                                cl::desc("<model directory, config.json or "
@@ -59,12 +71,23 @@ cl::opt<std::string> inputPath(cl::Positional, cl::Required,
                                cl::cat(txlcCategory));
 cl::opt<std::string> outputPath("o",
                                 cl::desc("Output path (default: "
-                                         "model.so, or - for text "
-                                         "stages)"),
+                                         "model.so, model for exe, or - "
+                                         "for text stages)"),
                                 cl::value_desc("path"), cl::init(""),
                                 cl::cat(txlcCategory));
 
-enum class Emit { Mlir, Linalg, Plan, Kernels, HalideStmt, Llvm, Asm, Obj, So };
+enum class Emit {
+  Mlir,
+  Linalg,
+  Plan,
+  Kernels,
+  HalideStmt,
+  Llvm,
+  Asm,
+  Obj,
+  So,
+  Exe
+};
 cl::opt<Emit> emit(
     "emit", cl::desc("What to produce"), cl::init(Emit::So),
     cl::values(
@@ -83,7 +106,10 @@ cl::opt<Emit> emit(
         clEnumValN(Emit::Obj, "obj",
                    "one relocatable object: host code, kernels and Halide's "
                    "runtime"),
-        clEnumValN(Emit::So, "so", "a shared library (the default)")),
+        clEnumValN(Emit::So, "so", "a shared library (the default)"),
+        clEnumValN(Emit::Exe, "exe",
+                   "a standalone executable (the runner's command line; "
+                   "with --embed-weights it needs no other file)")),
     cl::cat(txlcCategory));
 
 cl::opt<std::string> target("target",
@@ -106,11 +132,52 @@ cl::opt<std::string>
                       "kernel; the default) or none (codegen's default "
                       "schedule)"),
              cl::init("heuristic"), cl::cat(txlcCategory));
+cl::opt<bool> noKvCache(
+    "no-kv-cache",
+    cl::desc("Keep hidden memories and project the keys/values of all "
+             "mem_len + T rows every segment, as the original algorithm "
+             "(default: txl-kv-cache keeps projected keys and values)"),
+    cl::init(false), cl::cat(txlcCategory));
+cl::opt<bool> keepMems(
+    "keep-mems",
+    cl::desc("With the key/value cache, also keep the hidden memories so "
+             "that txl-run can write `mems` (costs a copy per layer)"),
+    cl::init(false), cl::cat(txlcCategory));
+cl::opt<bool> noHoist(
+    "no-hoist",
+    cl::desc("Compute the positional projections in every step instead of "
+             "once at load (txl-hoist-invariants)"),
+    cl::init(false), cl::cat(txlcCategory));
 cl::opt<std::string> configPath(
     "config",
     cl::desc("config.json recorded in the model when the input is a .mlir "
              "file"),
     cl::init(""), cl::cat(txlcCategory));
+cl::opt<bool> embedWeights(
+    "embed-weights",
+    cl::desc("Embed the weights in the output (txl_model_embedded_weights): "
+             "the model directory's model.safetensors or --weights, checked "
+             "against the model before anything is compiled"),
+    cl::init(false), cl::cat(txlcCategory));
+cl::opt<std::string>
+    weightsPath("weights",
+                cl::desc("The safetensors file --embed-weights embeds "
+                         "(default: model.safetensors of the model "
+                         "directory)"),
+                cl::value_desc("file"), cl::init(""), cl::cat(txlcCategory));
+cl::opt<std::string> vocabPath(
+    "vocab",
+    cl::desc("The vocabulary to embed (txl_model_vocabulary), one token per "
+             "line (default: vocab.txt of the model directory, if any)"),
+    cl::value_desc("file"), cl::init(""), cl::cat(txlcCategory));
+cl::opt<bool> noVocab("no-vocab", cl::desc("Embed no vocabulary"),
+                      cl::init(false), cl::cat(txlcCategory));
+cl::opt<std::string> exeSupport(
+    "exe-support",
+    cl::desc("The static library that completes --emit=exe (main(), the "
+             "runner, the runtime; default: ../lib/libTxlExecutableSupport.a "
+             "beside txlc, else the build tree's)"),
+    cl::value_desc("archive"), cl::init(""), cl::cat(txlcCategory));
 cl::opt<bool> keepTemps("keep-temps",
                         cl::desc("Keep the intermediate objects (printed)"),
                         cl::init(false), cl::cat(txlcCategory));
@@ -143,6 +210,8 @@ std::string defaultOutput() {
   switch (emit) {
   case Emit::So:
     return "model.so";
+  case Emit::Exe:
+    return "model";
   case Emit::Obj:
     return "model.o";
   case Emit::Kernels:
@@ -166,6 +235,103 @@ double secondsSince(std::chrono::steady_clock::time_point start) {
       .count();
 }
 
+/// --help lists txlc's options and MLIR's, not the hundreds LLVM registers.
+void showOnlyTxlcAndMlirOptions() {
+  for (auto &entry : cl::getRegisteredOptions())
+    if (entry.getKey().starts_with("mlir-"))
+      entry.getValue()->addCategory(mlirCategory);
+  cl::HideUnrelatedOptions({&txlcCategory, &mlirCategory});
+}
+
+/// `path` made absolute (as the host module records embedded files).
+std::string absolutePath(const std::string &path) {
+  llvm::SmallString<256> absolute(path);
+  llvm::sys::fs::make_absolute(absolute);
+  llvm::sys::path::remove_dots(absolute, /*remove_dot_dot=*/true);
+  return absolute.str().str();
+}
+
+/// Checks a vocabulary against the model: one token per line, line i is
+/// token id i, so it must have vocab_size lines (the last may lack its
+/// newline).
+Status checkVocabulary(const std::string &path, const ModelConfig *config) {
+  bool ok;
+  std::string text = readFile(path, ok);
+  if (!ok)
+    return Status::error(path + ": cannot read the vocabulary");
+  int64_t lines = std::count(text.begin(), text.end(), '\n');
+  if (!text.empty() && text.back() != '\n')
+    ++lines;
+  if (config && lines != config->vocab_size)
+    return Status::error(path + ": " + std::to_string(lines) +
+                         " lines, but the model's vocab_size is " +
+                         std::to_string(config->vocab_size) +
+                         " (one token per line, line i is token id i); "
+                         "--vocab gives another file, --no-vocab none");
+  return Status::ok();
+}
+
+/// Checks the weights that --embed-weights embeds, as the runtime will check
+/// them when it loads the model: every parameter of the config present with
+/// its shape, nothing else (BoundWeights::bind), then every weight the
+/// compiled step reads present with the shape it was compiled for.
+Status checkWeightsForModel(const BoundWeights &weights,
+                            const std::string &path,
+                            const host::StepProgram &program) {
+  for (const host::WeightEntry &wanted : program.weights) {
+    std::string prefix = path + ": tensor '" + wanted.name + "': ";
+    const BoundTensor *tensor = weights.find(wanted.name);
+    if (!tensor)
+      return Status::error(prefix + "missing (the compiled step reads it)");
+    std::vector<int64_t> expected(wanted.shape.begin(), wanted.shape.end());
+    if (tensor->shape != expected) {
+      auto text = [](const std::vector<int64_t> &shape) {
+        std::string out = "[";
+        for (size_t i = 0; i < shape.size(); ++i)
+          out += (i ? ", " : "") + std::to_string(shape[i]);
+        return out + "]";
+      };
+      return Status::error(prefix + "wrong shape, expected " + text(expected) +
+                           " (compiled into the model), found " +
+                           text(tensor->shape));
+    }
+  }
+  return Status::ok();
+}
+
+/// The archive that completes an executable: --exe-support, else
+/// ../lib/libTxlExecutableSupport.a beside this txlc (an installed txlc and
+/// the build tree share that layout), else the one the build made.
+StatusOr<std::string> findExecutableSupport(const char *argv0) {
+  if (!exeSupport.empty()) {
+    if (!llvm::sys::fs::exists(exeSupport))
+      return Status::error(exeSupport + ": no such file (--exe-support)");
+    return std::string(exeSupport);
+  }
+  std::vector<std::string> candidates;
+  std::string self = llvm::sys::fs::getMainExecutable(
+      argv0, reinterpret_cast<void *>(&findExecutableSupport));
+  if (!self.empty()) {
+    llvm::SmallString<256> beside(llvm::sys::path::parent_path(self));
+    llvm::sys::path::append(beside, "..", "lib", "libTxlExecutableSupport.a");
+    llvm::sys::path::remove_dots(beside, /*remove_dot_dot=*/true);
+    candidates.push_back(beside.str().str());
+  }
+#ifdef TXL_EXECUTABLE_SUPPORT_ARCHIVE
+  candidates.push_back(TXL_EXECUTABLE_SUPPORT_ARCHIVE);
+#endif
+  std::string tried;
+  for (const std::string &candidate : candidates) {
+    if (llvm::sys::fs::exists(candidate))
+      return candidate;
+    tried += (tried.empty() ? "" : ", ") + candidate;
+  }
+  return Status::error("--emit=exe needs libTxlExecutableSupport.a (main() "
+                       "and the runtime), not found (tried: " +
+                       (tried.empty() ? std::string("nothing") : tried) +
+                       "); give it with --exe-support");
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -174,15 +340,31 @@ int main(int argc, char **argv) {
   mlir::registerMLIRContextCLOptions();
   mlir::registerPassManagerCLOptions();
   mlir::registerDefaultTimingManagerCLOptions();
+  showOnlyTxlcAndMlirOptions();
   cl::ParseCommandLineOptions(
       argc, argv,
       "txlc: compiles a Transformer-XL model to native code\n\n"
       "  MODEL is a model directory (config.json), a config.json, or a .mlir\n"
       "  file in the txl dialect with a @step. The default output is a\n"
       "  shared library implementing runtime/include/txl/runtime/ModelABI.h,\n"
-      "  run it with txl-run. See docs/CODEGEN.md.\n");
+      "  run it with txl-run; --emit=exe makes a standalone program instead.\n"
+      "  The model directory's vocab.txt is compiled in, and with\n"
+      "  --embed-weights its model.safetensors, checked first.\n"
+      "  See docs/CODEGEN.md.\n");
   if (outputPath.empty())
     outputPath = defaultOutput();
+  if (!weightsPath.empty() && !embedWeights)
+    return fail("--weights names the weights to embed: it needs "
+                "--embed-weights");
+  if (noVocab && !vocabPath.empty())
+    return fail("--vocab and --no-vocab contradict each other");
+  std::string executableSupport;
+  if (emit == Emit::Exe) {
+    auto found = findExecutableSupport(argv[0]);
+    if (!found.ok())
+      return fail(found.status().message());
+    executableSupport = *found;
+  }
   if (fuseMode != "default" && fuseMode != "none")
     return fail("--txl-fuse must be 'default' or 'none', not '" + fuseMode +
                 "'");
@@ -208,6 +390,10 @@ int main(int argc, char **argv) {
   // --- The model in the txl dialect --------------------------------------
   mlir::OwningOpRef<mlir::ModuleOp> module;
   std::string configJson = "{}";
+  // The folder of config.json (a model directory), where model.safetensors
+  // and vocab.txt are looked for; empty for a .mlir input.
+  std::string modelDir;
+  std::optional<ModelConfig> modelConfig;
   llvm::SourceMgr sourceMgr;
   mlir::SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
   {
@@ -226,6 +412,10 @@ int main(int argc, char **argv) {
         configJson = readFile(configPath, ok);
         if (!ok)
           return fail(configPath + ": cannot read");
+        auto config = ModelConfig::fromJsonString(configJson, configPath);
+        if (!config.ok())
+          return fail(config.status().message());
+        modelConfig = std::move(*config);
       }
     } else {
       bool ok;
@@ -236,6 +426,10 @@ int main(int argc, char **argv) {
       auto config = ModelConfig::fromJsonString(configJson, path);
       if (!config.ok())
         return fail(config.status().message());
+      modelConfig = *config;
+      modelDir = llvm::sys::path::parent_path(path).str();
+      if (modelDir.empty())
+        modelDir = ".";
       int64_t length = tgtLen ? int64_t(tgtLen) : config->tgt_len.value_or(0);
       if (length < 1)
         return fail(path + " has no tgt_len: give the segment length with "
@@ -247,6 +441,41 @@ int main(int argc, char **argv) {
       module = buildModelModule(context, *config, shape);
       if (!module || mlir::failed(mlir::verify(*module)))
         return fail(path + ": the model does not build");
+    }
+  }
+
+  // --- What the output embeds: checked now, before anything is compiled ---
+  std::optional<BoundWeights> boundWeights;
+  std::string embeddedWeights, vocabulary;
+  {
+    mlir::TimingScope scope = rootTiming.nest("check embedded files");
+    if (embedWeights) {
+      if (!modelConfig)
+        return fail("--embed-weights needs the model's config.json to check "
+                    "the weights: give it with --config");
+      std::string path = weightsPath;
+      if (path.empty()) {
+        if (modelDir.empty())
+          return fail("--embed-weights: no model directory to take "
+                      "model.safetensors from: give the file with --weights");
+        path = modelDir + "/model.safetensors";
+      }
+      auto bound = BoundWeights::bind(*modelConfig, path);
+      if (!bound.ok())
+        return fail(bound.status().message() + " (--embed-weights)");
+      boundWeights.emplace(std::move(*bound));
+      embeddedWeights = path;
+    }
+    std::string vocab = vocabPath;
+    if (vocab.empty() && !noVocab && !modelDir.empty() &&
+        llvm::sys::fs::exists(modelDir + "/vocab.txt"))
+      vocab = modelDir + "/vocab.txt";
+    if (!vocab.empty()) {
+      Status status =
+          checkVocabulary(vocab, modelConfig ? &*modelConfig : nullptr);
+      if (!status.isOk())
+        return fail(status.message());
+      vocabulary = vocab;
     }
   }
   if (emit == Emit::Mlir) {
@@ -270,17 +499,27 @@ int main(int argc, char **argv) {
           step.getNumArguments() >= 3 && step.getArgumentTypes()[1].isIndex();
     if (!windowed)
       pm.addPass(createTxlWindowMemory());
+    if (!noKvCache) {
+      TxlKvCacheOptions kv;
+      kv.keepMemories = keepMems;
+      pm.addPass(createTxlKvCache(kv));
+    }
     pm.addPass(createTxlDecompose());
     TxlFuseOptions fuse;
     fuse.mode = fuseMode;
     pm.addPass(createTxlFuse(fuse));
+    if (!noHoist)
+      pm.addPass(createTxlHoistInvariants());
     if (tileMode == "heuristic") {
       TxlTileOptions tile;
       tile.target = target;
       pm.addPass(createTxlTile(tile));
     }
     if (mlir::failed(pm.run(*module)))
-      return fail("lowering failed");
+      return fail(noKvCache ? "lowering failed"
+                            : "lowering failed (a step whose memories "
+                              "cannot become key/value caches compiles "
+                              "with --no-kv-cache)");
   }
   if (emit == Emit::Linalg) {
     std::string text;
@@ -298,10 +537,18 @@ int main(int argc, char **argv) {
       mlir::ModuleOp::create(mlir::UnknownLoc::get(&context));
   StatusOr<host::StepProgram> program = [&] {
     mlir::TimingScope scope = rootTiming.nest("outline and plan");
-    return host::analyzeStep(step, *kernels);
+    return host::analyzeStep(
+        step, *kernels, module->lookupSymbol<mlir::func::FuncOp>("prepare"));
   }();
   if (!program.ok())
     return fail(program.status().message());
+  if (boundWeights) {
+    Status status =
+        checkWeightsForModel(*boundWeights, embeddedWeights, *program);
+    if (!status.isOk())
+      return fail(status.message() + " (--embed-weights)");
+    boundWeights.reset(); // Checked: the host object copies the file.
+  }
   if (emit == Emit::Plan) {
     Status status = writeText(outputPath, program->describe());
     return status.isOk() ? 0 : fail(status.message());
@@ -311,11 +558,15 @@ int main(int argc, char **argv) {
   llvm::LLVMContext llvmContext;
   std::unique_ptr<llvm::Module> hostModule;
   if (emit == Emit::Llvm || emit == Emit::Asm || emit == Emit::Obj ||
-      emit == Emit::So) {
+      emit == Emit::So || emit == Emit::Exe) {
     mlir::TimingScope scope = rootTiming.nest("host code");
     host::ModelDescription description;
     description.target = target;
     description.configJson = configJson;
+    if (!embeddedWeights.empty())
+      description.embeddedWeightsPath = absolutePath(embeddedWeights);
+    if (!vocabulary.empty())
+      description.vocabularyPath = absolutePath(vocabulary);
     auto built =
         host::buildHostLLVMModule(context, llvmContext, *program, description);
     if (!built.ok())
@@ -369,6 +620,12 @@ int main(int argc, char **argv) {
     artifacts.assembly = emit == Emit::Kernels;
     artifacts.cHeader = emit == Emit::Kernels;
     auto start = std::chrono::steady_clock::now();
+    // The kernels are outlined @prepare's first, then @step's.
+    std::vector<const host::KernelCall *> calls;
+    for (const host::KernelCall &call : program->prepareCalls)
+      calls.push_back(&call);
+    for (const host::KernelCall &call : program->calls)
+      calls.push_back(&call);
     size_t index = 0;
     for (auto func : kernels->getOps<mlir::func::FuncOp>()) {
       std::string base = kernelDir + "/" + func.getSymName().str();
@@ -384,7 +641,7 @@ int main(int argc, char **argv) {
       auto compiled = halide::compileKernel(func, target, base, artifacts);
       if (!compiled.ok())
         return fail("kernel " + func.getSymName().str() + " (" +
-                    program->calls[index].kernelName +
+                    calls[index]->kernelName +
                     "): " + compiled.status().message());
       if (verbose)
         llvm::errs() << "txlc: " << func.getSymName() << ": "
@@ -394,7 +651,7 @@ int main(int argc, char **argv) {
       if (!compiled->stmtPath.empty()) {
         bool ok;
         stmts += "// ===== " + func.getSymName().str() + " (" +
-                 program->calls[index].kernelName + ") =====\n" +
+                 calls[index]->kernelName + ") =====\n" +
                  readFile(compiled->stmtPath, ok) + "\n";
       }
       ++index;
@@ -416,18 +673,27 @@ int main(int argc, char **argv) {
   {
     mlir::TimingScope scope = rootTiming.nest("host object and link");
     std::string hostObject = kernelDir + "/host.o";
+    mlir::TimingScope hostTiming = scope.nest("host object");
     Status status = host::emitHostObject(*hostModule, hostObject);
     if (!status.isOk())
       return fail(status.message());
+    hostTiming.stop();
     std::string runtimeObject = kernelDir + "/halide_runtime.o";
+    mlir::TimingScope runtimeTiming = scope.nest("Halide runtime");
     status = halide::compileHalideRuntime(target, runtimeObject);
     if (!status.isOk())
       return fail("Halide runtime: " + status.message());
+    runtimeTiming.stop();
+    mlir::TimingScope linkTiming = scope.nest("link");
     objects.insert(objects.begin(), hostObject);
     objects.push_back(runtimeObject);
-    status = host::linkObjects(objects, outputPath,
-                               emit == Emit::So ? host::LinkKind::SharedLibrary
-                                                : host::LinkKind::Relocatable);
+    host::LinkKind kind = emit == Emit::So    ? host::LinkKind::SharedLibrary
+                          : emit == Emit::Exe ? host::LinkKind::Executable
+                                              : host::LinkKind::Relocatable;
+    std::vector<std::string> archives;
+    if (emit == Emit::Exe)
+      archives.push_back(executableSupport);
+    status = host::linkObjects(objects, outputPath, kind, archives);
     if (!status.isOk())
       return fail(status.message());
   }

@@ -11,22 +11,32 @@
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
 
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/DerivedTypes.h"
+#include "llvm/IR/DiagnosticInfo.h"
+#include "llvm/IR/DiagnosticPrinter.h"
 #include "llvm/IR/GlobalVariable.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Metadata.h"
 #include "llvm/IR/Module.h"
 #include "llvm/IR/Verifier.h"
 #include "llvm/MC/TargetRegistry.h"
+#include "llvm/Object/ELFObjectFile.h"
+#include "llvm/Object/ObjectFile.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MathExtras.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/Target/TargetOptions.h"
 #include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/Triple.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <set>
@@ -69,8 +79,10 @@ public:
   mlir::OwningOpRef<mlir::ModuleOp> build() {
     module = mlir::ModuleOp::create(loc);
     builder.setInsertionPointToEnd(module->getBody());
-    declareKernels();
+    declareKernels(program.prepareCalls);
+    declareKernels(program.calls);
     defineConstants();
+    buildPrepare();
     buildStep();
     return std::move(module);
   }
@@ -81,8 +93,8 @@ private:
         loc, type, builder.getIntegerAttr(type, value));
   }
 
-  void declareKernels() {
-    for (const KernelCall &call : program.calls) {
+  void declareKernels(const std::vector<KernelCall> &calls) {
+    for (const KernelCall &call : calls) {
       llvm::SmallVector<mlir::Type> params;
       for (const CallArgument &argument : call.arguments)
         params.push_back(argument.kind == CallArgument::Kind::Tensor ? ptrType
@@ -162,8 +174,10 @@ private:
       return byteOffset(loadPointer(weightsArg, place.index), place.byteOffset);
     case Place::Kind::Tokens:
       return byteOffset(tokensArg, place.byteOffset);
-    case Place::Kind::Window:
-      return byteOffset(loadPointer(memoriesArg, place.index),
+    case Place::Kind::State:
+      return byteOffset(loadPointer(statesArg, place.index), place.byteOffset);
+    case Place::Kind::Prepared:
+      return byteOffset(loadPointer(preparedArg, place.index),
                         place.byteOffset);
     case Place::Kind::Hidden:
       return byteOffset(hiddenArg, place.byteOffset);
@@ -207,42 +221,42 @@ private:
     return buffer;
   }
 
-  void buildStep() {
-    // int32_t txl_model_step(const float *const *weights,
-    //     const int64_t *tokens, int64_t n, int64_t memory_rows,
-    //     float *const *memories, float *hidden, float *log_probs,
-    //     void *scratch)
-    auto type = LLVM::LLVMFunctionType::get(
-        i32, {ptrType, ptrType, i64, i64, ptrType, ptrType, ptrType, ptrType});
-    auto func = builder.create<LLVM::LLVMFuncOp>(loc, "txl_model_step", type);
+  /// `int32_t txl_model_prepare(const float *const *weights,
+  ///     float *const *prepared, void *scratch)`: the calls of @prepare.
+  void buildPrepare() {
+    auto type = LLVM::LLVMFunctionType::get(i32, {ptrType, ptrType, ptrType});
+    auto func =
+        builder.create<LLVM::LLVMFuncOp>(loc, "txl_model_prepare", type);
     mlir::Block *entry = func.addEntryBlock(builder);
     weightsArg = entry->getArgument(0);
-    tokensArg = entry->getArgument(1);
-    mlir::Value nArg = entry->getArgument(2);
-    mlir::Value memoryRowsArg = entry->getArgument(3);
-    memoriesArg = entry->getArgument(4);
-    hiddenArg = entry->getArgument(5);
-    logProbsArg = entry->getArgument(6);
-    scratchArg = entry->getArgument(7);
+    preparedArg = entry->getArgument(1);
+    scratchArg = entry->getArgument(2);
+    tokensArg = statesArg = hiddenArg = logProbsArg = nullptr;
+    builder.setInsertionPointToStart(entry);
+    mlir::Block *failure = emitCalls(func, program.prepareCalls, nullptr,
+                                     nullptr, nullptr);
+    builder.create<LLVM::ReturnOp>(loc, constant(i32, 0));
+    finishFailure(func, failure);
+  }
 
-    // The failure exit: returns the kernel's status.
+  /// Calls each kernel in order, jumping to the returned failure block (to
+  /// be finished by finishFailure) with the status of the first that fails.
+  /// Calls only needed for log-probabilities run when `hasLogProbs`.
+  mlir::Block *emitCalls(LLVM::LLVMFuncOp func,
+                         const std::vector<KernelCall> &calls, mlir::Value n,
+                         mlir::Value memoryRows, mlir::Value hasLogProbs) {
     mlir::Block *failure = new mlir::Block();
     failure->addArgument(i32, loc);
-
-    builder.setInsertionPointToStart(entry);
     size_t maxBuffers = 1;
-    for (const KernelCall &call : program.calls)
+    for (const KernelCall &call : calls)
       maxBuffers =
           std::max(maxBuffers, call.arguments.size() + call.results.size());
     buffers = builder.create<LLVM::AllocaOp>(
         loc, ptrType, bufferType,
         constant(i64, static_cast<int64_t>(maxBuffers)), /*alignment=*/8);
-    mlir::Value null = builder.create<LLVM::ZeroOp>(loc, ptrType);
-    mlir::Value hasLogProbs = builder.create<LLVM::ICmpOp>(
-        loc, LLVM::ICmpPredicate::ne, logProbsArg, null);
     mlir::Value zero32 = constant(i32, 0);
 
-    for (const KernelCall &call : program.calls) {
+    for (const KernelCall &call : calls) {
       mlir::Block *current = builder.getInsertionBlock();
       mlir::Block *next = new mlir::Block();
       func.getBody().push_back(next);
@@ -261,10 +275,10 @@ private:
           operands.push_back(fillBuffer(slot++, argument.tensor));
           break;
         case CallArgument::Kind::SegmentLength:
-          operands.push_back(nArg);
+          operands.push_back(n);
           break;
         case CallArgument::Kind::MemoryRows:
-          operands.push_back(memoryRowsArg);
+          operands.push_back(memoryRows);
           break;
         }
       }
@@ -280,6 +294,44 @@ private:
                                      mlir::ValueRange{});
       builder.setInsertionPointToStart(next);
     }
+    return failure;
+  }
+
+  /// Appends the failure block: it returns the failing kernel's status.
+  void finishFailure(LLVM::LLVMFuncOp func, mlir::Block *failure) {
+    func.getBody().push_back(failure);
+    builder.setInsertionPointToStart(failure);
+    builder.create<LLVM::ReturnOp>(loc, failure->getArgument(0));
+    builder.setInsertionPointToEnd(module->getBody());
+  }
+
+  void buildStep() {
+    // int32_t txl_model_step(const float *const *weights,
+    //     const float *const *prepared, const int64_t *tokens, int64_t n,
+    //     int64_t memory_rows, float *const *states, float *hidden,
+    //     float *log_probs, void *scratch)
+    auto type = LLVM::LLVMFunctionType::get(
+        i32, {ptrType, ptrType, ptrType, i64, i64, ptrType, ptrType, ptrType,
+              ptrType});
+    auto func = builder.create<LLVM::LLVMFuncOp>(loc, "txl_model_step", type);
+    mlir::Block *entry = func.addEntryBlock(builder);
+    weightsArg = entry->getArgument(0);
+    preparedArg = entry->getArgument(1);
+    tokensArg = entry->getArgument(2);
+    mlir::Value nArg = entry->getArgument(3);
+    mlir::Value memoryRowsArg = entry->getArgument(4);
+    statesArg = entry->getArgument(5);
+    hiddenArg = entry->getArgument(6);
+    logProbsArg = entry->getArgument(7);
+    scratchArg = entry->getArgument(8);
+
+    builder.setInsertionPointToStart(entry);
+    mlir::Value null = builder.create<LLVM::ZeroOp>(loc, ptrType);
+    mlir::Value hasLogProbs = builder.create<LLVM::ICmpOp>(
+        loc, LLVM::ICmpPredicate::ne, logProbsArg, null);
+    mlir::Value zero32 = constant(i32, 0);
+    mlir::Block *failure =
+        emitCalls(func, program.calls, nArg, memoryRowsArg, hasLogProbs);
 
     for (const FinalCopy &copy : program.copies) {
       if (copy.bytes == 0)
@@ -302,10 +354,7 @@ private:
       }
     }
     builder.create<LLVM::ReturnOp>(loc, zero32);
-
-    func.getBody().push_back(failure);
-    builder.setInsertionPointToStart(failure);
-    builder.create<LLVM::ReturnOp>(loc, failure->getArgument(0));
+    finishFailure(func, failure);
   }
 
   mlir::MLIRContext &context;
@@ -316,8 +365,8 @@ private:
   mlir::Type ptrType, i8, i32, i64;
   LLVM::LLVMStructType bufferType;
   std::set<std::string> declared, dimGlobals;
-  mlir::Value weightsArg, tokensArg, memoriesArg, hiddenArg, logProbsArg,
-      scratchArg, buffers;
+  mlir::Value weightsArg, preparedArg, tokensArg, statesArg, hiddenArg,
+      logProbsArg, scratchArg, buffers;
 };
 
 /// A private constant C string; returns a pointer to it.
@@ -341,32 +390,70 @@ void addDescribe(llvm::Module &module, const StepProgram &program,
   auto *i32 = llvm::Type::getInt32Ty(ctx);
   auto *i64 = llvm::Type::getInt64Ty(ctx);
 
-  // txl_weight_desc {const char *name; int32_t rank; const int64_t *shape;}
+  // A private constant int64 array (a shape).
+  auto shapeGlobal = [&](const std::vector<int64_t> &shape,
+                         const std::string &name) {
+    std::vector<uint64_t> values(shape.begin(), shape.end());
+    llvm::Constant *data = llvm::ConstantDataArray::get(ctx, values);
+    return new llvm::GlobalVariable(module, data->getType(), true,
+                                    llvm::GlobalValue::PrivateLinkage, data,
+                                    name);
+  };
+  // A private constant array of structs.
+  auto arrayGlobal = [&](llvm::StructType *type,
+                         const std::vector<llvm::Constant *> &elements,
+                         const std::string &name) {
+    auto *arrayType = llvm::ArrayType::get(type, elements.size());
+    return new llvm::GlobalVariable(
+        module, arrayType, true, llvm::GlobalValue::PrivateLinkage,
+        llvm::ConstantArray::get(arrayType, elements), name);
+  };
+
+  // txl_weight_desc {const char *name; int32_t rank; const int64_t *shape;},
+  // for the weights and the prepared tensors.
   auto *weightType = llvm::StructType::get(ctx, {ptr, i32, ptr});
-  std::vector<llvm::Constant *> weights;
-  for (size_t i = 0; i < program.weights.size(); ++i) {
-    const WeightEntry &weight = program.weights[i];
-    std::vector<uint64_t> shape(weight.shape.begin(), weight.shape.end());
-    llvm::Constant *shapeData = llvm::ConstantDataArray::get(ctx, shape);
-    auto *shapeGlobal = new llvm::GlobalVariable(
-        module, shapeData->getType(), true, llvm::GlobalValue::PrivateLinkage,
-        shapeData, "txl_weight_shape_" + std::to_string(i));
-    weights.push_back(llvm::ConstantStruct::get(
-        weightType,
-        {cString(module, weight.name, "txl_weight_name_" + std::to_string(i)),
-         llvm::ConstantInt::get(i32, weight.shape.size()), shapeGlobal}));
+  auto tensorDescs = [&](const std::vector<WeightEntry> &entries,
+                         const std::string &kind, const std::string &array) {
+    std::vector<llvm::Constant *> descs;
+    for (size_t i = 0; i < entries.size(); ++i) {
+      std::string suffix = kind + "_" + std::to_string(i);
+      descs.push_back(llvm::ConstantStruct::get(
+          weightType,
+          {cString(module, entries[i].name, "txl_name_" + suffix),
+           llvm::ConstantInt::get(i32, entries[i].shape.size()),
+           shapeGlobal(entries[i].shape, "txl_shape_" + suffix)}));
+    }
+    return arrayGlobal(weightType, descs, array);
+  };
+  llvm::GlobalVariable *weightsGlobal =
+      tensorDescs(program.weights, "weight", "txl_weights");
+  llvm::GlobalVariable *preparedGlobal =
+      tensorDescs(program.prepared, "prepared", "txl_prepared");
+
+  // txl_state_desc {const char *role; int32_t layer; int32_t rank;
+  //                 const int64_t *shape;}
+  auto *stateType = llvm::StructType::get(ctx, {ptr, i32, i32, ptr});
+  std::vector<llvm::Constant *> states;
+  for (size_t i = 0; i < program.states.size(); ++i) {
+    const StateEntry &state = program.states[i];
+    std::string suffix = "state_" + std::to_string(i);
+    states.push_back(llvm::ConstantStruct::get(
+        stateType, {cString(module, state.role, "txl_role_" + suffix),
+                    llvm::ConstantInt::get(i32, state.layer),
+                    llvm::ConstantInt::get(i32, state.shape.size()),
+                    shapeGlobal(state.shape, "txl_shape_" + suffix)}));
   }
-  auto *weightsArrayType = llvm::ArrayType::get(weightType, weights.size());
-  auto *weightsGlobal = new llvm::GlobalVariable(
-      module, weightsArrayType, true, llvm::GlobalValue::PrivateLinkage,
-      llvm::ConstantArray::get(weightsArrayType, weights), "txl_weights");
+  llvm::GlobalVariable *statesGlobal =
+      arrayGlobal(stateType, states, "txl_states");
 
   // txl_model_desc, field by field (ModelABI.h).
   auto *descType = llvm::StructType::create(
-      ctx, {i32, ptr, ptr, i64, i64, i64, i64, i64, i64, i32, ptr, i64},
+      ctx,
+      {i32, ptr, ptr, i64, i64, i64, i64, i64, i64, i32, ptr, i64, i32, ptr,
+       i32, ptr, i64},
       "struct.txl_model_desc");
   llvm::Constant *fields[] = {
-      llvm::ConstantInt::get(i32, 1), // TXL_MODEL_ABI_VERSION
+      llvm::ConstantInt::get(i32, 2), // TXL_MODEL_ABI_VERSION
       cString(module, description.target, "txl_target"),
       cString(module, description.configJson, "txl_config_json"),
       llvm::ConstantInt::get(i64, program.batch),
@@ -377,7 +464,12 @@ void addDescribe(llvm::Module &module, const StepProgram &program,
       llvm::ConstantInt::get(i64, program.vocabSize),
       llvm::ConstantInt::get(i32, program.weights.size()),
       weightsGlobal,
-      llvm::ConstantInt::get(i64, program.scratchBytes)};
+      llvm::ConstantInt::get(i64, program.scratchBytes),
+      llvm::ConstantInt::get(i32, program.states.size()),
+      statesGlobal,
+      llvm::ConstantInt::get(i32, program.prepared.size()),
+      preparedGlobal,
+      llvm::ConstantInt::get(i64, program.prepareScratchBytes)};
   auto *desc = new llvm::GlobalVariable(
       module, descType, true, llvm::GlobalValue::InternalLinkage,
       llvm::ConstantStruct::get(descType, fields), "txl_model_desc");
@@ -389,11 +481,180 @@ void addDescribe(llvm::Module &module, const StepProgram &program,
   ir.CreateRet(desc);
 }
 
+/// Named metadata listing the files the object embeds, one node per file:
+/// !{!"<section>", !"<path>", i64 <size>}. emitHostObject copies each file
+/// into its section of the object it writes.
+constexpr const char *kEmbeddedFilesMetadata = "txl.embedded_files";
+
+/// `const <type> *<function>(uint64_t *size)` returning the bytes of `path`:
+/// a section `.lrodata.txl_<name>` (x86-64's large-data section, which the
+/// linker places after all other data, so a blob of any size pushes no code
+/// or data out of reach; `.rodata.txl_<name>` elsewhere), read-only and
+/// `alignment`-aligned, holds the labels txl_<name>_begin and _end around
+/// room for the file (`.zero SIZE`: the assembler writes zeros in small
+/// pieces, holding none of it), then a NUL byte (so a text file is also a C
+/// string; the size excludes it). emitHostObject fills the room with the
+/// file. The labels are reached through the GOT, so any distance works (the
+/// linker turns that into a direct address when it can).
+Status addEmbeddedFile(llvm::Module &module, const std::string &path,
+                       const std::string &name, const std::string &function,
+                       unsigned alignment) {
+  uint64_t size = 0;
+  if (std::error_code error = llvm::sys::fs::file_size(path, size))
+    return Status::error(path + ": cannot embed: " + error.message());
+  bool x86_64 =
+      llvm::Triple(module.getTargetTriple()).getArch() == llvm::Triple::x86_64;
+  std::string section = (x86_64 ? ".lrodata.txl_" : ".rodata.txl_") + name;
+  std::string begin = "txl_" + name + "_begin", end = "txl_" + name + "_end";
+  module.appendModuleInlineAsm(
+      "\t.pushsection " + section + (x86_64 ? ",\"al\"" : ",\"a\"") +
+      ",@progbits\n" + "\t.p2align " +
+      std::to_string(llvm::Log2_32(alignment)) + "\n" + begin + ":\n" +
+      "\t.zero " + std::to_string(size) + "\n" + end + ":\n" + "\t.byte 0\n" +
+      "\t.popsection");
+
+  llvm::LLVMContext &ctx = module.getContext();
+  auto *i64 = llvm::Type::getInt64Ty(ctx);
+  module.getOrInsertNamedMetadata(kEmbeddedFilesMetadata)
+      ->addOperand(llvm::MDNode::get(
+          ctx,
+          {llvm::MDString::get(ctx, section), llvm::MDString::get(ctx, path),
+           llvm::ConstantAsMetadata::get(llvm::ConstantInt::get(i64, size))}));
+
+  auto *ptr = llvm::PointerType::get(ctx, 0);
+  auto *bytes = llvm::ArrayType::get(llvm::Type::getInt8Ty(ctx), 0);
+  auto declare = [&](const std::string &label) {
+    return new llvm::GlobalVariable(module, bytes, true,
+                                    llvm::GlobalValue::ExternalLinkage, nullptr,
+                                    label);
+  };
+  llvm::GlobalVariable *first = declare(begin), *last = declare(end);
+  auto *get = llvm::Function::Create(llvm::FunctionType::get(ptr, {ptr}, false),
+                                     llvm::GlobalValue::ExternalLinkage,
+                                     function, module);
+  get->getArg(0)->setName("size");
+  llvm::IRBuilder<> ir(llvm::BasicBlock::Create(ctx, "entry", get));
+  llvm::Value *length = ir.CreateSub(ir.CreatePtrToInt(last, i64),
+                                     ir.CreatePtrToInt(first, i64), "bytes");
+  ir.CreateStore(length, get->getArg(0));
+  ir.CreateRet(first);
+  return Status::ok();
+}
+
+/// Copies the files of kEmbeddedFilesMetadata into their sections of the
+/// ELF object at `object`, streaming (constant memory, whatever their size).
+/// A file whose size changed since the module was built is an error.
+Status fillEmbeddedFiles(const llvm::Module &module,
+                         const std::string &object) {
+  const llvm::NamedMDNode *files =
+      module.getNamedMetadata(kEmbeddedFilesMetadata);
+  if (!files)
+    return Status::ok();
+  struct Fill {
+    std::string section, path;
+    uint64_t size = 0, offset = 0;
+    bool found = false;
+  };
+  std::vector<Fill> fills;
+  for (const llvm::MDNode *node : files->operands()) {
+    Fill fill;
+    fill.section = llvm::cast<llvm::MDString>(node->getOperand(0))->getString();
+    fill.path = llvm::cast<llvm::MDString>(node->getOperand(1))->getString();
+    fill.size = llvm::mdconst::extract<llvm::ConstantInt>(node->getOperand(2))
+                    ->getZExtValue();
+    fills.push_back(fill);
+  }
+
+  // Where the sections are in the file (only the headers are read).
+  {
+    auto binary = llvm::object::ObjectFile::createObjectFile(object);
+    if (!binary)
+      return Status::error(
+          object + ": cannot read back: " + llvm::toString(binary.takeError()));
+    auto *elf =
+        llvm::dyn_cast<llvm::object::ELFObjectFileBase>(binary->getBinary());
+    if (!elf)
+      return Status::error(object + ": embedding files needs an ELF object");
+    for (const llvm::object::ELFSectionRef section : elf->sections()) {
+      llvm::Expected<llvm::StringRef> name = section.getName();
+      if (!name) {
+        llvm::consumeError(name.takeError());
+        continue;
+      }
+      for (Fill &fill : fills)
+        if (*name == fill.section && section.getSize() == fill.size + 1) {
+          fill.offset = section.getOffset();
+          fill.found = true;
+        }
+    }
+  }
+
+  std::vector<char> buffer(size_t(1) << 20);
+  for (const Fill &fill : fills) {
+    if (!fill.found)
+      return Status::error(object + ": internal error: no section " +
+                           fill.section + " of " + std::to_string(fill.size) +
+                           " bytes for " + fill.path);
+    std::ifstream in(fill.path, std::ios::binary);
+    if (!in)
+      return Status::error(fill.path + ": cannot read the file to embed");
+    std::fstream out(object, std::ios::binary | std::ios::in | std::ios::out);
+    out.seekp(std::streamoff(fill.offset));
+    for (uint64_t left = fill.size; left > 0;) {
+      size_t chunk = size_t(std::min<uint64_t>(left, buffer.size()));
+      in.read(buffer.data(), std::streamsize(chunk));
+      if (size_t(in.gcount()) != chunk)
+        return Status::error(fill.path +
+                             ": changed while compiling: now "
+                             "shorter than the " +
+                             std::to_string(fill.size) + " bytes it had");
+      out.write(buffer.data(), std::streamsize(chunk));
+      left -= chunk;
+    }
+    if (in.peek() != std::ifstream::traits_type::eof())
+      return Status::error(fill.path +
+                           ": changed while compiling: now "
+                           "longer than the " +
+                           std::to_string(fill.size) + " bytes it had");
+    out.flush();
+    if (!out)
+      return Status::error(object + ": write failed");
+  }
+  return Status::ok();
+}
+
+/// `void txl_model_set_error_handler(txl_model_error_handler)`: forwards to
+/// the Halide runtime linked into the model, whose errors (from every
+/// kernel) then reach the handler instead of aborting the process. NULL
+/// restores Halide's default (the runtime itself would call a NULL handler).
+void addSetErrorHandler(llvm::Module &module) {
+  llvm::LLVMContext &ctx = module.getContext();
+  auto *ptr = llvm::PointerType::get(ctx, 0);
+  llvm::FunctionCallee halide = module.getOrInsertFunction(
+      "halide_set_error_handler", llvm::FunctionType::get(ptr, {ptr}, false));
+  llvm::FunctionCallee halideDefault = module.getOrInsertFunction(
+      "halide_default_error",
+      llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptr, ptr}, false));
+  auto *set = llvm::Function::Create(
+      llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptr}, false),
+      llvm::GlobalValue::ExternalLinkage, "txl_model_set_error_handler",
+      module);
+  llvm::Argument *handler = set->getArg(0);
+  handler->setName("handler");
+  llvm::IRBuilder<> ir(llvm::BasicBlock::Create(ctx, "entry", set));
+  llvm::Value *none = ir.CreateIsNull(handler, "none");
+  ir.CreateCall(halide, {ir.CreateSelect(none, halideDefault.getCallee(),
+                                         handler, "installed")});
+  ir.CreateRetVoid();
+}
+
 StatusOr<llvm::TargetMachine *> hostTargetMachine() {
   static std::once_flag once;
   std::call_once(once, [] {
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
+    // Module-level assembly (embedded files) goes through the assembler.
+    llvm::InitializeNativeTargetAsmParser();
   });
   std::string triple = llvm::sys::getDefaultTargetTriple();
   std::string error;
@@ -445,6 +706,20 @@ buildHostLLVMModule(mlir::MLIRContext &context, llvm::LLVMContext &llvmContext,
   module->setTargetTriple((*machine)->getTargetTriple().str());
   module->setDataLayout((*machine)->createDataLayout());
   addDescribe(*module, program, description);
+  addSetErrorHandler(*module);
+  if (!description.embeddedWeightsPath.empty()) {
+    Status status =
+        addEmbeddedFile(*module, description.embeddedWeightsPath,
+                        "embedded_weights", "txl_model_embedded_weights", 64);
+    if (!status.isOk())
+      return status;
+  }
+  if (!description.vocabularyPath.empty()) {
+    Status status = addEmbeddedFile(*module, description.vocabularyPath,
+                                    "vocabulary", "txl_model_vocabulary", 1);
+    if (!status.isOk())
+      return status;
+  }
   std::string problems;
   llvm::raw_string_ostream os(problems);
   if (llvm::verifyModule(*module, &os))
@@ -458,6 +733,29 @@ Status emitHostObject(llvm::Module &module, const std::string &path,
   auto machine = hostTargetMachine();
   if (!machine.ok())
     return machine.status();
+  // The assembler's errors (in module-level assembly) become the result;
+  // LLVM would otherwise print them and exit.
+  struct Diagnostics {
+    std::string errors;
+    static void handle(const llvm::DiagnosticInfo *info, void *context) {
+      if (info->getSeverity() != llvm::DS_Error)
+        return;
+      std::string text;
+      llvm::raw_string_ostream os(text);
+      llvm::DiagnosticPrinterRawOStream printer(os);
+      info->print(printer);
+      auto &errors = static_cast<Diagnostics *>(context)->errors;
+      errors += (errors.empty() ? "" : "\n") + text;
+    }
+  } diagnostics;
+  llvm::LLVMContext &ctx = module.getContext();
+  auto previousHandler = ctx.getDiagnosticHandlerCallBack();
+  void *previousContext = ctx.getDiagnosticContext();
+  ctx.setDiagnosticHandlerCallBack(&Diagnostics::handle, &diagnostics);
+  auto restore = llvm::make_scope_exit([&] {
+    ctx.setDiagnosticHandlerCallBack(previousHandler, previousContext);
+  });
+
   std::string temporary = path + ".tmp";
   {
     std::error_code error;
@@ -472,10 +770,22 @@ Status emitHostObject(llvm::Module &module, const std::string &path,
       return Status::error("LLVM cannot emit an object for the host");
     passes.run(module);
     out.flush();
+    if (!diagnostics.errors.empty()) {
+      out.clear_error();
+      std::remove(temporary.c_str());
+      return Status::error(path + ": " + diagnostics.errors);
+    }
     if (out.has_error()) {
       out.clear_error();
       std::remove(temporary.c_str());
       return Status::error(temporary + ": write failed");
+    }
+  }
+  if (!assembly) {
+    Status status = fillEmbeddedFiles(module, temporary);
+    if (!status.isOk()) {
+      std::remove(temporary.c_str());
+      return status;
     }
   }
   if (std::error_code error = llvm::sys::fs::rename(temporary, path)) {

@@ -1,4 +1,4 @@
-//===- Linker.cpp - objects to a shared library with the system linker ----===//
+//===- Linker.cpp - objects to a library or program with cc ---------------===//
 
 #include "txl/codegen/host/Linker.h"
 
@@ -13,7 +13,8 @@
 namespace txl::codegen::host {
 
 Status linkObjects(const std::vector<std::string> &objects,
-                   const std::string &output, LinkKind kind) {
+                   const std::string &output, LinkKind kind,
+                   const std::vector<std::string> &archives) {
   auto cc = llvm::sys::findProgramByName("cc");
   if (!cc)
     return Status::error("cannot link " + output +
@@ -23,12 +24,18 @@ Status linkObjects(const std::vector<std::string> &objects,
   std::vector<std::string> args = {*cc};
   if (kind == LinkKind::SharedLibrary)
     args.push_back("-shared");
-  else
+  else if (kind == LinkKind::Relocatable)
     args.push_back("-r");
   args.push_back("-o");
   args.push_back(temporary);
   args.insert(args.end(), objects.begin(), objects.end());
-  if (kind == LinkKind::SharedLibrary) {
+  if (kind == LinkKind::Executable) {
+    // The archives come after the objects: they resolve what the objects
+    // leave undefined (and supply main()); their own C++ needs libstdc++.
+    args.insert(args.end(), archives.begin(), archives.end());
+    args.push_back("-lstdc++");
+  }
+  if (kind != LinkKind::Relocatable) {
     args.push_back("-lpthread");
     args.push_back("-ldl");
     args.push_back("-lm");

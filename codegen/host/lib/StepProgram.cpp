@@ -93,6 +93,30 @@ StatusOr<int64_t> contiguousSliceOffset(mlir::tensor::ExtractSliceOp slice) {
   return offset * (bits / 8);
 }
 
+void describeCalls(llvm::raw_ostream &os, const std::vector<KernelCall> &calls) {
+  for (size_t i = 0; i < calls.size(); ++i) {
+    const KernelCall &call = calls[i];
+    os << "  " << i << ": " << call.symbol << "(";
+    for (size_t a = 0; a < call.arguments.size(); ++a) {
+      const CallArgument &argument = call.arguments[a];
+      os << (a ? ", " : "");
+      if (argument.kind == CallArgument::Kind::SegmentLength)
+        os << "n";
+      else if (argument.kind == CallArgument::Kind::MemoryRows)
+        os << "M";
+      else
+        os << argument.tensor.place.describe()
+           << shapeText(argument.tensor.shape);
+    }
+    os << ") -> (";
+    for (size_t r = 0; r < call.results.size(); ++r)
+      os << (r ? ", " : "") << call.results[r].place.describe()
+         << shapeText(call.results[r].shape);
+    os << ")" << (call.onlyForLogProbs ? " [skipped without log_probs]" : "")
+       << "\n";
+  }
+}
+
 } // namespace
 
 std::string Place::describe() const {
@@ -104,8 +128,11 @@ std::string Place::describe() const {
   case Kind::Tokens:
     base = "tokens";
     break;
-  case Kind::Window:
-    base = "memories[" + std::to_string(index) + "]";
+  case Kind::State:
+    base = "states[" + std::to_string(index) + "]";
+    break;
+  case Kind::Prepared:
+    base = "prepared[" + std::to_string(index) + "]";
     break;
   case Kind::Hidden:
     base = "hidden";
@@ -132,8 +159,9 @@ int64_t TensorView::numElements() const {
   return count;
 }
 
-std::string kernelSymbol(size_t index, llvm::StringRef name) {
-  std::string symbol = "txl_k" + std::to_string(index) + "_";
+std::string kernelSymbol(size_t index, llvm::StringRef name,
+                         llvm::StringRef prefix) {
+  std::string symbol = prefix.str() + std::to_string(index) + "_";
   for (char c : name)
     symbol +=
         (std::isalnum(static_cast<unsigned char>(c)) || c == '_') ? c : '_';
@@ -149,6 +177,19 @@ std::string StepProgram::describe() const {
   for (size_t i = 0; i < weights.size(); ++i)
     os << "  [" << i << "] " << weights[i].name << " "
        << shapeText(weights[i].shape) << "\n";
+  os << "states (" << states.size() << "):\n";
+  for (size_t i = 0; i < states.size(); ++i)
+    os << "  [" << i << "] " << states[i].role << " of layer "
+       << states[i].layer << " " << shapeText(states[i].shape) << "\n";
+  if (!prepareCalls.empty()) {
+    os << "prepared at load (" << prepared.size() << "), prepare scratch "
+       << prepareScratchBytes << " bytes:\n";
+    for (size_t i = 0; i < prepared.size(); ++i)
+      os << "  [" << i << "] " << prepared[i].name << " "
+         << shapeText(prepared[i].shape) << "\n";
+    os << "prepare calls (" << prepareCalls.size() << "):\n";
+    describeCalls(os, prepareCalls);
+  }
   os << "scratch: " << scratchBytes << " bytes (" << unsharedScratchBytes
      << " without reuse)\n";
   for (const ArenaBuffer &buffer : arena)
@@ -156,27 +197,7 @@ std::string StepProgram::describe() const {
        << buffer.firstUse << ", " << buffer.lastUse << "]: " << buffer.name
        << "\n";
   os << "calls (" << calls.size() << "):\n";
-  for (size_t i = 0; i < calls.size(); ++i) {
-    const KernelCall &call = calls[i];
-    os << "  " << i << ": " << call.symbol << "(";
-    for (size_t a = 0; a < call.arguments.size(); ++a) {
-      const CallArgument &argument = call.arguments[a];
-      os << (a ? ", " : "");
-      if (argument.kind == CallArgument::Kind::SegmentLength)
-        os << "n";
-      else if (argument.kind == CallArgument::Kind::MemoryRows)
-        os << "M";
-      else
-        os << argument.tensor.place.describe()
-           << shapeText(argument.tensor.shape);
-    }
-    os << ") -> (";
-    for (size_t r = 0; r < call.results.size(); ++r)
-      os << (r ? ", " : "") << call.results[r].place.describe()
-         << shapeText(call.results[r].shape);
-    os << ")" << (call.onlyForLogProbs ? " [skipped without log_probs]" : "")
-       << "\n";
-  }
+  describeCalls(os, calls);
   for (const FinalCopy &copy : copies)
     os << "copy " << copy.bytes << " bytes " << copy.from.describe() << " -> "
        << copy.to.describe()
@@ -184,77 +205,54 @@ std::string StepProgram::describe() const {
   return text;
 }
 
-StatusOr<StepProgram> analyzeStep(mlir::func::FuncOp step,
-                                  mlir::ModuleOp kernels) {
-  StepProgram program;
-  std::string where = "@" + step.getSymName().str();
-  mlir::Block &body = step.getBody().front();
-  unsigned numArgs = body.getNumArguments();
-  if (numArgs < 3 || !body.getArgument(1).getType().isIndex() ||
-      !body.getArgument(2).getType().isIndex())
-    return Status::error(where + ": expected (tokens, n: index, M: index, "
-                                 "windows...) arguments; run "
-                                 "txl-window-memory first");
-  auto ret = mlir::dyn_cast<mlir::func::ReturnOp>(body.getTerminator());
-  unsigned numLayers = numArgs - 3;
-  if (!ret || ret.getNumOperands() != numLayers + 2)
-    return Status::error(where + ": expected (hidden, log_probs, new "
-                                 "windows...) results, one window per layer");
+namespace {
 
-  // Shapes of the ABI.
-  auto tokens = viewOf(body.getArgument(0).getType(), where + " tokens");
-  auto hidden = viewOf(ret.getOperand(0).getType(), where + " hidden");
-  auto logProbs = viewOf(ret.getOperand(1).getType(), where + " log_probs");
-  if (!tokens.ok())
-    return tokens.status();
-  if (!hidden.ok())
-    return hidden.status();
-  if (!logProbs.ok())
-    return logProbs.status();
-  if (tokens->shape.size() != 2 || tokens->typeBits != 64 ||
-      hidden->shape.size() != 3 || logProbs->shape.size() != 3)
-    return Status::error(where + ": expected tokens [B, T] i64, hidden "
-                                 "[B, T, D] and log_probs [B, T, V]");
-  program.batch = tokens->shape[0];
-  program.tgtLen = tokens->shape[1];
-  program.numLayers = numLayers;
-  program.dModel = hidden->shape[2];
-  program.vocabSize = logProbs->shape[2];
-  for (unsigned l = 0; l < numLayers; ++l) {
-    auto window = viewOf(body.getArgument(3 + l).getType(),
-                         where + " window " + std::to_string(l));
-    if (!window.ok())
-      return window.status();
-    if (window->shape.size() != 3 || window->shape[0] != program.batch ||
-        window->shape[2] != program.dModel ||
-        (l > 0 && window->shape[1] != program.memLen))
-      return Status::error(where + ": window " + std::to_string(l) +
-                           " is not [B, mem_len, D]");
-    program.memLen = window->shape[1];
+/// Plans @prepare and @step into one StepProgram: shared weight indices,
+/// kernels outlined into one module, one arena per function.
+class Planner {
+public:
+  Planner(StepProgram &program, mlir::ModuleOp kernels)
+      : program(program), builder(kernels.getContext()) {
+    builder.setInsertionPointToEnd(kernels.getBody());
   }
 
-  // Walk the step: weights, slices, kernels.
-  llvm::DenseMap<Value, Place> places;
-  llvm::DenseMap<Value, std::string> weightOf; // value -> weight name
+  Status planPrepare(mlir::func::FuncOp prepare);
+  Status planStep(mlir::func::FuncOp step);
+
+private:
+  /// Records the weights, weight slices and kernels of `body`.
+  Status collect(mlir::Block &body);
+  /// A weight's place; weights get indices in first-use order, a weight
+  /// used twice (tied) once.
+  Place weightPlace(int64_t byteOffset, const std::string &name,
+                    mlir::RankedTensorType type);
+  StatusOr<Place> placeOf(Value value, const std::string &what);
+  /// Puts every kernel result without a place in an arena; returns its size.
+  StatusOr<int64_t> planArena(mlir::Operation *ret,
+                              std::vector<ArenaBuffer> &buffers,
+                              int64_t *unsharedBytes);
+  /// Outlines the kernels into functions and builds their calls. `n` and `m`
+  /// are the step's index arguments (null in @prepare).
+  Status outline(llvm::StringRef prefix, const std::vector<bool> &onlyLogProbs,
+                 Value n, Value m, std::vector<KernelCall> &calls);
+
+  StepProgram &program;
+  mlir::OpBuilder builder;
   std::map<std::string, int64_t> weightIndex;
+  // Per function.
+  llvm::DenseMap<Value, Place> places;
+  llvm::DenseMap<Value, std::string> weightOf;
+  llvm::DenseMap<Value, std::pair<Value, int64_t>> sliceOf;
   std::vector<mlir::Operation *> kernelOps;
-  places[body.getArgument(0)] = Place{Place::Kind::Tokens, 0, 0};
-  for (unsigned l = 0; l < numLayers; ++l)
-    places[body.getArgument(3 + l)] = Place{Place::Kind::Window, l, 0};
+  llvm::DenseMap<mlir::Operation *, size_t> kernelPosition;
+};
 
-  // Weights get indices in first-use order; a weight used twice (tied) once.
-  auto weightPlace = [&](Value value, int64_t byteOffset,
-                         const std::string &name, mlir::RankedTensorType type) {
-    auto [it, inserted] =
-        weightIndex.insert({name, static_cast<int64_t>(weightIndex.size())});
-    if (inserted)
-      program.weights.push_back(
-          {name, std::vector<int64_t>(type.getShape().begin(),
-                                      type.getShape().end())});
-    return Place{Place::Kind::Weight, it->second, byteOffset};
-  };
-  llvm::DenseMap<Value, std::pair<Value, int64_t>> sliceOf; // -> weight, off
-
+Status Planner::collect(mlir::Block &body) {
+  places.clear();
+  weightOf.clear();
+  sliceOf.clear();
+  kernelOps.clear();
+  kernelPosition.clear();
   for (mlir::Operation &op : body.without_terminator()) {
     if (auto weight = mlir::dyn_cast<WeightOp>(op)) {
       weightOf[weight.getResult()] = weight.getName().str();
@@ -280,54 +278,46 @@ StatusOr<StepProgram> analyzeStep(mlir::func::FuncOp step,
     if (mlir::isa<mlir::arith::ConstantOp>(op))
       continue;
     if (mlir::isa<KernelOp>(op)) {
+      kernelPosition[&op] = kernelOps.size();
       kernelOps.push_back(&op);
       continue;
     }
     return Status::error(opText(&op) +
-                         ": unexpected in the step after txl-fuse (only "
-                         "txl.weight, tensor.extract_slice, constants and "
-                         "txl.kernel may remain)");
+                         ": unexpected after txl-fuse (only txl.weight, "
+                         "tensor.extract_slice, constants and txl.kernel "
+                         "may remain)");
   }
+  return Status::ok();
+}
 
-  // Which kernels only feed log_probs (decided last kernel first).
-  llvm::DenseMap<mlir::Operation *, size_t> kernelPosition;
-  for (size_t i = 0; i < kernelOps.size(); ++i)
-    kernelPosition[kernelOps[i]] = i;
-  std::vector<bool> onlyLogProbs(kernelOps.size(), false);
-  for (size_t i = kernelOps.size(); i-- > 0;) {
-    bool only = true;
-    for (Value result : kernelOps[i]->getResults())
-      for (mlir::OpOperand &use : result.getUses()) {
-        mlir::Operation *user = use.getOwner();
-        if (user == ret.getOperation()) {
-          if (use.getOperandNumber() != 1)
-            only = false;
-        } else if (auto it = kernelPosition.find(user);
-                   it == kernelPosition.end() || !onlyLogProbs[it->second]) {
-          only = false;
-        }
-      }
-    onlyLogProbs[i] = only;
-  }
+Place Planner::weightPlace(int64_t byteOffset, const std::string &name,
+                           mlir::RankedTensorType type) {
+  auto [it, inserted] =
+      weightIndex.insert({name, static_cast<int64_t>(weightIndex.size())});
+  if (inserted)
+    program.weights.push_back(
+        {name,
+         std::vector<int64_t>(type.getShape().begin(), type.getShape().end())});
+  return Place{Place::Kind::Weight, it->second, byteOffset};
+}
 
-  // Places of returned values that need no copy.
+StatusOr<Place> Planner::placeOf(Value value, const std::string &what) {
+  if (auto it = places.find(value); it != places.end())
+    return it->second;
+  if (auto it = weightOf.find(value); it != weightOf.end())
+    return weightPlace(0, it->second,
+                       mlir::cast<mlir::RankedTensorType>(value.getType()));
+  if (auto it = sliceOf.find(value); it != sliceOf.end())
+    return weightPlace(
+        it->second.second, weightOf[it->second.first],
+        mlir::cast<mlir::RankedTensorType>(it->second.first.getType()));
+  return Status::error(what + ": a tensor with no place");
+}
+
+StatusOr<int64_t> Planner::planArena(mlir::Operation *ret,
+                                     std::vector<ArenaBuffer> &buffers,
+                                     int64_t *unsharedBytes) {
   int64_t end = static_cast<int64_t>(kernelOps.size());
-  auto definingKernel = [&](Value value) -> mlir::Operation * {
-    mlir::Operation *def = value.getDefiningOp();
-    return def && kernelPosition.count(def) ? def : nullptr;
-  };
-  Value hiddenValue = ret.getOperand(0), logProbsValue = ret.getOperand(1);
-  bool hiddenInPlace = definingKernel(hiddenValue) != nullptr;
-  if (hiddenInPlace)
-    places[hiddenValue] = Place{Place::Kind::Hidden, 0, 0};
-  bool logProbsInPlace = false;
-  if (mlir::Operation *def = definingKernel(logProbsValue))
-    if (onlyLogProbs[kernelPosition[def]] && logProbsValue != hiddenValue) {
-      logProbsInPlace = true;
-      places[logProbsValue] = Place{Place::Kind::LogProbs, 0, 0};
-    }
-
-  // Every other kernel result goes to the arena.
   std::vector<ArenaRequest> requests;
   std::vector<Value> requestValues;
   for (size_t i = 0; i < kernelOps.size(); ++i) {
@@ -341,7 +331,7 @@ StatusOr<StepProgram> analyzeStep(mlir::func::FuncOp step,
         return view.status();
       int64_t last = static_cast<int64_t>(i);
       for (mlir::Operation *user : result.getUsers()) {
-        if (user == ret.getOperation())
+        if (user == ret)
           last = end;
         else if (auto it = kernelPosition.find(user);
                  it != kernelPosition.end())
@@ -356,43 +346,30 @@ StatusOr<StepProgram> analyzeStep(mlir::func::FuncOp step,
       requestValues.push_back(result);
     }
   }
-  ArenaPlan arena = planArena(requests);
-  program.scratchBytes = arena.totalBytes;
-  program.unsharedScratchBytes = arena.unsharedBytes;
+  ArenaPlan arena = txl::codegen::host::planArena(requests);
+  if (unsharedBytes)
+    *unsharedBytes = arena.unsharedBytes;
   for (size_t i = 0; i < requests.size(); ++i) {
     places[requestValues[i]] = Place{Place::Kind::Scratch, 0, arena.offsets[i]};
-    program.arena.push_back({requests[i].name, arena.offsets[i],
-                             requests[i].bytes, requests[i].firstUse,
-                             requests[i].lastUse});
+    buffers.push_back({requests[i].name, arena.offsets[i], requests[i].bytes,
+                       requests[i].firstUse, requests[i].lastUse});
   }
-  std::sort(program.arena.begin(), program.arena.end(),
+  std::sort(buffers.begin(), buffers.end(),
             [](const ArenaBuffer &a, const ArenaBuffer &b) {
               return a.byteOffset != b.byteOffset ? a.byteOffset < b.byteOffset
                                                   : a.firstUse < b.firstUse;
             });
+  return arena.totalBytes;
+}
 
-  // The place of a tensor operand.
-  auto placeOf = [&](Value value, const std::string &what) -> StatusOr<Place> {
-    if (auto it = places.find(value); it != places.end())
-      return it->second;
-    auto type = mlir::cast<mlir::RankedTensorType>(value.getType());
-    if (auto it = weightOf.find(value); it != weightOf.end())
-      return weightPlace(value, 0, it->second, type);
-    if (auto it = sliceOf.find(value); it != sliceOf.end())
-      return weightPlace(
-          it->second.first, it->second.second, weightOf[it->second.first],
-          mlir::cast<mlir::RankedTensorType>(it->second.first.getType()));
-    return Status::error(what + ": a tensor with no place in the step");
-  };
-
-  // Outline the kernels and build the calls.
-  mlir::OpBuilder builder(kernels.getContext());
-  builder.setInsertionPointToEnd(kernels.getBody());
+Status Planner::outline(llvm::StringRef prefix,
+                        const std::vector<bool> &onlyLogProbs, Value n,
+                        Value m, std::vector<KernelCall> &calls) {
   for (size_t i = 0; i < kernelOps.size(); ++i) {
     auto kernel = mlir::cast<KernelOp>(kernelOps[i]);
     KernelCall call;
     call.kernelName = kernel.getName().str();
-    call.symbol = kernelSymbol(i, kernel.getName());
+    call.symbol = kernelSymbol(i, kernel.getName(), prefix);
     call.onlyForLogProbs = onlyLogProbs[i];
     std::string what = opText(kernel) + " (" + call.symbol + ")";
 
@@ -407,9 +384,9 @@ StatusOr<StepProgram> analyzeStep(mlir::func::FuncOp step,
       std::string argWhat = what + " input " + std::to_string(k);
       if (input.getType().isIndex()) {
         CallArgument argument;
-        if (input == body.getArgument(1))
+        if (n && input == n)
           argument.kind = CallArgument::Kind::SegmentLength;
-        else if (input == body.getArgument(2))
+        else if (m && input == m)
           argument.kind = CallArgument::Kind::MemoryRows;
         else
           return Status::error(argWhat + ": an index that is neither n nor M");
@@ -482,14 +459,172 @@ StatusOr<StepProgram> analyzeStep(mlir::func::FuncOp step,
       }
       inner.clone(op, mapping);
     }
-    program.calls.push_back(std::move(call));
+    calls.push_back(std::move(call));
+  }
+  return Status::ok();
+}
+
+int64_t bytesOf(Value value) {
+  auto view = viewOf(value.getType(), "");
+  return view.ok() ? view->bytes() : 0;
+}
+
+Status Planner::planPrepare(mlir::func::FuncOp prepare) {
+  std::string where = "@" + prepare.getSymName().str();
+  mlir::Block &body = prepare.getBody().front();
+  if (body.getNumArguments() != 0)
+    return Status::error(where + ": expected no arguments");
+  if (Status status = collect(body); !status.isOk())
+    return status;
+  auto ret = mlir::cast<mlir::func::ReturnOp>(body.getTerminator());
+  // A returned kernel result is computed straight into its prepared tensor.
+  for (auto [i, value] : llvm::enumerate(ret.getOperands())) {
+    auto view = viewOf(value.getType(), where + " result " + std::to_string(i));
+    if (!view.ok())
+      return view.status();
+    std::string name = "prepared_" + std::to_string(i);
+    if (auto kernel = value.getDefiningOp<KernelOp>())
+      name += "_" + kernel.getName().str();
+    program.prepared.push_back({name, view->shape});
+    if (!value.getDefiningOp<KernelOp>() || places.count(value))
+      return Status::error(where + ": result " + std::to_string(i) +
+                           " must be a kernel result returned once");
+    places[value] = Place{Place::Kind::Prepared, static_cast<int64_t>(i), 0};
+  }
+  auto bytes = planArena(ret, program.prepareArena, nullptr);
+  if (!bytes.ok())
+    return bytes.status();
+  program.prepareScratchBytes = *bytes;
+  return outline("txl_p", std::vector<bool>(kernelOps.size(), false), nullptr,
+                 nullptr, program.prepareCalls);
+}
+
+Status Planner::planStep(mlir::func::FuncOp step) {
+  std::string where = "@" + step.getSymName().str();
+  mlir::Block &body = step.getBody().front();
+  unsigned numArgs = body.getNumArguments();
+  if (numArgs < 3 || !body.getArgument(1).getType().isIndex() ||
+      !body.getArgument(2).getType().isIndex())
+    return Status::error(where + ": expected (tokens, n: index, M: index, "
+                                 "states...) arguments; run "
+                                 "txl-window-memory first");
+  auto ret = mlir::dyn_cast<mlir::func::ReturnOp>(body.getTerminator());
+
+  // Shapes of the ABI.
+  auto tokens = viewOf(body.getArgument(0).getType(), where + " tokens");
+  if (!tokens.ok())
+    return tokens.status();
+  if (!ret || ret.getNumOperands() < 2)
+    return Status::error(where + ": expected (hidden, log_probs, new "
+                                 "states...) results");
+  auto hidden = viewOf(ret.getOperand(0).getType(), where + " hidden");
+  auto logProbs = viewOf(ret.getOperand(1).getType(), where + " log_probs");
+  if (!hidden.ok())
+    return hidden.status();
+  if (!logProbs.ok())
+    return logProbs.status();
+  if (tokens->shape.size() != 2 || tokens->typeBits != 64 ||
+      hidden->shape.size() != 3 || logProbs->shape.size() != 3)
+    return Status::error(where + ": expected tokens [B, T] i64, hidden "
+                                 "[B, T, D] and log_probs [B, T, V]");
+  program.batch = tokens->shape[0];
+  program.tgtLen = tokens->shape[1];
+  program.dModel = hidden->shape[2];
+  program.vocabSize = logProbs->shape[2];
+
+  // The arguments after (tokens, n, M): state windows and prepared tensors.
+  std::vector<unsigned> stateArguments;
+  std::map<std::string, int64_t> layersOfRole;
+  for (unsigned a = 3; a < numArgs; ++a) {
+    Value argument = body.getArgument(a);
+    if (auto index = step.getArgAttrOfType<mlir::IntegerAttr>(a, "txl.prepared")) {
+      int64_t i = index.getInt();
+      if (i < 0 || i >= static_cast<int64_t>(program.prepared.size()) ||
+          program.prepared[i].shape !=
+              std::vector<int64_t>(
+                  mlir::cast<mlir::RankedTensorType>(argument.getType())
+                      .getShape()))
+        return Status::error(where + ": argument #" + std::to_string(a) +
+                             " does not match prepared tensor " +
+                             std::to_string(i));
+      places[argument] = Place{Place::Kind::Prepared, i, 0};
+      continue;
+    }
+    auto role = step.getArgAttrOfType<mlir::StringAttr>(a, "txl.state");
+    std::string roleName = role ? role.str() : "memory";
+    auto window = viewOf(argument.getType(),
+                         where + " state argument #" + std::to_string(a));
+    if (!window.ok())
+      return window.status();
+    if (window->shape.size() != 3 || window->shape[0] != program.batch ||
+        (!stateArguments.empty() && window->shape[1] != program.memLen))
+      return Status::error(where + ": state argument #" + std::to_string(a) +
+                           " is not [B, mem_len, width]");
+    program.memLen = window->shape[1];
+    program.states.push_back(
+        {roleName, layersOfRole[roleName]++, window->shape});
+    stateArguments.push_back(a);
+  }
+  for (auto &[role, count] : layersOfRole)
+    program.numLayers = std::max(program.numLayers, count);
+  if (ret.getNumOperands() != 2 + stateArguments.size())
+    return Status::error(where + ": expected (hidden, log_probs, new "
+                                 "states...) results, one per state");
+
+  // Remember the prepared places: collect() starts afresh.
+  llvm::DenseMap<Value, Place> argumentPlaces = places;
+  if (Status status = collect(body); !status.isOk())
+    return status;
+  places = argumentPlaces;
+  places[body.getArgument(0)] = Place{Place::Kind::Tokens, 0, 0};
+  for (auto [s, a] : llvm::enumerate(stateArguments))
+    places[body.getArgument(a)] =
+        Place{Place::Kind::State, static_cast<int64_t>(s), 0};
+
+  // Which kernels only feed log_probs (decided last kernel first).
+  std::vector<bool> onlyLogProbs(kernelOps.size(), false);
+  for (size_t i = kernelOps.size(); i-- > 0;) {
+    bool only = true;
+    for (Value result : kernelOps[i]->getResults())
+      for (mlir::OpOperand &use : result.getUses()) {
+        mlir::Operation *user = use.getOwner();
+        if (user == ret.getOperation()) {
+          if (use.getOperandNumber() != 1)
+            only = false;
+        } else if (auto it = kernelPosition.find(user);
+                   it == kernelPosition.end() || !onlyLogProbs[it->second]) {
+          only = false;
+        }
+      }
+    onlyLogProbs[i] = only;
   }
 
-  // The copies that end the step.
-  auto bytesOf = [&](Value value) {
-    auto view = viewOf(value.getType(), "");
-    return view.ok() ? view->bytes() : 0;
+  // Places of returned values that need no copy.
+  auto definingKernel = [&](Value value) -> mlir::Operation * {
+    mlir::Operation *def = value.getDefiningOp();
+    return def && kernelPosition.count(def) ? def : nullptr;
   };
+  Value hiddenValue = ret.getOperand(0), logProbsValue = ret.getOperand(1);
+  bool hiddenInPlace = definingKernel(hiddenValue) != nullptr;
+  if (hiddenInPlace)
+    places[hiddenValue] = Place{Place::Kind::Hidden, 0, 0};
+  bool logProbsInPlace = false;
+  if (mlir::Operation *def = definingKernel(logProbsValue))
+    if (onlyLogProbs[kernelPosition[def]] && logProbsValue != hiddenValue) {
+      logProbsInPlace = true;
+      places[logProbsValue] = Place{Place::Kind::LogProbs, 0, 0};
+    }
+
+  auto bytes = planArena(ret, program.arena, &program.unsharedScratchBytes);
+  if (!bytes.ok())
+    return bytes.status();
+  program.scratchBytes = *bytes;
+  if (Status status = outline("txl_k", onlyLogProbs, body.getArgument(1),
+                              body.getArgument(2), program.calls);
+      !status.isOk())
+    return status;
+
+  // The copies that end the step.
   if (!hiddenInPlace) {
     auto from = placeOf(hiddenValue, where + " hidden");
     if (!from.ok())
@@ -504,20 +639,36 @@ StatusOr<StepProgram> analyzeStep(mlir::func::FuncOp step,
     program.copies.push_back({*from, Place{Place::Kind::LogProbs, 0, 0},
                               bytesOf(logProbsValue), true});
   }
-  for (unsigned l = 0; l < numLayers; ++l) {
-    Value window = ret.getOperand(2 + l);
-    if (window == body.getArgument(3 + l))
+  for (auto [s, a] : llvm::enumerate(stateArguments)) {
+    Value window = ret.getOperand(2 + s);
+    if (window == body.getArgument(a))
       continue; // unchanged (mem_len 0)
-    auto from = placeOf(window, where + " new window " + std::to_string(l));
+    std::string what = where + " new state " + std::to_string(s);
+    auto from = placeOf(window, what);
     if (!from.ok())
       return from.status();
     if (from->kind != Place::Kind::Scratch)
-      return Status::error(where + ": new window " + std::to_string(l) +
-                           " is not computed by a kernel");
+      return Status::error(what + " is not computed by a kernel");
     if (bytesOf(window))
       program.copies.push_back(
-          {*from, Place{Place::Kind::Window, l, 0}, bytesOf(window), false});
+          {*from, Place{Place::Kind::State, static_cast<int64_t>(s), 0},
+           bytesOf(window), false});
   }
+  return Status::ok();
+}
+
+} // namespace
+
+StatusOr<StepProgram> analyzeStep(mlir::func::FuncOp step,
+                                  mlir::ModuleOp kernels,
+                                  mlir::func::FuncOp prepare) {
+  StepProgram program;
+  Planner planner(program, kernels);
+  if (prepare)
+    if (Status status = planner.planPrepare(prepare); !status.isOk())
+      return status;
+  if (Status status = planner.planStep(step); !status.isOk())
+    return status;
   return program;
 }
 

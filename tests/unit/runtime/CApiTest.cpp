@@ -127,7 +127,35 @@ TEST(CApi, ErrorsAreStatuses) {
   txl_session_reset(nullptr);
   EXPECT_EQ(txl_session_memory_rows(nullptr), 0);
   EXPECT_EQ(txl_model_get_desc(nullptr), nullptr);
+  uint64_t size = 7;
+  EXPECT_EQ(txl_model_get_vocabulary(nullptr, &size), nullptr);
+  EXPECT_EQ(size, 0u);
+  // plain_postln has no vocab.txt: the model has no vocabulary.
+  size = 7;
+  EXPECT_EQ(txl_model_get_vocabulary(model, &size), nullptr);
+  EXPECT_EQ(size, 0u);
   txl_session_free(session);
+  txl_model_free(model);
+}
+
+TEST(CApi, Vocabulary) {
+  VectorData data = VectorData::load("plain_postln");
+  std::string dir = testDir() + "/model";
+  std::filesystem::create_directories(dir);
+  std::filesystem::copy_file(data.modelDir() + "/config.json",
+                             dir + "/config.json",
+                             std::filesystem::copy_options::overwrite_existing);
+  std::string vocabulary = "\\n\n\\s\na\nb";
+  std::ofstream(dir + "/vocab.txt", std::ios::binary) << vocabulary;
+  std::string library = referenceModelCopy(dir, data.batch, data.tgtLen);
+  txl_model *model = nullptr;
+  ASSERT_EQ(consume(txl_model_load(library.c_str(), data.weightsPath().c_str(),
+                                   &model)),
+            "");
+  uint64_t size = 0;
+  const char *text = txl_model_get_vocabulary(model, &size);
+  ASSERT_NE(text, nullptr);
+  EXPECT_EQ(std::string(text, size), vocabulary);
   txl_model_free(model);
 }
 

@@ -3,7 +3,8 @@
 // The runtime runs txl_reference_model (ModelABI.h with the reference
 // kernels) on every case of tests/vectors and must reproduce the PyTorch
 // outputs; then sessions, reset, loading errors, bad arguments, embedded
-// weights, models linked in by function pointers, and threads.
+// weights, models linked in by function pointers, the vocabulary, kernel
+// errors as statuses, and threads.
 //
 //===----------------------------------------------------------------------===//
 
@@ -386,12 +387,14 @@ struct LinkedModel {
   static inline int32_t failWith = 0;
 
   static const txl_model_desc *describe() { return &desc; }
-  static int32_t step(const float *const *w, const int64_t *tokens, int64_t n,
-                      int64_t rows, float *const *memories, float *hidden,
-                      float *logProbs, void *scratch) {
+  static int32_t step(const float *const *w, const float *const *prepared,
+                      const int64_t *tokens, int64_t n, int64_t rows,
+                      float *const *states, float *hidden, float *logProbs,
+                      void *scratch) {
     if (failWith)
       return failWith;
-    return real.step(w, tokens, n, rows, memories, hidden, logProbs, scratch);
+    return real.step(w, prepared, tokens, n, rows, states, hidden, logProbs,
+                     scratch);
   }
   static const unsigned char *embedded(uint64_t *size) {
     *size = blob.size();
@@ -420,7 +423,13 @@ struct LinkedModel {
   }
 
   static ModelEntryPoints entryPoints(bool withEmbeddedWeights) {
-    return {&describe, &step, withEmbeddedWeights ? &embedded : nullptr};
+    ModelEntryPoints points = real;
+    points.describe = &describe;
+    points.step = &step;
+    points.embeddedWeights = withEmbeddedWeights ? &embedded : nullptr;
+    points.vocabulary = nullptr;
+    points.setErrorHandler = nullptr;
+    return points;
   }
 };
 
@@ -493,7 +502,7 @@ TEST(LinkedModel, DescriptorChecks) {
 
   LinkedModel::desc.abi_version = 99;
   EXPECT_CONTAINS(error(), "demo-exe: compiled for model ABI version 99, this "
-                           "runtime implements version 1");
+                           "runtime implements version 2");
   LinkedModel::desc.abi_version = TXL_MODEL_ABI_VERSION;
 
   LinkedModel::desc.tgt_len = 0;
@@ -539,6 +548,159 @@ TEST(LinkedModel, FailedStepPoisonsTheSessionUntilReset) {
   session->reset();
   expectMatchesVectors(
       data, runStream(*session, data.tokens, data.length, data.tgtLen));
+}
+
+TEST(LinkedModel, WithoutAnErrorHandlerKernelErrorsAreNotReported) {
+  VectorData data = VectorData::load("prelnorm_shared_r");
+  auto source = LinkedModel::setUp(data);
+  ASSERT_TRUE(source);
+  EXPECT_TRUE(source->reportsKernelErrors());
+  auto model = CompiledModel::fromEntryPoints(LinkedModel::entryPoints(false),
+                                              data.weightsPath(), "demo-exe");
+  ASSERT_TRUE(model.ok()) << model.status().message();
+  EXPECT_FALSE((*model)->reportsKernelErrors());
+  EXPECT_FALSE((*model)->hasVocabulary());
+  EXPECT_EQ((*model)->vocabulary(), "");
+}
+
+//===----------------------------------------------------------------------===//
+// The vocabulary compiled into a model
+//===----------------------------------------------------------------------===//
+
+/// A model directory in the test's folder: `data`'s config.json, and a
+/// vocab.txt holding `vocabulary` unless it is empty.
+std::string modelDirWithVocabulary(const VectorData &data,
+                                   const std::string &vocabulary) {
+  std::string dir = testDir() + "/model";
+  fs::create_directories(dir);
+  fs::copy_file(data.modelDir() + "/config.json", dir + "/config.json",
+                fs::copy_options::overwrite_existing);
+  if (!vocabulary.empty())
+    std::ofstream(dir + "/vocab.txt", std::ios::binary) << vocabulary;
+  return dir;
+}
+
+TEST(Vocabulary, ComesFromTheModel) {
+  VectorData data = VectorData::load("plain_postln");
+  std::string vocabulary;
+  for (int id = 0; id < 40; ++id)
+    vocabulary +=
+        id == 3 ? std::string("\\s\n") : "t" + std::to_string(id) + "\n";
+  std::string dir = modelDirWithVocabulary(data, vocabulary);
+  auto model = CompiledModel::load(
+      referenceModelCopy(dir, data.batch, data.tgtLen), data.weightsPath());
+  ASSERT_TRUE(model.ok()) << model.status().message();
+  EXPECT_TRUE((*model)->hasVocabulary());
+  EXPECT_EQ((*model)->vocabulary(), vocabulary);
+}
+
+TEST(Vocabulary, EmptyWhenTheModelHasNone) {
+  VectorData data = VectorData::load("plain_postln");
+  auto model = loadModel(data, data.tgtLen);
+  ASSERT_TRUE(model);
+  // The reference model exports the function; it returns NULL here.
+  EXPECT_NE(model->functions().vocabulary, nullptr);
+  EXPECT_FALSE(model->hasVocabulary());
+  EXPECT_EQ(model->vocabulary(), "");
+}
+
+//===----------------------------------------------------------------------===//
+// Kernel errors: statuses of the step, not aborts
+//===----------------------------------------------------------------------===//
+
+/// The reference model for `data` that fails, as a failing kernel does
+/// (through the error handler), on every step that sees token `failing`.
+std::shared_ptr<const CompiledModel> failingModel(const VectorData &data,
+                                                  int64_t failing) {
+  std::string library =
+      referenceModelCopy(data.modelDir(), data.batch, data.tgtLen);
+  ::setenv("TXL_REFERENCE_MODEL_FAILING_TOKEN", std::to_string(failing).c_str(),
+           1);
+  // The copy reads its configuration on the first describe, in load().
+  auto model = CompiledModel::load(library, data.weightsPath());
+  ::unsetenv("TXL_REFERENCE_MODEL_FAILING_TOKEN");
+  EXPECT_TRUE(model.ok()) << model.status().message();
+  return model.ok() ? *model : nullptr;
+}
+
+/// `count` tokens, all 1 except `failing` at position `at` (if >= 0).
+std::vector<int64_t> tokensWith(size_t count, int64_t failing, int64_t at) {
+  std::vector<int64_t> ids(count, 1);
+  if (at >= 0)
+    ids[at] = failing;
+  return ids;
+}
+
+size_t occurrences(const std::string &text, const std::string &part) {
+  size_t count = 0;
+  for (size_t at = text.find(part); at != std::string::npos;
+       at = text.find(part, at + 1))
+    ++count;
+  return count;
+}
+
+// Without the handler the reference model, like Halide's default handler,
+// aborts the process: this test then fails by crashing.
+TEST(KernelErrors, BecomeTheStatusOfTheStep) {
+  VectorData data = VectorData::load("plain_postln");
+  auto model = failingModel(data, 7);
+  ASSERT_TRUE(model);
+  EXPECT_TRUE(model->reportsKernelErrors());
+  auto session = newSession(model);
+  const int64_t B = data.batch, T = data.tgtLen;
+  std::vector<int64_t> good = tokensWith(B * T, 7, -1);
+  ASSERT_TRUE(session->step(good.data(), T, nullptr, nullptr).isOk());
+
+  // Token 7 at batch row 1, position 2.
+  std::vector<int64_t> bad = tokensWith(B * T, 7, T + 2);
+  Status status = session->step(bad.data(), T, nullptr, nullptr);
+  ASSERT_FALSE(status.isOk());
+  EXPECT_CONTAINS(status.message(),
+                  "txl_model_step failed (code 3): txl_reference_model: "
+                  "txl_model_step: kernel error: token 7 at batch row 1, "
+                  "position 2 (TXL_REFERENCE_MODEL_FAILING_TOKEN); the "
+                  "session's memory is undefined until reset");
+  EXPECT_CONTAINS(session->step(good.data(), T, nullptr, nullptr).message(),
+                  "reset the session first");
+
+  // Each failure reports its own message only.
+  session->reset();
+  ASSERT_TRUE(session->step(good.data(), T, nullptr, nullptr).isOk());
+  status = session->step(bad.data(), T, nullptr, nullptr);
+  EXPECT_EQ(occurrences(status.message(), "kernel error"), 1u)
+      << status.message();
+  session->reset();
+  expectMatchesVectors(
+      data, runStream(*session, data.tokens, data.length, data.tgtLen));
+}
+
+TEST(KernelErrors, StayWithTheThreadThatFailed) {
+  VectorData data = VectorData::load("plain_postln");
+  auto model = failingModel(data, 7);
+  ASSERT_TRUE(model);
+  const int64_t B = data.batch, T = data.tgtLen;
+  constexpr int kSteps = 40;
+  std::vector<std::string> failingMessages, goodMessages;
+  auto run = [&](bool fail, std::vector<std::string> &messages) {
+    auto session = newSession(model);
+    std::vector<int64_t> ids = tokensWith(B * T, 7, fail ? 0 : -1);
+    for (int i = 0; i < kSteps; ++i) {
+      messages.push_back(
+          session->step(ids.data(), T, nullptr, nullptr).message());
+      session->reset();
+    }
+  };
+  std::thread failing(run, true, std::ref(failingMessages));
+  std::thread good(run, false, std::ref(goodMessages));
+  failing.join();
+  good.join();
+  for (const std::string &message : goodMessages)
+    EXPECT_EQ(message, "");
+  for (const std::string &message : failingMessages)
+    EXPECT_EQ(occurrences(message, "kernel error: token 7 at batch row 0, "
+                                   "position 0"),
+              1u)
+        << message;
 }
 
 //===----------------------------------------------------------------------===//

@@ -9,13 +9,22 @@
  * memory capacity mem_len. Everything is f32 row-major and contiguous unless
  * stated otherwise.
  *
- * Memory state. Each of the L layers keeps a memory buffer [B, mem_len, D]
- * owned by the caller (a session). The M rows currently held (0 at the start
- * of a stream, at most mem_len) are RIGHT-ALIGNED: rows mem_len-M .. mem_len-1
- * hold the layer's inputs from earlier segments, oldest first; rows before
- * them are ignored. txl_model_step reads the memories and updates them in
- * place: afterwards they hold the last min(mem_len, M + n) rows of
- * [old memory; this segment's n layer inputs], right-aligned again.
+ * State. A session keeps the model's recurrent state in state windows
+ * [B, mem_len, width] that it owns, one per txl_model_desc.states entry: a
+ * layer's hidden memory (role "memory", width D: the layer's inputs from
+ * earlier segments) and/or, when the model was compiled with its key/value
+ * cache (txl-kv-cache, the default), the layer's projected keys and values
+ * (roles "keys" and "values", width n_head * d_head). The M rows currently
+ * held (0 at the start of a stream, at most mem_len) are RIGHT-ALIGNED: rows
+ * mem_len-M .. mem_len-1 hold the rows of earlier segments, oldest first;
+ * rows before them are ignored. txl_model_step reads the windows and updates
+ * them in place: afterwards they hold the last min(mem_len, M + n) rows of
+ * [old rows; this segment's n rows], right-aligned again. All windows hold
+ * the same M rows.
+ *
+ * Prepared tensors. What the model computes from its weights alone (the
+ * projected relative positions, txl-hoist-invariants) is computed once, by
+ * txl_model_prepare, into caller-owned buffers passed to every step.
  *
  *===----------------------------------------------------------------------===*/
 #ifndef TXL_RUNTIME_MODELABI_H
@@ -27,7 +36,7 @@
 extern "C" {
 #endif
 
-#define TXL_MODEL_ABI_VERSION 1
+#define TXL_MODEL_ABI_VERSION 2
 
 /* One parameter the model reads, by its Hugging Face state_dict name. */
 typedef struct txl_weight_desc {
@@ -35,6 +44,14 @@ typedef struct txl_weight_desc {
   int32_t rank;
   const int64_t *shape;
 } txl_weight_desc;
+
+/* One recurrent state window of a session: [B, mem_len, width]. */
+typedef struct txl_state_desc {
+  const char *role;     /* "memory", "keys" or "values" */
+  int32_t layer;        /* the layer it belongs to (0..L-1) */
+  int32_t rank;         /* 3 */
+  const int64_t *shape; /* [B, mem_len, width] */
+} txl_state_desc;
 
 typedef struct txl_model_desc {
   int32_t abi_version;        /* TXL_MODEL_ABI_VERSION */
@@ -49,25 +66,76 @@ typedef struct txl_model_desc {
   int32_t num_weights;
   const txl_weight_desc *weights; /* the order of `weights` in txl_model_step */
   int64_t scratch_bytes;      /* size of the scratch arena a step needs */
+  int32_t num_states;
+  const txl_state_desc *states; /* the order of `states` in txl_model_step */
+  int32_t num_prepared;         /* tensors txl_model_prepare computes */
+  const txl_weight_desc *prepared; /* named after the kernel computing each */
+  int64_t prepare_scratch_bytes;   /* scratch txl_model_prepare needs */
 } txl_model_desc;
 
 /* Static description of the compiled model. */
 const txl_model_desc *txl_model_describe(void);
 
+/* Computes the prepared tensors from the weights; called once per set of
+ * weights, before any step (with num_prepared 0 it does nothing).
+ *   weights      num_weights pointers, in txl_model_desc.weights order
+ *   prepared     num_prepared pointers, out, 64-byte aligned
+ *   scratch      prepare_scratch_bytes of memory, 64-byte aligned
+ * Returns 0 on success, non-zero on failure (a kernel error). */
+int32_t txl_model_prepare(const float *const *weights, float *const *prepared,
+                          void *scratch);
+
 /* Runs one segment of n <= T tokens per batch row.
  *   weights      num_weights pointers, in txl_model_desc.weights order
+ *   prepared     num_prepared pointers filled by txl_model_prepare
  *   tokens       [B, T] int64; only the first n of each row are read
  *   n            tokens in this segment (1..T)
- *   memory_rows  M, rows held in each memory before this step (0..mem_len)
- *   memories     L pointers to [B, mem_len, D]; updated in place
+ *   memory_rows  M, rows held in each state window before this step
+ *                (0..mem_len)
+ *   states       num_states pointers to [B, mem_len, width]; updated in place
  *   hidden       out: [B, T, D] final hidden states (rows >= n undefined)
  *   log_probs    out: [B, T, V] log-probabilities, or NULL to skip the
  *                adaptive softmax (rows >= n undefined)
  *   scratch      scratch_bytes of memory, 64-byte aligned
  * Returns 0 on success, non-zero on failure (a kernel error). */
-int32_t txl_model_step(const float *const *weights, const int64_t *tokens,
-                       int64_t n, int64_t memory_rows, float *const *memories,
+int32_t txl_model_step(const float *const *weights,
+                       const float *const *prepared, const int64_t *tokens,
+                       int64_t n, int64_t memory_rows, float *const *states,
                        float *hidden, float *log_probs, void *scratch);
+
+/*===--- Optional exports ------------------------------------------------===//
+ *
+ * A loader looks these up by name (dlsym) and works without them. A model
+ * linked into an executable passes them in ModelEntryPoints (Runtime.h); the
+ * executable declares them weak.
+ *
+ *===----------------------------------------------------------------------===*/
+
+/* txlc --embed-weights: the model's weights, a safetensors file's bytes
+ * inside the binary (read-only, 64-byte aligned, as long as the code is
+ * loaded). Stores the size in bytes in *size. */
+const unsigned char *txl_model_embedded_weights(uint64_t *size);
+
+/* The vocabulary the model was compiled with: the bytes of the model
+ * directory's vocab.txt (one token per line, line i is token id i), as they
+ * were; NOT NUL-terminated. Stores the size in bytes in *size. txlc emits it
+ * whenever the model directory has a vocab.txt (or with --vocab FILE). */
+const char *txl_model_vocabulary(uint64_t *size);
+
+/* Receives the message of a failed kernel (a Halide error: a bad buffer, an
+ * out-of-bounds access, an allocation failure) on the thread that ran the
+ * step; txl_model_step then returns non-zero. `user_context` is NULL. */
+typedef void (*txl_model_error_handler)(void *user_context,
+                                        const char *message);
+
+/* Installs `handler` for the kernel errors of this model (process-wide for
+ * this copy of the model's code; NULL restores the default). Without a
+ * handler a kernel error prints the message and aborts the process (Halide's
+ * default), so a loader installs one before the first step. Every model txlc
+ * compiles exports it (a thin wrapper over the halide_set_error_handler of
+ * the Halide runtime linked into the model). The handler must be reentrant:
+ * steps of different sessions run on different threads. */
+void txl_model_set_error_handler(txl_model_error_handler handler);
 
 #ifdef __cplusplus
 }

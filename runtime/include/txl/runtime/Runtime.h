@@ -11,7 +11,10 @@
 // threads at once: it owns the memory state that every step updates.
 //
 // Errors: every function reports failure as a Status whose message names the
-// file, tensor, batch row or argument; no exception leaves this API.
+// file, tensor, batch row or argument; no exception leaves this API. A kernel
+// that fails inside a step (a Halide error) is a Status of that step too:
+// loading installs a handler in the model (txl_model_set_error_handler) that
+// keeps the message per thread, instead of Halide's default, which aborts.
 //
 //===----------------------------------------------------------------------===//
 #ifndef TXL_RUNTIME_RUNTIME_H
@@ -35,30 +38,47 @@ struct ModelConfig;
 /// The functions a compiled model exports (ModelABI.h).
 struct ModelEntryPoints {
   const txl_model_desc *(*describe)(void) = nullptr;
-  int32_t (*step)(const float *const *weights, const int64_t *tokens, int64_t n,
-                  int64_t memoryRows, float *const *memories, float *hidden,
-                  float *logProbs, void *scratch) = nullptr;
+  int32_t (*step)(const float *const *weights, const float *const *prepared,
+                  const int64_t *tokens, int64_t n, int64_t memoryRows,
+                  float *const *states, float *hidden, float *logProbs,
+                  void *scratch) = nullptr;
   /// Optional (`txlc --embed-weights`): the model's weights as a safetensors
   /// blob that lives as long as the code; stores the blob's size in `*size`.
   const unsigned char *(*embeddedWeights)(uint64_t *size) = nullptr;
+  /// Optional: the bytes of the model directory's vocab.txt (not
+  /// NUL-terminated); stores their size in `*size`; NULL for none.
+  const char *(*vocabulary)(uint64_t *size) = nullptr;
+  /// Optional (every txlc model has it): installs the handler of kernel
+  /// errors. CompiledModel installs its own, which records the message for
+  /// Session::step; without it a kernel error aborts the process.
+  void (*setErrorHandler)(txl_model_error_handler handler) = nullptr;
+  /// Computes the prepared tensors once at load (required).
+  int32_t (*prepare)(const float *const *weights, float *const *prepared,
+                     void *scratch) = nullptr;
 };
 
-/// Name of the optional symbol that exports embedded weights.
+/// Names of the optional symbols (ModelABI.h).
 inline constexpr const char *kEmbeddedWeightsSymbol =
     "txl_model_embedded_weights";
+inline constexpr const char *kVocabularySymbol = "txl_model_vocabulary";
+inline constexpr const char *kSetErrorHandlerSymbol =
+    "txl_model_set_error_handler";
 
 /// A compiled model bound to its weights. Immutable after loading; shared by
 /// the sessions that run it (they keep it alive).
 class CompiledModel {
 public:
-  /// Loads `libraryPath` (dlopen, RTLD_LOCAL | RTLD_NOW) and binds its
-  /// weights: `weightsPath` if given, else the model's embedded weights if it
-  /// has some, else `model.safetensors` in the library's folder.
+  /// Loads `libraryPath` (dlopen, RTLD_LOCAL | RTLD_NOW), finds the ABI's
+  /// functions (the optional ones too: embedded weights, vocabulary, error
+  /// handler), installs the handler of kernel errors and binds its weights:
+  /// `weightsPath` if given, else the model's embedded weights if it has
+  /// some, else `model.safetensors` in the library's folder.
   static StatusOr<std::shared_ptr<const CompiledModel>>
   load(const std::string &libraryPath, const std::string &weightsPath = "");
 
   /// A model linked into this executable (a standalone executable built by
-  /// txlc). Weights: `weightsPath` if given, else the embedded weights;
+  /// txlc, which declares the optional functions weak and passes what it
+  /// has). Weights: `weightsPath` if given, else the embedded weights;
   /// `name` stands for the model in messages.
   static StatusOr<std::shared_ptr<const CompiledModel>>
   fromEntryPoints(const ModelEntryPoints &entryPoints,
@@ -90,15 +110,37 @@ public:
   bool hasEmbeddedWeights() const {
     return entryPoints.embeddedWeights != nullptr;
   }
+  /// The vocabulary compiled into the model (its vocab.txt, one token per
+  /// line); empty when it has none.
+  std::string vocabulary() const;
+  /// True when the model has a vocabulary (exports txl_model_vocabulary and
+  /// it returns one).
+  bool hasVocabulary() const;
+  /// True when kernel errors come back as a Status from Session::step (the
+  /// model exports txl_model_set_error_handler); else they abort.
+  bool reportsKernelErrors() const {
+    return entryPoints.setErrorHandler != nullptr;
+  }
   const ModelEntryPoints &functions() const { return entryPoints; }
   /// One pointer per descriptor weight, in descriptor order.
   const std::vector<const float *> &weightPointers() const { return pointers; }
+  /// One pointer per prepared tensor (computed at load by
+  /// txl_model_prepare), in descriptor order.
+  const std::vector<const float *> &preparedPointers() const {
+    return preparedViews;
+  }
+  /// True when the sessions keep each layer's hidden memory (state role
+  /// "memory"), so that Session::memories() has something to return.
+  bool keepsMemories() const;
 
 private:
   struct Library;
   CompiledModel();
-  /// Checks the descriptor, parses its config and binds the weights.
+  /// Checks the descriptor, parses its config, binds the weights and
+  /// prepares.
   Status initialize(const std::string &weightsPath);
+  /// Runs txl_model_prepare into preparedTensors.
+  Status prepare();
 
   // Declared first, destroyed last: the weights may point into the library.
   std::unique_ptr<Library> library;
@@ -107,6 +149,9 @@ private:
   std::unique_ptr<ModelConfig> modelConfig;
   std::unique_ptr<BoundWeights> weights;
   std::vector<const float *> pointers;
+  /// What txl_model_prepare computed, owned (64-byte aligned).
+  std::vector<std::unique_ptr<float[], void (*)(void *)>> preparedTensors;
+  std::vector<const float *> preparedViews;
   std::string modelName;
   std::string weightsName;
   bool embedded = false;
@@ -132,8 +177,9 @@ public:
   ///                  skips the adaptive softmax)
   /// Afterwards the memory holds min(mem_len, M + n) rows. Bad arguments are
   /// refused before the model runs, leaving the session as it was. If the
-  /// model itself fails, the memory is undefined and the session refuses to
-  /// step until reset().
+  /// model itself fails, the Status carries the kernel's message (Halide's,
+  /// recorded for this thread by the model's error handler), the memory is
+  /// undefined and the session refuses to step until reset().
   Status step(const int64_t *tokens, int64_t n, float *hiddenOut,
               float *logProbsOut);
 
@@ -142,8 +188,12 @@ public:
 
   /// M, the memory rows held (0 .. mem_len).
   int64_t memoryRows() const { return rows; }
-  /// The memories as [L, M, B, D], time-major (the layout txl-run writes and
-  /// the original code keeps); `out` holds L * M * B * D floats.
+  /// The hidden memories as [L, M, B, D], time-major (the layout txl-run
+  /// writes and the original code keeps); `out` holds L * M * B * D floats.
+  /// Only for models that keep them (CompiledModel::keepsMemories(); a model
+  /// compiled with its key/value cache keeps them only with txlc
+  /// --keep-mems): otherwise memories() is empty and copyMemories writes
+  /// nothing.
   void copyMemories(float *out) const;
   std::vector<float> memories() const;
 
@@ -163,8 +213,11 @@ private:
   Status allocate();
 
   std::shared_ptr<const CompiledModel> compiled;
-  std::vector<Aligned<float>> layerMemories;
-  std::vector<float *> memoryPointers;
+  /// One window per descriptor state; memoryStates[l] is layer l's hidden
+  /// memory (empty when the model keeps none).
+  std::vector<Aligned<float>> stateWindows;
+  std::vector<float *> statePointers;
+  std::vector<const float *> memoryStates;
   Aligned<unsigned char> scratch;
   Aligned<int64_t> tokenBuffer;  // [B, T]
   Aligned<float> hiddenBuffer;   // [B, T, D]

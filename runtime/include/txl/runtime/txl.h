@@ -67,6 +67,12 @@ void txl_model_free(txl_model *model);
  * vocab_size, ... Valid as long as the model or one of its sessions lives. */
 const txl_model_desc *txl_model_get_desc(const txl_model *model);
 
+/* The vocabulary compiled into the model (the bytes of its vocab.txt, one
+ * token per line, NOT NUL-terminated), its size in *size; NULL (size 0) when
+ * the model has none. Valid as long as the model or one of its sessions
+ * lives. */
+const char *txl_model_get_vocabulary(const txl_model *model, uint64_t *size);
+
 /* A new session at the start of a stream (no memory). */
 txl_status *txl_session_create(const txl_model *model, txl_session **out);
 /* Frees a session; NULL is allowed. */

@@ -119,7 +119,7 @@ TEST(StepProgram, PlansPlainModel) {
   // New windows: computed into the arena, copied into memories at the end.
   int windowCopies = 0;
   for (const FinalCopy &copy : program.copies)
-    if (copy.to.kind == Place::Kind::Window) {
+    if (copy.to.kind == Place::Kind::State) {
       ++windowCopies;
       EXPECT_EQ(copy.from.kind, Place::Kind::Scratch);
       EXPECT_EQ(copy.bytes, 2 * 8 * 24 * 4);
@@ -148,7 +148,7 @@ TEST(StepProgram, NoMemoryMeansNoWindowCopies) {
   ASSERT_TRUE(step.program) << step.error;
   EXPECT_EQ(step.program->memLen, 0);
   for (const FinalCopy &copy : step.program->copies)
-    EXPECT_NE(copy.to.kind, Place::Kind::Window);
+    EXPECT_NE(copy.to.kind, Place::Kind::State);
 }
 
 TEST(StepProgram, KernelSymbolsAreCIdentifiers) {

@@ -1,7 +1,7 @@
 //===- ReferenceModel.cpp - ModelABI.h on the reference kernels -----------===//
 //
-// A stand-in for a compiled model.so: it exports txl_model_describe and
-// txl_model_step (ModelABI.h) and computes them with the reference kernels
+// A stand-in for a compiled model.so: it exports txl_model_describe,
+// txl_model_prepare and txl_model_step (ModelABI.h) and computes them with the reference kernels
 // (double accumulation). The runtime is tested against it, and compiled
 // models are checked against it as a second implementation of the ABI.
 //
@@ -9,14 +9,25 @@
 //   TXL_REFERENCE_MODEL_DIR      folder with config.json (required)
 //   TXL_REFERENCE_MODEL_BATCH    B (default 1)
 //   TXL_REFERENCE_MODEL_TGT_LEN  T (default: the config's tgt_len, else 128)
+//   TXL_REFERENCE_MODEL_FAILING_TOKEN  a token id that makes a step fail the
+//                                way a failing kernel does (for testing
+//                                the error path; default: none)
 // Weights: the canonical parameters of ParameterSpec.h, in that order; it
-// reads them through the pointers it is given, never from a file.
+// reads them through the pointers it is given, never from a file. It also
+// exports the optional txl_model_vocabulary (the folder's vocab.txt, if
+// any) and txl_model_set_error_handler.
 //
 // It follows the ABI to the letter and is strict where the ABI leaves things
 // undefined, so that a caller relying on them fails its tests: outputs rows
 // >= n, memory rows before the held ones and the scratch arena are filled
-// with NaN on every step. It checks its arguments and returns non-zero (with
-// a message on stderr) on anything the ABI forbids.
+// with NaN on every step. It checks its arguments and returns non-zero on
+// anything the ABI forbids, with a message for the error handler (stderr
+// when none is installed).
+//
+// Kernel errors behave as in a txlc model (whose kernels call Halide's
+// error handler): the message goes to the installed handler on the thread
+// that stepped and the step returns non-zero; without a handler the message
+// is printed and the process aborts, as Halide's default handler does.
 //
 // A process sees one configuration per loaded copy of the library: to use
 // several, load copies of the file under different paths.
@@ -32,6 +43,7 @@
 #pragma GCC visibility pop
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -65,12 +77,27 @@ int64_t positiveFromEnvironment(const char *variable, int64_t fallback) {
   return value;
 }
 
+/// Set by txl_model_set_error_handler; nullptr: Halide's default behaviour.
+std::atomic<txl_model_error_handler> errorHandler{nullptr};
+
+/// A step's failure that a kernel would report (TXL_REFERENCE_MODEL_FAILING_
+/// TOKEN), as opposed to a refused argument (std::invalid_argument).
+struct KernelError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 /// Everything txl_model_describe hands out, built once and never changed.
 struct ReferenceModel {
   ModelConfig config;
   std::string configJson;
+  std::string vocabulary;
+  bool hasVocabulary = false;
+  int64_t failingToken = -1;
   std::vector<ParameterSpec> parameters;
   std::vector<txl_weight_desc> weightDescs;
+  /// One hidden memory per layer: [B, mem_len, D] each.
+  std::vector<txl_state_desc> stateDescs;
+  std::vector<int64_t> stateShape;
   std::map<std::string, size_t> indexByName;
   txl_model_desc desc{};
 
@@ -89,6 +116,14 @@ struct ReferenceModel {
     if (!config.ok())
       throw std::runtime_error(config.status().message());
     model->config = *config;
+    std::ifstream vocab(std::string(dir) + "/vocab.txt", std::ios::binary);
+    if (vocab) {
+      model->vocabulary.assign(std::istreambuf_iterator<char>(vocab), {});
+      model->hasVocabulary = true;
+    }
+    if (const char *failing = std::getenv("TXL_REFERENCE_MODEL_FAILING_TOKEN"))
+      if (*failing)
+        model->failingToken = std::stoll(failing);
     model->parameters = expectedParameters(model->config);
     for (const ParameterSpec &parameter : model->parameters) {
       model->indexByName[parameter.name] = model->weightDescs.size();
@@ -113,6 +148,15 @@ struct ReferenceModel {
     desc.weights = model->weightDescs.data();
     // Unused but poisoned, so the runtime must really provide it.
     desc.scratch_bytes = desc.batch * desc.tgt_len * desc.d_model * 4 + 100;
+    model->stateShape = {desc.batch, desc.mem_len, desc.d_model};
+    for (int32_t l = 0; l < c.n_layer; ++l)
+      model->stateDescs.push_back(
+          {"memory", l, 3, model->stateShape.data()});
+    desc.num_states = static_cast<int32_t>(model->stateDescs.size());
+    desc.states = model->stateDescs.data();
+    desc.num_prepared = 0; // nothing to prepare: txl_model_prepare is a no-op
+    desc.prepared = nullptr;
+    desc.prepare_scratch_bytes = 0;
     return model;
   }
 
@@ -179,6 +223,11 @@ void ReferenceModel::step(const float *const *weights, const int64_t *tokens,
       ids[b * n + t] = tokens[b * T + t];
       if (ids[b * n + t] < 0 || ids[b * n + t] >= V)
         throw std::invalid_argument("token id out of range");
+      if (ids[b * n + t] == failingToken)
+        throw KernelError(
+            "kernel error: token " + std::to_string(failingToken) +
+            " at batch row " + std::to_string(b) + ", position " +
+            std::to_string(t) + " (TXL_REFERENCE_MODEL_FAILING_TOKEN)");
     }
 
   // Adaptive embedding [§1].
@@ -287,21 +336,51 @@ const txl_model_desc *txl_model_describe(void) {
   return model ? &model->desc : nullptr;
 }
 
-int32_t txl_model_step(const float *const *weights, const int64_t *tokens,
+int32_t txl_model_prepare(const float *const *weights, float *const *prepared,
+                          void *scratch) {
+  return instance() ? 0 : 2;
+}
+
+int32_t txl_model_step(const float *const *weights,
+                       const float *const *prepared, const int64_t *tokens,
                        int64_t n, int64_t memory_rows, float *const *memories,
                        float *hidden, float *log_probs, void *scratch) {
   const ReferenceModel *model = instance();
   if (!model)
     return 2;
+  auto report = [](const std::exception &error, bool kernel) {
+    std::string message =
+        std::string("txl_reference_model: txl_model_step: ") + error.what();
+    if (txl_model_error_handler handler = errorHandler.load()) {
+      handler(nullptr, message.c_str());
+      return;
+    }
+    std::fprintf(stderr, "%s\n", message.c_str());
+    if (kernel)
+      std::abort();
+  };
   try {
     model->step(weights, tokens, n, memory_rows, memories, hidden, log_probs,
                 scratch);
     return 0;
+  } catch (const KernelError &error) {
+    report(error, true);
+    return 3;
   } catch (const std::exception &error) {
-    std::fprintf(stderr, "txl_reference_model: txl_model_step: %s\n",
-                 error.what());
+    report(error, false);
     return 1;
   }
+}
+
+const char *txl_model_vocabulary(uint64_t *size) {
+  const ReferenceModel *model = instance();
+  bool has = model && model->hasVocabulary;
+  *size = has ? model->vocabulary.size() : 0;
+  return has ? model->vocabulary.data() : nullptr;
+}
+
+void txl_model_set_error_handler(txl_model_error_handler handler) {
+  errorHandler.store(handler);
 }
 
 } // extern "C"

@@ -9,12 +9,17 @@
 // printed by `txlc --emit=plan`-style dumps (describe()).
 //
 // The places follow runtime/include/txl/runtime/ModelABI.h: weight i is
-// `weights[i]` (a slice of it that pointer plus a byte offset), the tokens
-// the `tokens` pointer, window l `memories[l]`, the step's hidden states
-// `hidden` and its log-probabilities `log_probs`; every other kernel result
-// lives in the scratch arena (ArenaPlan.h). New memory windows are written to
-// the arena and copied into `memories[l]` at the end of the step, because
-// the kernels read the old windows during it.
+// `weights[i]` (a slice of it that pointer plus a byte offset), prepared
+// tensor i `prepared[i]`, the tokens the `tokens` pointer, state window s
+// `states[s]`, the step's hidden states `hidden` and its log-probabilities
+// `log_probs`; every other kernel result lives in the scratch arena
+// (ArenaPlan.h). New state windows are written to the arena and copied into
+// `states[s]` at the end of the step, because the kernels read the old
+// windows during it.
+//
+// A model may also have a @prepare function (txl-hoist-invariants): kernels
+// that read only weights, run once at load into the `prepared` tensors; it
+// is planned the same way into prepareCalls, with its own scratch arena.
 //
 //===----------------------------------------------------------------------===//
 #ifndef TXL_CODEGEN_HOST_STEPPROGRAM_H
@@ -37,7 +42,10 @@ struct Place {
   enum class Kind {
     Weight,
     Tokens,
-    Window,
+    /// A recurrent state window (memory or key/value cache) of the session.
+    State,
+    /// A tensor computed once at load by txl_model_prepare.
+    Prepared,
     Hidden,
     LogProbs,
     Scratch,
@@ -45,7 +53,7 @@ struct Place {
     Constant
   };
   Kind kind = Kind::Scratch;
-  /// Weight: the weight's index; Window: the layer; Constant: its index.
+  /// Weight, State, Prepared, Constant: its index.
   int64_t index = 0;
   /// Bytes from the start of the base pointer (arena offset for Scratch).
   int64_t byteOffset = 0;
@@ -101,6 +109,15 @@ struct ConstantTensor {
   mlir::DenseElementsAttr value;
 };
 
+/// One recurrent state window [B, mem_len, width] of the step.
+struct StateEntry {
+  /// "memory" (a layer's hidden memory), "keys" or "values" (its caches).
+  std::string role;
+  /// The layer: the state's position among the states of its role.
+  int64_t layer = 0;
+  std::vector<int64_t> shape;
+};
+
 /// An arena buffer, for dumps and tests.
 struct ArenaBuffer {
   std::string name;
@@ -110,8 +127,17 @@ struct ArenaBuffer {
 struct StepProgram {
   int64_t batch = 0, tgtLen = 0, memLen = 0, numLayers = 0, dModel = 0,
           vocabSize = 0;
-  /// In first-use order; the order of `weights` in txl_model_step.
+  /// In first-use order (prepare, then step); the order of `weights` in
+  /// txl_model_prepare and txl_model_step.
   std::vector<WeightEntry> weights;
+  /// The state windows, in the order of `states` in txl_model_step.
+  std::vector<StateEntry> states;
+  /// What txl_model_prepare computes (named after the kernel and result).
+  std::vector<WeightEntry> prepared;
+  /// The calls of txl_model_prepare and its scratch arena.
+  std::vector<KernelCall> prepareCalls;
+  std::vector<ArenaBuffer> prepareArena;
+  int64_t prepareScratchBytes = 0;
   std::vector<KernelCall> calls;
   std::vector<FinalCopy> copies;
   std::vector<ConstantTensor> constants;
@@ -123,17 +149,26 @@ struct StepProgram {
   std::string describe() const;
 };
 
-/// The symbol of kernel `index` named `name`: `txl_k<index>_<name>` with
-/// every character outside [A-Za-z0-9_] replaced by '_'.
-std::string kernelSymbol(size_t index, llvm::StringRef name);
+/// The symbol of kernel `index` named `name`: `<prefix><index>_<name>` with
+/// every character outside [A-Za-z0-9_] replaced by '_' (prefix `txl_k` for
+/// the step's kernels, `txl_p` for @prepare's).
+std::string kernelSymbol(size_t index, llvm::StringRef name,
+                         llvm::StringRef prefix = "txl_k");
 
 /// Outlines every txl.kernel of `step` into a func.func of `kernels` (named
 /// by kernelSymbol, arguments = the kernel's inputs except constants, which
 /// are cloned in; results = its yields; `txl.schedule` copied; non-splat
 /// constant tensors inside it become extra arguments) and plans the
 /// step. `step` must be in the form txl-fuse leaves (see docs/CODEGEN.md).
+///
+/// `prepare`, if given, is planned first: its kernels are outlined too (in
+/// that order, before the step's), its results become `prepared` and the
+/// step's arguments marked `txl.prepared` read them. The step's arguments
+/// after (tokens, n, M) are its state windows (`txl.state` gives the role;
+/// none means a memory) and prepared tensors.
 StatusOr<StepProgram> analyzeStep(mlir::func::FuncOp step,
-                                  mlir::ModuleOp kernels);
+                                  mlir::ModuleOp kernels,
+                                  mlir::func::FuncOp prepare = nullptr);
 
 } // namespace txl::codegen::host
 

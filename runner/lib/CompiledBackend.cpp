@@ -1,0 +1,99 @@
+//===- CompiledBackend.cpp - a compiled model as a run backend ------------===//
+
+#include "txl/runner/CompiledBackend.h"
+
+#include <filesystem>
+
+namespace txl {
+
+namespace {
+
+class CompiledBackend final : public Backend {
+public:
+  CompiledBackend(std::shared_ptr<const CompiledModel> model,
+                  std::string vocabularyBeside)
+      : model(std::move(model)), vocabularyBeside(std::move(vocabularyBeside)) {
+  }
+
+  std::string name() const override { return "compiled"; }
+  const std::string &modelName() const override { return model->name(); }
+  int64_t compiledBatch() const override { return model->batch(); }
+  int64_t maxSegmentLength() const override { return model->tgtLen(); }
+  int64_t vocabSize() const override { return model->vocabSize(); }
+  int64_t dModel() const override { return model->dModel(); }
+  int64_t numLayers() const override { return model->numLayers(); }
+  int64_t memLen() const override { return model->memLen(); }
+
+  VocabularySource vocabulary() const override {
+    if (model->hasVocabulary())
+      return {model->name() + ":vocabulary", model->vocabulary()};
+    return {vocabularyBeside, std::nullopt};
+  }
+
+  Status start(int64_t batch) override {
+    if (batch != model->batch())
+      return Status::error("internal error: batch " + std::to_string(batch) +
+                           " for a model compiled for batch " +
+                           std::to_string(model->batch()));
+    auto created = Session::create(model);
+    if (!created.ok())
+      return created.status();
+    session = std::move(*created);
+    return Status::ok();
+  }
+
+  Status step(const int64_t *tokens, int64_t n, float *hidden,
+              float *logProbs) override {
+    return session->step(tokens, n, hidden, logProbs);
+  }
+  void reset() override { session->reset(); }
+  int64_t memoryRows() const override { return session->memoryRows(); }
+  std::vector<float> memories() const override { return session->memories(); }
+  bool keepsMemories() const override { return model->keepsMemories(); }
+
+private:
+  std::shared_ptr<const CompiledModel> model;
+  std::string vocabularyBeside;
+  std::unique_ptr<Session> session;
+};
+
+} // namespace
+
+Status checkCompiledBackendFlag(const RunOptions &options,
+                                const std::string &modelName) {
+  if (options.backend && *options.backend != "compiled")
+    return Status::error("--backend=" + *options.backend +
+                         " runs a model directory; " + modelName +
+                         " is a compiled model (backend: compiled)");
+  return Status::ok();
+}
+
+StatusOr<std::unique_ptr<Backend>>
+openCompiledBackend(std::shared_ptr<const CompiledModel> model,
+                    const RunOptions &options, std::string vocabularyBeside) {
+  Status flag = checkCompiledBackendFlag(options, model->name());
+  if (!flag.isOk())
+    return flag;
+  if (options.tgtLen && *options.tgtLen != model->tgtLen())
+    return Status::error(
+        "--tgt-len " + std::to_string(*options.tgtLen) +
+        " differs from the segment length " + std::to_string(model->tgtLen()) +
+        " that " + model->name() + " was compiled for (leave --tgt-len out)");
+  return std::unique_ptr<Backend>(
+      new CompiledBackend(std::move(model), std::move(vocabularyBeside)));
+}
+
+StatusOr<std::unique_ptr<Backend>>
+openCompiledLibrary(const std::string &path, const RunOptions &options) {
+  Status flag = checkCompiledBackendFlag(options, path);
+  if (!flag.isOk())
+    return flag;
+  auto model = CompiledModel::load(path, options.weights.value_or(""));
+  if (!model.ok())
+    return model.status();
+  std::filesystem::path beside =
+      std::filesystem::path(path).parent_path() / "vocab.txt";
+  return openCompiledBackend(std::move(*model), options, beside.string());
+}
+
+} // namespace txl

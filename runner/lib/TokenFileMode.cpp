@@ -1,0 +1,155 @@
+//===- TokenFileMode.cpp - --tokens: token ids in, outputs to safetensors -===//
+//
+// The original txl-run: each row of `tokens` (int64 [B, N]) is a stream cut
+// into segments of T tokens (the last may be shorter), run in order with the
+// memory carried. Prints the mean next-token loss and perplexity, writes
+// `hidden` [B, N, D], `nll` [B, N-1], `mems` [L, M, B, D] (time-major, as the
+// original code holds them) and, with --log-probs, `log_probs` [B, N, V].
+//
+//===----------------------------------------------------------------------===//
+
+#include "txl/runner/Format.h"
+#include "txl/runner/Modes.h"
+#include "txl/runtime/SafeTensors.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+
+namespace txl {
+
+namespace {
+
+struct TokenTable {
+  int64_t batch = 0, length = 0;
+  std::vector<int64_t> ids; // [batch, length]
+};
+
+/// Reads `tokens` (int64 [B, N]) and checks every id against the vocabulary.
+StatusOr<TokenTable> readTokens(const std::string &path, int64_t vocab) {
+  auto file = SafeTensorsFile::open(path);
+  if (!file.ok())
+    return file.status();
+  const TensorInfo *info = (*file)->find("tokens");
+  if (!info)
+    return Status::error(path + ": no tensor named 'tokens'");
+  if (info->dtype != DType::I64)
+    return Status::error(path +
+                         ": tensor 'tokens': expected dtype I64, found " +
+                         dtypeName(info->dtype));
+  if (info->shape.size() != 2 || info->shape[0] < 1 || info->shape[1] < 1)
+    return Status::error(path + ": tensor 'tokens': expected a non-empty "
+                                "[batch, length] tensor");
+  TokenTable tokens{info->shape[0], info->shape[1],
+                    std::vector<int64_t>(info->numElements())};
+  std::memcpy(tokens.ids.data(), info->data, info->nbytes);
+  for (size_t i = 0; i < tokens.ids.size(); ++i)
+    if (tokens.ids[i] < 0 || tokens.ids[i] >= vocab)
+      return Status::error(
+          path + ": tensor 'tokens': id " + std::to_string(tokens.ids[i]) +
+          " at [" + std::to_string(i / info->shape[1]) + ", " +
+          std::to_string(i % info->shape[1]) +
+          "] is outside the vocabulary [0, " + std::to_string(vocab) + ")");
+  return tokens;
+}
+
+} // namespace
+
+Status runTokenFile(const RunContext &context) {
+  const RunOptions &options = context.options;
+  Backend &backend = context.backend;
+  const std::string &path = *options.tokens;
+  auto read = readTokens(path, backend.vocabSize());
+  if (!read.ok())
+    return read.status();
+  const TokenTable &tokens = *read;
+  int64_t B = tokens.batch, N = tokens.length, T = backend.maxSegmentLength(),
+          D = backend.dModel(), V = backend.vocabSize();
+  if (backend.compiledBatch() && B != backend.compiledBatch())
+    return Status::error(path + ": tensor 'tokens': batch " +
+                         std::to_string(B) + " does not match the batch " +
+                         std::to_string(backend.compiledBatch()) + " that " +
+                         backend.modelName() + " was compiled for");
+  Status started = backend.start(B);
+  if (!started.isOk())
+    return started;
+
+  // Whole-stream outputs only when they are written; the loss is taken
+  // segment by segment.
+  bool writeOutputs = options.out.has_value();
+  bool keepLogProbs = writeOutputs && options.logProbs;
+  std::vector<float> hidden(writeOutputs ? B * N * D : 0);
+  std::vector<float> logProbs(keepLogProbs ? B * N * V : 0);
+  std::vector<float> nll(B * (N - 1));
+  std::vector<int64_t> segmentIds(B * T);
+  std::vector<float> segmentHidden(B * T * D), segmentLogProbs(B * T * V);
+
+  auto start = std::chrono::steady_clock::now();
+  for (int64_t begin = 0; begin < N; begin += T) {
+    int64_t n = std::min(T, N - begin);
+    for (int64_t b = 0; b < B; ++b)
+      std::copy_n(&tokens.ids[b * N + begin], n, &segmentIds[b * n]);
+    Status status = backend.step(segmentIds.data(), n, segmentHidden.data(),
+                                 segmentLogProbs.data());
+    if (!status.isOk())
+      return status;
+    for (int64_t b = 0; b < B; ++b) {
+      for (int64_t t = 0; t < n && begin + t + 1 < N; ++t) {
+        int64_t next = tokens.ids[b * N + begin + t + 1];
+        nll[b * (N - 1) + begin + t] = -segmentLogProbs[(b * n + t) * V + next];
+      }
+      if (writeOutputs)
+        std::copy_n(&segmentHidden[b * n * D], n * D,
+                    &hidden[(b * N + begin) * D]);
+      if (keepLogProbs)
+        std::copy_n(&segmentLogProbs[b * n * V], n * V,
+                    &logProbs[(b * N + begin) * V]);
+    }
+  }
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
+
+  double total = 0;
+  for (float v : nll)
+    total += v;
+  int64_t predicted = B * (N - 1);
+  double meanNll = predicted > 0 ? total / predicted : 0.0;
+  int64_t segments = (N + T - 1) / T;
+  std::printf("%s: %lld x %lld tokens in %lld segment(s) of %lld (%s "
+              "backend, %s tokens/s)\n",
+              context.program.c_str(), (long long)B, (long long)N,
+              (long long)segments, (long long)T, backend.name().c_str(),
+              formatFixed(B * N / seconds, 1).c_str());
+  if (predicted > 0)
+    std::printf("mean next-token loss %s nats, perplexity %s, %s bits/token\n",
+                formatFixed(meanNll, 6).c_str(),
+                formatFixed(std::exp(meanNll), 4).c_str(),
+                formatFixed(meanNll / std::log(2.0), 4).c_str());
+  std::fflush(stdout);
+
+  if (!writeOutputs)
+    return Status::ok();
+  int64_t M = backend.memoryRows();
+  std::vector<float> mems = backend.memories();
+  std::vector<TensorToWrite> outputs = {
+      {"hidden", DType::F32, {B, N, D}, hidden.data()},
+      {"nll", DType::F32, {B, N - 1}, nll.data()},
+  };
+  if (backend.keepsMemories())
+    outputs.push_back(
+        {"mems", DType::F32, {backend.numLayers(), M, B, D}, mems.data()});
+  else
+    std::fprintf(stderr,
+                 "%s: note: no `mems` in %s: %s keeps key/value caches, not "
+                 "hidden memories (compile it with txlc --keep-mems)\n",
+                 context.program.c_str(), options.out->c_str(),
+                 backend.modelName().c_str());
+  if (keepLogProbs)
+    outputs.push_back({"log_probs", DType::F32, {B, N, V}, logProbs.data()});
+  return writeSafeTensors(*options.out, outputs);
+}
+
+} // namespace txl

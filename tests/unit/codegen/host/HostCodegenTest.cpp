@@ -1,0 +1,210 @@
+//===- HostCodegenTest.cpp - the host object's optional exports -----------===//
+//
+// Embedded files (weights, vocabulary) come back byte for byte from the
+// exported functions, 64-byte aligned, whatever characters their path holds;
+// a file that is missing, or changes between building the module and writing
+// the object, is an error; txl_model_set_error_handler forwards to Halide's
+// halide_set_error_handler (NULL: Halide's default handler).
+//
+//===----------------------------------------------------------------------===//
+
+#include "txl/codegen/host/HostCodegen.h"
+#include "txl/codegen/host/Linker.h"
+
+#include "mlir/IR/MLIRContext.h"
+
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <gtest/gtest.h>
+
+#include <dlfcn.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+using namespace txl;
+using namespace txl::codegen::host;
+namespace fs = std::filesystem;
+
+namespace {
+
+/// A step without kernels: enough for the exports around it.
+StepProgram emptyProgram() {
+  StepProgram program;
+  program.batch = program.tgtLen = program.numLayers = 1;
+  program.dModel = program.vocabSize = 1;
+  return program;
+}
+
+/// A fresh folder of the running test's own.
+fs::path testFolder(const std::string &name) {
+  fs::path dir = fs::path(::testing::TempDir()) / "txl-host-codegen" / name;
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+std::string hostIR(const ModelDescription &description) {
+  mlir::MLIRContext context;
+  llvm::LLVMContext llvmContext;
+  auto module =
+      buildHostLLVMModule(context, llvmContext, emptyProgram(), description);
+  EXPECT_TRUE(module.ok()) << module.status().message();
+  if (!module.ok())
+    return "";
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  (*module)->print(os, nullptr);
+  return text;
+}
+
+TEST(HostCodegen, ForwardsTheErrorHandlerToHalide) {
+  std::string ir = hostIR(ModelDescription());
+  EXPECT_NE(ir.find("define void @txl_model_set_error_handler(ptr %handler)"),
+            std::string::npos)
+      << ir;
+  EXPECT_NE(ir.find("%installed = select i1 %none, ptr "
+                    "@halide_default_error, ptr %handler"),
+            std::string::npos)
+      << ir;
+  EXPECT_NE(ir.find("call ptr @halide_set_error_handler(ptr %installed)"),
+            std::string::npos)
+      << ir;
+  // Nothing embedded unless asked for.
+  EXPECT_EQ(ir.find("txl_model_embedded_weights"), std::string::npos);
+  EXPECT_EQ(ir.find("txl_model_vocabulary"), std::string::npos);
+}
+
+TEST(HostCodegen, EmbedsFilesByteForByteWhateverTheirPath) {
+  fs::path dir = testFolder("Embeds");
+  // Quotes, backslashes, a space, a newline and UTF-8 in the folder name.
+  fs::path odd = dir / "we\"ights \\ \n\xc3\xa9";
+  fs::create_directories(odd);
+  std::string weights(1000, '\0'), vocabulary = "\\n\n\\s\nA\n";
+  for (size_t i = 0; i < weights.size(); ++i)
+    weights[i] = char(i * 37 + 11);
+  std::ofstream(odd / "w.safetensors", std::ios::binary) << weights;
+  std::ofstream(odd / "vocab.txt", std::ios::binary) << vocabulary;
+
+  mlir::MLIRContext context;
+  llvm::LLVMContext llvmContext;
+  ModelDescription description;
+  description.embeddedWeightsPath = (odd / "w.safetensors").string();
+  description.vocabularyPath = (odd / "vocab.txt").string();
+  auto module =
+      buildHostLLVMModule(context, llvmContext, emptyProgram(), description);
+  ASSERT_TRUE(module.ok()) << module.status().message();
+  std::string object = (dir / "host.o").string();
+  Status status = emitHostObject(**module, object);
+  ASSERT_TRUE(status.isOk()) << status.message();
+  // A stand-in for the Halide runtime: records the installed handler.
+  std::string halide = (dir / "halide_stub.c").string();
+  std::ofstream(halide)
+      << "typedef void (*handler_t)(void *, const char *);\n"
+         "static handler_t installed;\n"
+         "handler_t txl_test_installed(void) { return installed; }\n"
+         "void halide_default_error(void *u, const char *m) {}\n"
+         "handler_t halide_set_error_handler(handler_t h) {\n"
+         "  handler_t old = installed;\n"
+         "  installed = h;\n"
+         "  return old;\n"
+         "}\n";
+  std::string library = (dir / "host.so").string();
+  status = linkObjects({object, halide}, library, LinkKind::SharedLibrary);
+  ASSERT_TRUE(status.isOk()) << status.message();
+
+  void *handle = ::dlopen(library.c_str(), RTLD_NOW | RTLD_LOCAL);
+  ASSERT_NE(handle, nullptr) << ::dlerror();
+  using Get = const char *(*)(uint64_t *);
+  auto getWeights =
+      reinterpret_cast<Get>(::dlsym(handle, "txl_model_embedded_weights"));
+  auto getVocabulary =
+      reinterpret_cast<Get>(::dlsym(handle, "txl_model_vocabulary"));
+  ASSERT_TRUE(getWeights && getVocabulary);
+  uint64_t size = 0;
+  const char *bytes = getWeights(&size);
+  ASSERT_EQ(size, weights.size());
+  EXPECT_EQ(std::memcmp(bytes, weights.data(), size), 0);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(bytes) % 64, 0u);
+  bytes = getVocabulary(&size);
+  ASSERT_EQ(size, vocabulary.size());
+  EXPECT_EQ(std::string(bytes, size), vocabulary);
+  EXPECT_EQ(bytes[size], '\0'); // A C string too, past the size.
+
+  // The handler goes to Halide's runtime; NULL means Halide's default.
+  using Handler = void (*)(void *, const char *);
+  auto setHandler = reinterpret_cast<void (*)(Handler)>(
+      ::dlsym(handle, "txl_model_set_error_handler"));
+  auto installed =
+      reinterpret_cast<Handler (*)()>(::dlsym(handle, "txl_test_installed"));
+  void *halideDefault = ::dlsym(handle, "halide_default_error");
+  ASSERT_TRUE(setHandler && installed && halideDefault);
+  Handler mine = [](void *, const char *) {};
+  setHandler(mine);
+  EXPECT_EQ(installed(), mine);
+  setHandler(nullptr);
+  EXPECT_EQ(reinterpret_cast<void *>(installed()), halideDefault);
+  ::dlclose(handle);
+}
+
+TEST(HostCodegen, AnEmbeddedFileThatIsMissingOrChangesIsAnError) {
+  fs::path dir = testFolder("Gone");
+  mlir::MLIRContext context;
+  llvm::LLVMContext llvmContext;
+  ModelDescription description;
+  description.embeddedWeightsPath = (dir / "w.safetensors").string();
+  auto module =
+      buildHostLLVMModule(context, llvmContext, emptyProgram(), description);
+  ASSERT_FALSE(module.ok());
+  EXPECT_NE(module.status().message().find(description.embeddedWeightsPath +
+                                           ": cannot embed: "),
+            std::string::npos)
+      << module.status().message();
+
+  // Sized when the module is built, copied when the object is written.
+  std::ofstream(dir / "w.safetensors", std::ios::binary) << "0123456789";
+  module =
+      buildHostLLVMModule(context, llvmContext, emptyProgram(), description);
+  ASSERT_TRUE(module.ok()) << module.status().message();
+  std::ofstream(dir / "w.safetensors", std::ios::binary) << "01234";
+  std::string object = (dir / "host.o").string();
+  Status status = emitHostObject(**module, object);
+  ASSERT_FALSE(status.isOk());
+  EXPECT_NE(status.message().find(description.embeddedWeightsPath +
+                                  ": changed while compiling: now shorter "
+                                  "than the 10 bytes it had"),
+            std::string::npos)
+      << status.message();
+  std::ofstream(dir / "w.safetensors", std::ios::binary) << "0123456789AB";
+  status = emitHostObject(**module, object);
+  EXPECT_NE(status.message().find("now longer than the 10 bytes"),
+            std::string::npos)
+      << status.message();
+  EXPECT_FALSE(fs::exists(object));
+  EXPECT_FALSE(fs::exists(object + ".tmp"));
+}
+
+TEST(HostCodegen, AssemblyShowsTheRoomOfAnEmbeddedFile) {
+  fs::path dir = testFolder("Assembly");
+  std::ofstream(dir / "vocab.txt", std::ios::binary) << "a\nb\n";
+  mlir::MLIRContext context;
+  llvm::LLVMContext llvmContext;
+  ModelDescription description;
+  description.vocabularyPath = (dir / "vocab.txt").string();
+  auto module =
+      buildHostLLVMModule(context, llvmContext, emptyProgram(), description);
+  ASSERT_TRUE(module.ok()) << module.status().message();
+  std::string assembly = (dir / "host.s").string();
+  Status status = emitHostObject(**module, assembly, /*assembly=*/true);
+  ASSERT_TRUE(status.isOk()) << status.message();
+  std::ifstream in(assembly);
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_NE(text.find("txl_vocabulary_begin:\n\t.zero\t4\ntxl_vocabulary_end:"),
+            std::string::npos)
+      << text;
+}
+
+} // namespace
