@@ -41,6 +41,11 @@ class WeightDesc(ctypes.Structure):
                 ("shape", ctypes.POINTER(ctypes.c_int64))]
 
 
+class StateDesc(ctypes.Structure):
+    _fields_ = [("role", ctypes.c_char_p), ("layer", ctypes.c_int32),
+                ("rank", ctypes.c_int32), ("shape", ctypes.POINTER(ctypes.c_int64))]
+
+
 class ModelDesc(ctypes.Structure):
     _fields_ = [("abi_version", ctypes.c_int32), ("target", ctypes.c_char_p),
                 ("config_json", ctypes.c_char_p), ("batch", ctypes.c_int64),
@@ -48,7 +53,10 @@ class ModelDesc(ctypes.Structure):
                 ("n_layer", ctypes.c_int64), ("d_model", ctypes.c_int64),
                 ("vocab_size", ctypes.c_int64), ("num_weights", ctypes.c_int32),
                 ("weights", ctypes.POINTER(WeightDesc)),
-                ("scratch_bytes", ctypes.c_int64)]
+                ("scratch_bytes", ctypes.c_int64),
+                ("num_states", ctypes.c_int32), ("states", ctypes.POINTER(StateDesc)),
+                ("num_prepared", ctypes.c_int32), ("prepared", ctypes.POINTER(WeightDesc)),
+                ("prepare_scratch_bytes", ctypes.c_int64)]
 
 
 def aligned_empty(shape, dtype, align=64):
@@ -73,12 +81,14 @@ def run_txl(so_path, weights, tokens, args):
     lib = ctypes.CDLL(os.path.abspath(so_path))
     lib.txl_model_describe.restype = ctypes.POINTER(ModelDesc)
     lib.txl_model_step.restype = ctypes.c_int32
+    fpp = ctypes.POINTER(ctypes.POINTER(ctypes.c_float))
     lib.txl_model_step.argtypes = [
-        ctypes.POINTER(ctypes.POINTER(ctypes.c_float)), ctypes.POINTER(ctypes.c_int64),
-        ctypes.c_int64, ctypes.c_int64, ctypes.POINTER(ctypes.POINTER(ctypes.c_float)),
+        fpp, fpp, ctypes.POINTER(ctypes.c_int64), ctypes.c_int64, ctypes.c_int64, fpp,
         ctypes.POINTER(ctypes.c_float), ctypes.POINTER(ctypes.c_float), ctypes.c_void_p]
+    lib.txl_model_prepare.restype = ctypes.c_int32
+    lib.txl_model_prepare.argtypes = [fpp, fpp, ctypes.c_void_p]
     d = lib.txl_model_describe().contents
-    assert d.abi_version == 1 and d.batch == 1
+    assert d.abi_version == 2 and d.batch == 1
     B, T, ML, L, D, V = d.batch, d.tgt_len, d.mem_len, d.n_layer, d.d_model, d.vocab_size
     ptrs = (ctypes.POINTER(ctypes.c_float) * d.num_weights)()
     for i in range(d.num_weights):
@@ -88,10 +98,26 @@ def run_txl(so_path, weights, tokens, args):
         a = weights[name]
         assert list(a.shape) == shape, (name, a.shape, shape)
         ptrs[i] = fptr(a)
-    mems = [aligned_empty((B, ML, D), np.float32) for _ in range(L)]
-    for m in mems:
-        m[...] = 0
-    mem_ptrs = (ctypes.POINTER(ctypes.c_float) * L)(*[fptr(m) for m in mems])
+    # Prepared tensors (positions projected once, at "load"): timed apart.
+    prepared = []
+    for i in range(d.num_prepared):
+        p = d.prepared[i]
+        prepared.append(aligned_empty([p.shape[k] for k in range(p.rank)], np.float32))
+    prepared_ptrs = (ctypes.POINTER(ctypes.c_float) * max(1, len(prepared)))(
+        *[fptr(p) for p in prepared])
+    prepare_scratch = aligned_empty((max(d.prepare_scratch_bytes, 64),), np.uint8)
+    t0 = time.perf_counter()
+    rc = lib.txl_model_prepare(ptrs, prepared_ptrs, prepare_scratch.ctypes.data)
+    prepare_s = time.perf_counter() - t0
+    assert rc == 0, "txl_model_prepare returned %d" % rc
+    print("  txl   prepare (once, %d tensors): %8.3f s" % (len(prepared), prepare_s), flush=True)
+    # The state windows the descriptor asks for (key/value caches by default).
+    mems = []
+    for i in range(d.num_states):
+        st = d.states[i]
+        mems.append(aligned_empty([st.shape[k] for k in range(st.rank)], np.float32))
+        mems[-1][...] = 0
+    mem_ptrs = (ctypes.POINTER(ctypes.c_float) * max(1, len(mems)))(*[fptr(m) for m in mems])
     scratch = aligned_empty((max(d.scratch_bytes, 64),), np.uint8)
     tok = aligned_empty((B, T), np.int64)
     hidden = aligned_empty((B, T, D), np.float32)
@@ -104,28 +130,33 @@ def run_txl(so_path, weights, tokens, args):
         tok[...] = 0
         tok[:, :n] = tokens[:, s:s + n]
         t0 = time.perf_counter()
-        rc = lib.txl_model_step(ptrs, tok.ctypes.data_as(ctypes.POINTER(ctypes.c_int64)),
-                                n, M, mem_ptrs, fptr(hidden), fptr(logp),
+        rc = lib.txl_model_step(ptrs, prepared_ptrs,
+                                tok.ctypes.data_as(ctypes.POINTER(ctypes.c_int64)),
+                                n, M, mem_ptrs, fptr(hidden),
+                                None if args.no_log_probs else fptr(logp),
                                 scratch.ctypes.data)
         dt = time.perf_counter() - t0
         assert rc == 0, "txl_model_step returned %d" % rc
         res["seg_s"].append(dt)
         res["mem_rows"].append(M)
         res["hidden"].append(hidden[:, :n].copy())
-        if s == 0:
+        if s == 0 and not args.no_log_probs:
             res["logp_first"] = logp[:, :n].copy()
         print("  txl   segment %2d (M=%3d): %8.3f s" % (s // T, M, dt), flush=True)
         M = min(ML, M + n)
     if args.hidden_only:
         tok[...] = tokens[:, :T]
         t0 = time.perf_counter()
-        rc = lib.txl_model_step(ptrs, tok.ctypes.data_as(ctypes.POINTER(ctypes.c_int64)),
+        rc = lib.txl_model_step(ptrs, prepared_ptrs,
+                                tok.ctypes.data_as(ctypes.POINTER(ctypes.c_int64)),
                                 T, M, mem_ptrs, fptr(hidden), None, scratch.ctypes.data)
         res["hidden_only_s"] = time.perf_counter() - t0
         res["hidden_only_M"] = M
         assert rc == 0
         print("  txl   hidden only (M=%3d): %8.3f s" % (M, res["hidden_only_s"]), flush=True)
     res["target"] = d.target.decode()
+    res["prepare_s"] = prepare_s
+    res["states"] = [d.states[i].role.decode() for i in range(d.num_states)]
     return res
 
 
@@ -144,12 +175,12 @@ def run_torch(cfg_raw, weights, tokens, args):
             seg = toks[:, s:s + T].t().contiguous()              # time-major [Q, B]
             t0 = time.perf_counter()
             hid, mems = txl_torch.forward_segment(cfg, W, seg, mems)
-            logp = txl_torch.adaptive_log_softmax(cfg, W, hid)
+            logp = None if args.no_log_probs else txl_torch.adaptive_log_softmax(cfg, W, hid)
             dt = time.perf_counter() - t0
             res["seg_s"].append(dt)
             res["mem_rows"].append(M)
             res["hidden"].append(hid.transpose(0, 1).numpy().copy())
-            if s == 0:
+            if s == 0 and logp is not None:
                 res["logp_first"] = logp.transpose(0, 1).numpy().copy()
             print("  torch segment %2d (M=%3d): %8.3f s" % (s // T, M, dt), flush=True)
         if args.hidden_only:
@@ -163,19 +194,24 @@ def run_torch(cfg_raw, weights, tokens, args):
     return res
 
 
-def summarize(name, res, cfg, T):
+def summarize(name, res, cfg, T, no_log_probs=False):
     segs = res["seg_s"]
     full = [i for i, m in enumerate(res["mem_rows"]) if m >= cfg["mem_len"]]
     warm = [i for i in range(len(segs)) if i not in full]
     out = {"name": name, "total_s": sum(segs), "tokens": T * len(segs),
            "tok_s_all": T * len(segs) / sum(segs)}
-    f_all = sum(flops.segment_flops(cfg, T, m)["total"] for m in res["mem_rows"])
+    # FLOPs of the original algorithm (what the peer computes), the adaptive
+    # softmax left out when it is not run.
+    def work(m):
+        fl = flops.segment_flops(cfg, T, m)
+        return fl["total"] - (fl["adaptive_softmax"] if no_log_probs else 0)
+    f_all = sum(work(m) for m in res["mem_rows"])
     out["gflops_all"] = f_all / sum(segs) / 1e9
     if full:
         t = sum(segs[i] for i in full)
         out["tok_s_steady"] = T * len(full) / t
         out["steady_segments"] = len(full)
-        out["gflops_steady"] = flops.segment_flops(cfg, T, cfg["mem_len"])["total"] * len(full) / t / 1e9
+        out["gflops_steady"] = work(cfg["mem_len"]) * len(full) / t / 1e9
     if warm:
         t = sum(segs[i] for i in warm)
         out["tok_s_warmup"] = T * len(warm) / t
@@ -211,7 +247,9 @@ def print_table(summary):
             a.get("tok_s_steady", float("nan")) / b.get("tok_s_steady", float("nan"))))
         print("max |hidden txl - torch| per segment: %s" % " ".join(
             "%.1e" % d for d in summary["max_abs_diff_hidden_per_segment"]))
-        print("max |log_probs txl - torch|, segment 0: %.1e" % summary["max_abs_diff_logp_segment0"])
+        if "max_abs_diff_logp_segment0" in summary:
+            print("max |log_probs txl - torch|, segment 0: %.1e"
+                  % summary["max_abs_diff_logp_segment0"])
     print("ss = steady state (memory full, M = mem_len); wu = warm-up segments (M < mem_len)")
 
 
@@ -225,6 +263,8 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--which", default="txl,torch")
     ap.add_argument("--hidden-only", action="store_true")
+    ap.add_argument("--no-log-probs", action="store_true",
+                    help="hidden states only in every segment (no adaptive softmax)")
     ap.add_argument("--json")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -258,12 +298,14 @@ def main():
 
     summary = {"threads": args.threads, "tokens": args.tokens, "T": T,
                "flops_per_segment_steady": flops.segment_flops(cfg, T, cfg["mem_len"]),
-               "sides": {k: summarize(k, v, cfg, T) for k, v in results.items()}}
+               "sides": {k: summarize(k, v, cfg, T, args.no_log_probs) for k, v in results.items()}}
     if "txl" in results and "torch" in results:
         a, b = results["txl"], results["torch"]
         diffs = [float(np.max(np.abs(x - y))) for x, y in zip(a["hidden"], b["hidden"])]
         summary["max_abs_diff_hidden_per_segment"] = diffs
-        summary["max_abs_diff_logp_segment0"] = float(np.max(np.abs(a["logp_first"] - b["logp_first"])))
+        if a["logp_first"] is not None and b["logp_first"] is not None:
+            summary["max_abs_diff_logp_segment0"] = float(
+                np.max(np.abs(a["logp_first"] - b["logp_first"])))
         summary["txl_target"] = a["target"]
     print_table(summary)
     if args.json:

@@ -3,6 +3,8 @@
 #
 #   bench/wt103/run.sh                 # 1 thread, 704 tokens (11 segments of 64)
 #   TXL_BENCH_THREADS="1 2" TXL_BENCH_TOKENS=768 bench/wt103/run.sh
+#   TXL_BENCH_TXLC_FLAGS="--no-kv-cache --no-hoist" bench/wt103/run.sh   # the original algorithm
+#   TXL_BENCH_ARGS=--no-log-probs bench/wt103/run.sh     # hidden states only, every segment
 #
 # Everything it makes (weights ~600 MB, model.so, logs, an OpenBLAS copy) goes to
 # ${TXL_BENCH_DIR:-/tmp/txl-bench}, never into the repository. Results: docs/PERF.md.
@@ -13,6 +15,9 @@ BUILD=${TXL_BUILD_DIR:-$ROOT/build}
 CONFIG=$ROOT/models/configs/wt103-base/config.json
 PY=/usr/bin/python3                    # Debian's, with torch
 TOKENS=${TXL_BENCH_TOKENS:-704}
+TXLC_FLAGS=${TXL_BENCH_TXLC_FLAGS:-}
+# One compiled model per flag set.
+SO=$DIR/model${TXLC_FLAGS:+$(echo "$TXLC_FLAGS" | tr -c 'a-z0-9\n' '_')}.so
 THREADS=${TXL_BENCH_THREADS:-1}
 mkdir -p "$DIR"
 
@@ -23,15 +28,16 @@ if [ ! -f "$DIR/model.safetensors" ]; then
 fi
 
 # Compile (timed) unless a model.so newer than txlc and the config is there.
-if [ ! -f "$DIR/model.so" ] || [ "$BUILD/bin/txlc" -nt "$DIR/model.so" ] \
-   || [ "$CONFIG" -nt "$DIR/model.so" ] || [ -n "${TXL_BENCH_RECOMPILE:-}" ]; then
+if [ ! -f "$SO" ] || [ "$BUILD/bin/txlc" -nt "$SO" ] \
+   || [ "$CONFIG" -nt "$SO" ] || [ -n "${TXL_BENCH_RECOMPILE:-}" ]; then
   start=$(date +%s.%N)
-  "$BUILD/bin/txlc" "$CONFIG" -o "$DIR/model.so.new" --batch 1 --tgt-len 64
+  # shellcheck disable=SC2086
+  "$BUILD/bin/txlc" "$CONFIG" -o "$SO.new" --batch 1 --tgt-len 64 $TXLC_FLAGS
   end=$(date +%s.%N)
-  mv "$DIR/model.so.new" "$DIR/model.so"
+  mv "$SO.new" "$SO"
   echo "txlc: $(echo "$end - $start" | bc) s wall" | tee "$DIR/compile-time.txt"
 else
-  echo "txlc: model.so up to date ($(cat "$DIR/compile-time.txt" 2>/dev/null || echo 'compile time not recorded'))"
+  echo "txlc: $SO up to date ($(cat "$DIR/compile-time.txt" 2>/dev/null || echo 'compile time not recorded'))"
 fi
 
 # The peer needs an optimised BLAS. Debian's torch calls libblas.so.3; where that is the
@@ -58,8 +64,9 @@ for t in $THREADS; do
   env LD_LIBRARY_PATH="$PEER_LD${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
       HL_NUM_THREADS=$t OPENBLAS_NUM_THREADS=1 OPENBLAS_CORETYPE=SkylakeX \
       OMP_NUM_THREADS=$t \
-      "$PY" "$ROOT/bench/wt103/bench.py" --so "$DIR/model.so" \
+      "$PY" "$ROOT/bench/wt103/bench.py" --so "$SO" \
       --weights "$DIR/model.safetensors" --config "$CONFIG" --tokens "$TOKENS" \
-      --threads "$t" --which torch,txl --hidden-only --json "$DIR/result-$t.json" \
+      --threads "$t" --which "${TXL_BENCH_WHICH:-torch,txl}" --hidden-only \
+      ${TXL_BENCH_ARGS:-} --json "$DIR/result-$t.json" \
     | tee "$DIR/bench-$t.log"
 done
