@@ -148,6 +148,12 @@ cl::opt<bool> noHoist(
     cl::desc("Compute the positional projections in every step instead of "
              "once at load (txl-hoist-invariants)"),
     cl::init(false), cl::cat(txlcCategory));
+cl::opt<int> packPanel(
+    "pack-weights",
+    cl::desc("Panel width P of txl-pack-weights: GEMM weights are packed "
+             "once at load into [N/P, K, P] panels (0: read weights as "
+             "they are; default 16, the AVX-512 vector width)"),
+    cl::value_desc("P"), cl::init(16), cl::cat(txlcCategory));
 cl::opt<std::string> configPath(
     "config",
     cl::desc("config.json recorded in the model when the input is a .mlir "
@@ -373,6 +379,8 @@ int main(int argc, char **argv) {
                 "'");
   if (batch < 1)
     return fail("--batch must be at least 1");
+  if (packPanel < 0)
+    return fail("--pack-weights must be 0 (off) or a panel width");
 
   mlir::DialectRegistry registry;
   registry.insert<TxlDialect, mlir::arith::ArithDialect,
@@ -505,6 +513,11 @@ int main(int argc, char **argv) {
       pm.addPass(createTxlKvCache(kv));
     }
     pm.addPass(createTxlDecompose());
+    if (packPanel > 0) {
+      TxlPackWeightsOptions pack;
+      pack.panel = packPanel;
+      pm.addPass(createTxlPackWeights(pack));
+    }
     TxlFuseOptions fuse;
     fuse.mode = fuseMode;
     pm.addPass(createTxlFuse(fuse));

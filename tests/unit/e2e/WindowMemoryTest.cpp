@@ -11,6 +11,7 @@
 
 #include "VectorCase.h"
 
+#include "txl/Dialect/TxlOps.h"
 #include "txl/Passes/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -23,7 +24,7 @@ using reference::Tensor;
 namespace {
 
 /// How far the step is lowered before it is interpreted.
-enum class Stage { Txl, Linalg, FusedNone, Fused, Hoisted };
+enum class Stage { Txl, Linalg, FusedNone, Fused, Hoisted, Packed };
 const char *stageName(Stage stage) {
   switch (stage) {
   case Stage::Txl:
@@ -36,6 +37,8 @@ const char *stageName(Stage stage) {
     return "fused";
   case Stage::Hoisted:
     return "hoisted";
+  case Stage::Packed:
+    return "packed";
   }
   return "";
 }
@@ -71,7 +74,7 @@ std::vector<StepCase> allStepCases() {
   for (State state :
        {State::Memories, State::KvCache, State::KvCacheAndMemories})
     for (Stage stage : {Stage::Txl, Stage::Linalg, Stage::FusedNone,
-                        Stage::Fused, Stage::Hoisted})
+                        Stage::Fused, Stage::Hoisted, Stage::Packed})
       for (const char *name : kVectorCases)
         cases.push_back({name, stage, state});
   return cases;
@@ -105,9 +108,17 @@ TEST_P(WindowMemory, WindowedStepMatchesPyTorch) {
     pm.addPass(createTxlDecompose());
   if (GetParam().stage == Stage::FusedNone)
     pm.addPass(createTxlFuse(TxlFuseOptions{"none"}));
-  if (GetParam().stage == Stage::Fused || GetParam().stage == Stage::Hoisted)
+  bool hoisted =
+      GetParam().stage == Stage::Hoisted || GetParam().stage == Stage::Packed;
+  if (GetParam().stage == Stage::Packed) {
+    // Panels of 8 so that the small test weights (N >= 8) are packed too.
+    TxlPackWeightsOptions pack;
+    pack.panel = 8;
+    pm.addPass(createTxlPackWeights(pack));
+  }
+  if (GetParam().stage == Stage::Fused || hoisted)
     pm.addPass(createTxlFuse());
-  if (GetParam().stage == Stage::Hoisted)
+  if (hoisted)
     pm.addPass(createTxlHoistInvariants());
   ASSERT_TRUE(mlir::succeeded(pm.run(*module)));
   ASSERT_FALSE(module->lookupSymbol("score")) << "the scan must be removed";
@@ -116,7 +127,14 @@ TEST_P(WindowMemory, WindowedStepMatchesPyTorch) {
   // What @prepare computes once (txl-hoist-invariants): the step's last
   // arguments, marked txl.prepared.
   std::vector<reference::RuntimeValue> prepared;
-  if (GetParam().stage == Stage::Hoisted) {
+  if (GetParam().stage == Stage::Packed) {
+    int packs = 0;
+    module->walk([&](KernelOp kernel) {
+      packs += kernel.getName().starts_with("pack.");
+    });
+    EXPECT_GT(packs, 0) << "no weight was packed";
+  }
+  if (hoisted) {
     ASSERT_TRUE(module->lookupSymbol("prepare"));
     auto results = interpreter.run("prepare", {});
     ASSERT_TRUE(results.ok()) << results.status().message();

@@ -212,6 +212,52 @@ def TxlDecompose : Pass<"txl-decompose", "mlir::ModuleOp"> {
                            "mlir::tensor::TensorDialect"];
 }
 
+def TxlPackWeights : Pass<"txl-pack-weights", "mlir::ModuleOp"> {
+  let summary = "Read GEMM weights from panels packed once at load";
+  let description = [{
+    A projection reads its weight `W [N, K]` (a Hugging Face `nn.Linear`
+    weight, `[out, in]`) as `W[n, k]`: for a fixed `k`, consecutive outputs
+    `n` are `K` floats apart, so a kernel that vectorises over `n` gathers.
+    This pass gives every contraction that reads a weight that way (`n` a
+    parallel loop, `k` an expression of reduction loops) the weight in
+    **panels** instead: `Wp [ceil(N/P), K, P]` with `Wp[p, k, j] = W[P*p +
+    j, k]` (zero past row `N`), read through `(n floordiv P, k, n mod P)`;
+    `P` consecutive outputs then read `P` consecutive floats, and a panel is
+    streamed once per row tile. The packing is its own `linalg.generic`
+    (`pack.<i>`, one per weight, shared by its readers) at the start of the
+    function, reading only the weight: `txl-hoist-invariants` moves it into
+    `@prepare`, so it runs once when the model is loaded.
+
+    **Equivalence.** Every read `Wp[n floordiv P, k, n mod P]` is
+    `W[n, k]` (for `n < N`, the only values the contraction reads).
+
+    Before:
+    ```mlir
+    %w = txl.weight "transformer.layers.0.pos_ff.CoreNet.0.weight" : tensor<40x24xf32>
+    %up = linalg.generic {indexing_maps = [(d0, d1, d2, d3) -> (d0, d1, d3),
+                                           (d0, d1, d2, d3) -> (d2, d3), ...]}
+        ins(%x, %w : tensor<1x4x24xf32>, tensor<40x24xf32>) ...
+    ```
+    After (P = 16):
+    ```mlir
+    %p = linalg.generic ... outs(%e : tensor<3x24x16xf32>) attrs = {txl.name = "pack.0"} {...}
+    %up = linalg.generic {indexing_maps = [(d0, d1, d2, d3) -> (d0, d1, d3),
+                           (d0, d1, d2, d3) -> (d2 floordiv 16, d3, d2 mod 16), ...]}
+        ins(%x, %p : tensor<1x4x24xf32>, tensor<3x24x16xf32>) ...
+    ```
+  }];
+  let options = [
+    Option<"panel", "panel", "int", /*default=*/"16",
+           "panel width P: the vector width of the kernels (16 for AVX-512)">,
+    ListOption<"roles", "roles", "std::string",
+               "txl.name prefixes of the contractions to pack (default: "
+               "attention., ffn.)">
+  ];
+  let dependentDialects = ["mlir::linalg::LinalgDialect",
+                           "mlir::tensor::TensorDialect",
+                           "mlir::arith::ArithDialect"];
+}
+
 def TxlFuse : Pass<"txl-fuse", "mlir::ModuleOp"> {
   let summary = "Group linalg ops into txl.kernel regions, one per generated kernel";
   let description = [{
