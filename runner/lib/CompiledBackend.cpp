@@ -79,6 +79,14 @@ openCompiledBackend(std::shared_ptr<const CompiledModel> model,
         "--tgt-len " + std::to_string(*options.tgtLen) +
         " differs from the segment length " + std::to_string(model->tgtLen()) +
         " that " + model->name() + " was compiled for (leave --tgt-len out)");
+  if (options.threads) {
+    if (*options.threads < 1)
+      return Status::error("--threads must be at least 1, found " +
+                           std::to_string(*options.threads));
+    Status threads = model->setThreads(static_cast<int>(*options.threads));
+    if (!threads.isOk())
+      return threads;
+  }
   return std::unique_ptr<Backend>(
       new CompiledBackend(std::move(model), std::move(vocabularyBeside)));
 }

@@ -32,6 +32,7 @@ txl_model_embedded_weights(uint64_t *size);
 __attribute__((weak)) const char *txl_model_vocabulary(uint64_t *size);
 __attribute__((weak)) void
 txl_model_set_error_handler(txl_model_error_handler handler);
+__attribute__((weak)) int32_t txl_model_set_num_threads(int32_t n);
 }
 
 namespace {
@@ -77,6 +78,7 @@ int main(int argc, char **argv) {
     entryPoints.embeddedWeights = txl_model_embedded_weights;
     entryPoints.vocabulary = txl_model_vocabulary;
     entryPoints.setErrorHandler = txl_model_set_error_handler;
+    entryPoints.setNumThreads = txl_model_set_num_threads;
     std::string weights = options.weights.value_or("");
     if (weights.empty() && !txl_model_embedded_weights)
       weights = (folder / "model.safetensors").string();

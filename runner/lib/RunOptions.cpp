@@ -21,6 +21,9 @@ void declareRunOptions(OptionParser &parser, RunOptions &options,
   parser.text("weights", "FILE", &options.weights,
               "weights of a compiled model (default: its embedded weights, "
               "else model.safetensors beside it)");
+  parser.integer("threads", "N", &options.threads,
+                 "threads of a compiled model's kernels (default: one per "
+                 "core, or HL_NUM_THREADS)");
   parser.integer("tgt-len", "N", &options.tgtLen,
                  "tokens per segment (default: the config's tgt_len, else "
                  "128; a compiled model's is fixed)");

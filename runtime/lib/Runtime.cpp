@@ -191,6 +191,9 @@ CompiledModel::load(const std::string &libraryPath,
     functions.setErrorHandler =
         reinterpret_cast<decltype(functions.setErrorHandler)>(
             symbol(kSetErrorHandlerSymbol));
+    functions.setNumThreads =
+        reinterpret_cast<decltype(functions.setNumThreads)>(
+            symbol(kSetNumThreadsSymbol));
     for (auto [present, symbolName] :
          {std::pair<bool, const char *>{functions.describe != nullptr,
                                         "txl_model_describe"},
@@ -365,6 +368,16 @@ Status CompiledModel::prepare() {
                          (kernelErrors.empty()
                               ? std::string()
                               : ": " + std::exchange(kernelErrors, {})));
+  return Status::ok();
+}
+
+Status CompiledModel::setThreads(int threads) const {
+  if (!entryPoints.setNumThreads)
+    return Status::error(modelName + ": cannot set the number of threads: "
+                                     "the model exports no "
+                                     "txl_model_set_num_threads (recompile "
+                                     "it with this txlc)");
+  entryPoints.setNumThreads(threads);
   return Status::ok();
 }
 

@@ -131,6 +131,9 @@ openReferenceBackend(const std::string &directory, const RunOptions &options) {
   if (backend != "reference")
     return Status::error("unknown backend '" + backend +
                          "' (available: reference)");
+  if (options.threads)
+    return Status::error("--threads is for a compiled model; the reference "
+                         "executor runs on one thread");
   if (options.weights)
     return Status::error("--weights is for a compiled model; a model "
                          "directory's weights are its model.safetensors");

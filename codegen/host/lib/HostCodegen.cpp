@@ -648,6 +648,25 @@ void addSetErrorHandler(llvm::Module &module) {
   ir.CreateRetVoid();
 }
 
+/// `int32_t txl_model_set_num_threads(int32_t n)`: forwards to the Halide
+/// runtime's thread pool (n <= 0: Halide's default, one thread per core).
+void addSetNumThreads(llvm::Module &module) {
+  llvm::LLVMContext &ctx = module.getContext();
+  auto *i32 = llvm::Type::getInt32Ty(ctx);
+  llvm::FunctionCallee halide = module.getOrInsertFunction(
+      "halide_set_num_threads", llvm::FunctionType::get(i32, {i32}, false));
+  auto *set = llvm::Function::Create(llvm::FunctionType::get(i32, {i32}, false),
+                                     llvm::GlobalValue::ExternalLinkage,
+                                     "txl_model_set_num_threads", module);
+  llvm::Argument *n = set->getArg(0);
+  n->setName("n");
+  llvm::IRBuilder<> ir(llvm::BasicBlock::Create(ctx, "entry", set));
+  // Halide takes 0 for "its default".
+  llvm::Value *positive = ir.CreateICmpSGT(n, ir.getInt32(0));
+  ir.CreateRet(ir.CreateCall(
+      halide, {ir.CreateSelect(positive, n, ir.getInt32(0), "threads")}));
+}
+
 StatusOr<llvm::TargetMachine *> hostTargetMachine() {
   static std::once_flag once;
   std::call_once(once, [] {
@@ -707,6 +726,7 @@ buildHostLLVMModule(mlir::MLIRContext &context, llvm::LLVMContext &llvmContext,
   module->setDataLayout((*machine)->createDataLayout());
   addDescribe(*module, program, description);
   addSetErrorHandler(*module);
+  addSetNumThreads(*module);
   if (!description.embeddedWeightsPath.empty()) {
     Status status =
         addEmbeddedFile(*module, description.embeddedWeightsPath,

@@ -32,6 +32,7 @@ struct RunOptions {
   std::optional<std::string> backend;
   std::optional<std::string> weights;
   std::optional<int64_t> tgtLen;
+  std::optional<int64_t> threads;
   // --tokens mode
   std::optional<std::string> tokens;
   std::optional<std::string> out;

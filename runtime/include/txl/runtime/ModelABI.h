@@ -137,6 +137,12 @@ typedef void (*txl_model_error_handler)(void *user_context,
  * steps of different sessions run on different threads. */
 void txl_model_set_error_handler(txl_model_error_handler handler);
 
+/* Every txlc model: the number of threads its kernels may use (Halide's
+ * thread pool, shared by all sessions of the model in this process). n <= 0
+ * means one per core (the default, or HL_NUM_THREADS when set). Returns the
+ * previous number. */
+int32_t txl_model_set_num_threads(int32_t n);
+
 #ifdef __cplusplus
 }
 #endif

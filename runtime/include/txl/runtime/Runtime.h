@@ -52,6 +52,8 @@ struct ModelEntryPoints {
   /// errors. CompiledModel installs its own, which records the message for
   /// Session::step; without it a kernel error aborts the process.
   void (*setErrorHandler)(txl_model_error_handler handler) = nullptr;
+  /// Optional (every txlc model has it): sets the kernels' thread count.
+  int32_t (*setNumThreads)(int32_t n) = nullptr;
   /// Computes the prepared tensors once at load (required).
   int32_t (*prepare)(const float *const *weights, float *const *prepared,
                      void *scratch) = nullptr;
@@ -63,6 +65,8 @@ inline constexpr const char *kEmbeddedWeightsSymbol =
 inline constexpr const char *kVocabularySymbol = "txl_model_vocabulary";
 inline constexpr const char *kSetErrorHandlerSymbol =
     "txl_model_set_error_handler";
+inline constexpr const char *kSetNumThreadsSymbol =
+    "txl_model_set_num_threads";
 
 /// A compiled model bound to its weights. Immutable after loading; shared by
 /// the sessions that run it (they keep it alive).
@@ -132,6 +136,11 @@ public:
   /// True when the sessions keep each layer's hidden memory (state role
   /// "memory"), so that Session::memories() has something to return.
   bool keepsMemories() const;
+  /// Lets the model's kernels use `threads` threads (<= 0: one per core).
+  /// The thread pool belongs to the model's code, so this applies to every
+  /// session of this model (and of any other loaded from the same library)
+  /// in the process. An error if the model cannot set it.
+  Status setThreads(int threads) const;
 
 private:
   struct Library;
