@@ -111,6 +111,12 @@ TEST(HostCodegen, EmbedsFilesByteForByteWhateverTheirPath) {
          "  handler_t old = installed;\n"
          "  installed = h;\n"
          "  return old;\n"
+         "}\n"
+         "static int threads = 7;\n"
+         "int halide_set_num_threads(int n) {\n"
+         "  int old = threads;\n"
+         "  threads = n;\n"
+         "  return old;\n"
          "}\n";
   std::string library = (dir / "host.so").string();
   status = linkObjects({object, halide}, library, LinkKind::SharedLibrary);
@@ -147,6 +153,15 @@ TEST(HostCodegen, EmbedsFilesByteForByteWhateverTheirPath) {
   EXPECT_EQ(installed(), mine);
   setHandler(nullptr);
   EXPECT_EQ(reinterpret_cast<void *>(installed()), halideDefault);
+
+  // The thread count goes to Halide's pool; n <= 0 means Halide's default
+  // (0 to Halide). Each call returns the previous count.
+  auto setThreads = reinterpret_cast<int32_t (*)(int32_t)>(
+      ::dlsym(handle, "txl_model_set_num_threads"));
+  ASSERT_TRUE(setThreads);
+  EXPECT_EQ(setThreads(3), 7);
+  EXPECT_EQ(setThreads(-2), 3);
+  EXPECT_EQ(setThreads(1), 0);
   ::dlclose(handle);
 }
 
