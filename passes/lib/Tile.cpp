@@ -1,7 +1,30 @@
 //===- Tile.cpp - txl-tile: a schedule attribute on every kernel ----------===//
 //
 // The "decide" half of scheduling (codegen only applies what is written
-// here; a tuner may write it instead). The heuristic per generic of a kernel:
+// here; a tuner may write it instead). Schema: docs/SCHEDULES.md.
+//
+// GEMMs on packed weights get register tiles. A generic is a packed GEMM
+// when it computes out[.., m, n] += a[.., m, k..] * wp[n floordiv 16, k..,
+// n mod 16] (the weight [N, K] packed into 16-wide panels [ceil(N/16), K,
+// 16], zero-padded; see docs/SCHEDULES.md). Its output is tiled in blocks of
+// V panels by all rows of a batch entry (or blocks of them); each tile's
+// accumulator is zeroed, updated in R x V register tiles (rows and panels
+// unrolled, lanes vectorized) with the reduction outermost but blocked so
+// that a block's slice of the weight stays in L1, and copied out plus the
+// init. Where it is computed depends on its consumers:
+//  * a kernel result, or computed at root: the tile loops (panel blocks
+//    outermost, in groups whose weight slice stays in L2 while the blocks of
+//    rows go by) are fused and run in parallel;
+//  * read only by one element-wise kernel result (bias + ReLU): the GEMM is
+//    inlined into it and the accumulator computed at its tiles;
+//  * a row epilogue (residual + LayerNorm, a log-softmax): every generic of
+//    the kernel is computed per block of rows of the kernel's result, the
+//    GEMM tiled inside the block as above, then the epilogue on rows still
+//    in cache (cheap element-wise steps inlined, row reductions in vector
+//    lanes). Blocks have up to 96 rows when the weights fit in L2, else all
+//    rows of a batch entry (the weight is then streamed once per block).
+//
+// Everything else, per generic:
 //  * an element-wise generic read by one other generic of the kernel is
 //    inlined into it (ReLU, scale, mask: no buffer of their own);
 //  * everything else is computed at root inside the kernel;
@@ -9,15 +32,18 @@
 //    parallel loop, which is vectorized by the target's f32 width (guarded
 //    tail: the model's widths, 41, 410, 2100, are not multiples of 16), and
 //    the outermost parallel loop with work is parallel.
-// Schema: docs/SCHEDULES.md.
 //
 //===----------------------------------------------------------------------===//
 
 #include "txl/Dialect/TxlOps.h"
 #include "txl/Passes/Passes.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/IR/Builders.h"
+
+#include <algorithm>
+#include <optional>
 
 namespace txl {
 #define GEN_PASS_DEF_TXLTILE
@@ -28,6 +54,17 @@ using namespace mlir;
 using namespace txl;
 
 namespace {
+
+/// Width of a packed weight panel (the layout contract, docs/SCHEDULES.md).
+constexpr int64_t kPanel = 16;
+/// Weights up to this many bytes are assumed to stay in L2 while a row
+/// epilogue's blocks go by.
+constexpr int64_t kL2WeightBytes = 1 << 20;
+/// The slice of a weight that one block of the reduction reads is kept
+/// below this, to stay in L1 (48 KiB here) while every row goes by.
+constexpr int64_t kL1WeightBytes = 24 << 10;
+/// An accumulator holds at most this many rows (of up to 64 columns: 24 KiB).
+constexpr int64_t kAccumulatorRows = 96;
 
 /// The f32 vector width of a Halide target string.
 int64_t vectorWidthOf(StringRef target) {
@@ -42,7 +79,44 @@ int64_t vectorWidthOf(StringRef target) {
 
 std::string loopName(unsigned i) { return "d" + std::to_string(i); }
 
-/// One entry of `funcs` for a generic of a kernel.
+/// Attribute spelling helpers.
+struct AttrBuilder {
+  OpBuilder &b;
+  Attribute str(StringRef s) const { return b.getStringAttr(s); }
+  Attribute i64(int64_t v) const { return b.getI64IntegerAttr(v); }
+  Attribute strs(ArrayRef<std::string> names) const {
+    SmallVector<Attribute> out;
+    for (const std::string &n : names)
+      out.push_back(b.getStringAttr(n));
+    return b.getArrayAttr(out);
+  }
+  Attribute arr(ArrayRef<Attribute> items) const {
+    return b.getArrayAttr(items);
+  }
+  DictionaryAttr dict(ArrayRef<std::pair<StringRef, Attribute>> fields) const {
+    SmallVector<NamedAttribute> named;
+    for (auto &[key, value] : fields)
+      named.push_back(b.getNamedAttr(key, value));
+    return b.getDictionaryAttr(named);
+  }
+  Attribute split(const std::string &loop, int64_t factor,
+                  const std::string &inner, StringRef tail) const {
+    return dict({{"loop", str(loop)},
+                 {"factor", i64(factor)},
+                 {"inner", str(inner)},
+                 {"tail", str(tail)}});
+  }
+  Attribute fuse(const std::string &outer, const std::string &inner,
+                 const std::string &into) const {
+    return dict(
+        {{"outer", str(outer)}, {"inner", str(inner)}, {"into", str(into)}});
+  }
+  Attribute vectorize(const std::string &loop, int64_t width) const {
+    return arr({dict({{"loop", str(loop)}, {"width", i64(width)}})});
+  }
+};
+
+/// One entry of `funcs` for a generic of a kernel, by the per-generic rules.
 /// `name` refers to the generic by its txl.name, or by its position (`#i`)
 /// where the name is not unique in the kernel.
 DictionaryAttr scheduleFor(linalg::GenericOp generic, StringRef name,
@@ -99,6 +173,738 @@ DictionaryAttr scheduleFor(linalg::GenericOp generic, StringRef name,
   return b.getDictionaryAttr(entry);
 }
 
+//===----------------------------------------------------------------------===//
+// Packed GEMMs
+//===----------------------------------------------------------------------===//
+
+/// A generic computing out[.., m, n] += a[.., m, k..] * wp[n floordiv 16,
+/// k.., n mod 16].
+struct PackedGemm {
+  linalg::GenericOp op;
+  /// The output's loops, row-major: batch loops, then m, then n.
+  SmallVector<unsigned> outLoops;
+  SmallVector<unsigned> reductions;
+  /// Extent of every loop.
+  SmallVector<int64_t> ranges;
+  int64_t rows = 0;   // extent of m
+  int64_t panels = 0; // ceil(N / 16)
+  int64_t weightBytes = 0;
+
+  unsigned m() const { return outLoops[outLoops.size() - 2]; }
+  unsigned n() const { return outLoops.back(); }
+};
+
+/// The loops an output map indexes, row-major; none unless every result is
+/// a plain loop.
+std::optional<SmallVector<unsigned>> outputLoops(AffineMap map) {
+  SmallVector<unsigned> loops;
+  for (AffineExpr expr : map.getResults()) {
+    auto dim = dyn_cast<AffineDimExpr>(expr);
+    if (!dim)
+      return std::nullopt;
+    loops.push_back(dim.getPosition());
+  }
+  return loops;
+}
+
+bool usesAnyLoop(AffineExpr expr, ArrayRef<unsigned> loops) {
+  return llvm::any_of(loops,
+                      [&](unsigned l) { return expr.isFunctionOfDim(l); });
+}
+
+std::optional<PackedGemm> matchPackedGemm(linalg::GenericOp op) {
+  if (op.getNumDpsInits() != 1 || op.getNumDpsInputs() != 2 ||
+      !op.hasPureTensorSemantics())
+    return std::nullopt;
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  std::optional<SmallVector<unsigned>> out = outputLoops(maps[2]);
+  if (!out || out->size() < 2)
+    return std::nullopt;
+  PackedGemm gemm;
+  gemm.op = op;
+  gemm.outLoops = *out;
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  SmallVector<unsigned> parallel;
+  for (auto [i, t] : llvm::enumerate(iterators))
+    (t == utils::IteratorType::reduction ? gemm.reductions : parallel)
+        .push_back(i);
+  if (gemm.reductions.empty() || parallel.size() != gemm.outLoops.size())
+    return std::nullopt;
+
+  // The body: yield(out + a * b), in any operand order.
+  Block &body = op.getRegion().front();
+  if (body.getOperations().size() != 3)
+    return std::nullopt;
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  auto add = yield.getOperand(0).getDefiningOp<arith::AddFOp>();
+  if (!add)
+    return std::nullopt;
+  Value outArg = body.getArgument(2);
+  Value product = add.getLhs() == outArg   ? add.getRhs()
+                  : add.getRhs() == outArg ? add.getLhs()
+                                           : Value();
+  auto mul = product ? product.getDefiningOp<arith::MulFOp>() : nullptr;
+  if (!mul)
+    return std::nullopt;
+  Value in0 = body.getArgument(0), in1 = body.getArgument(1);
+  if (!((mul.getLhs() == in0 && mul.getRhs() == in1) ||
+        (mul.getLhs() == in1 && mul.getRhs() == in0)))
+    return std::nullopt;
+
+  // Which input is the packed weight: it reads n only as its panel and
+  // lane, and no other parallel loop.
+  MLIRContext *context = op.getContext();
+  AffineExpr n = getAffineDimExpr(gemm.n(), context);
+  std::optional<unsigned> weight;
+  for (unsigned i = 0; i < 2; ++i) {
+    AffineMap map = maps[i];
+    auto type = dyn_cast<RankedTensorType>(op.getDpsInputs()[i].getType());
+    if (!type || !type.hasStaticShape() || type.getRank() != 3 ||
+        map.getNumResults() != 3)
+      continue;
+    if (map.getResult(0) != n.floorDiv(kPanel) ||
+        map.getResult(2) != n % kPanel ||
+        usesAnyLoop(map.getResult(1), parallel) || type.getDimSize(2) != kPanel)
+      continue;
+    weight = i;
+    gemm.weightBytes = type.getNumElements() * 4;
+    gemm.panels = type.getDimSize(0);
+  }
+  if (!weight)
+    return std::nullopt;
+  // The other operand must not depend on n.
+  AffineMap other = maps[1 - *weight];
+  if (llvm::any_of(other.getResults(),
+                   [&](AffineExpr e) { return e.isFunctionOfDim(gemm.n()); }))
+    return std::nullopt;
+  gemm.ranges = op.getStaticLoopRanges();
+  if ((gemm.ranges[gemm.n()] + kPanel - 1) / kPanel != gemm.panels)
+    return std::nullopt;
+  gemm.rows = gemm.ranges[gemm.m()];
+  return gemm;
+}
+
+/// A register tile: `rows` rows by `panels` 16-wide panels.
+struct RegisterTile {
+  int64_t rows = 1, panels = 1;
+};
+
+/// The rows of one accumulator: all of them, or blocks of about
+/// kAccumulatorRows, a multiple of the register tile's rows where that
+/// wastes least (blocks are shifted inwards: a remainder is recomputed).
+int64_t accumulatorRows(int64_t rows, int64_t tileRows) {
+  if (rows <= kAccumulatorRows)
+    return rows;
+  int64_t fewest = (rows + kAccumulatorRows - 1) / kAccumulatorRows;
+  int64_t best = rows, bestWaste = -1;
+  for (int64_t blocks = fewest; blocks <= 2 * fewest; ++blocks) {
+    int64_t block = (rows + blocks - 1) / blocks;
+    block = std::min(rows, (block + tileRows - 1) / tileRows * tileRows);
+    int64_t waste = (rows + block - 1) / block * block - rows;
+    if (bestWaste < 0 || waste < bestWaste) {
+      best = block;
+      bestWaste = waste;
+    }
+  }
+  return best;
+}
+
+/// The register tile for a GEMM of `rows` x `panels` panels: among tiles
+/// that fill the target's accumulator registers, the one that computes the
+/// fewest padded points (panel blocks at the edge are shifted inwards and
+/// redo work, a partial tile of rows costs about a full one), weighed by
+/// how well its shape runs (measured: 8x3 best; 12x2 and 4x6 load more
+/// per multiply-add); ties go to the earlier candidate.
+RegisterTile chooseTile(int64_t rows, int64_t panels, int64_t width) {
+  // AVX-512: 24 of the 32 zmm registers hold accumulators, the rest the
+  // weight vectors and the broadcast row value. Narrower targets: 12.
+  struct Candidate {
+    RegisterTile tile;
+    int64_t penaltyPercent;
+  };
+  SmallVector<Candidate> candidates;
+  int64_t vectorsPerPanel = std::max<int64_t>(1, kPanel / width);
+  int64_t registers = width >= kPanel ? 24 : 12;
+  if (width >= kPanel) {
+    candidates = {{{8, 3}, 0}, {{6, 4}, 4}, {{12, 2}, 6}, {{4, 6}, 10}};
+  } else {
+    for (int64_t panels : {1, 2})
+      if (registers / (vectorsPerPanel * panels) >= 1)
+        candidates.push_back(
+            {{registers / (vectorsPerPanel * panels), panels}, 0});
+  }
+  RegisterTile best;
+  int64_t bestCost = -1;
+  for (auto [tile, penalty] : candidates) {
+    // Fewer panels than the tile has: more rows fill the registers (at most
+    // 16, which the load ports still feed).
+    if (tile.panels > panels) {
+      tile.panels = panels;
+      tile.rows = std::max(
+          tile.rows,
+          std::min<int64_t>(16, registers / (vectorsPerPanel * panels)));
+    }
+    tile.rows = std::min(tile.rows, rows);
+    // Rows are computed per accumulator block, each in register tiles
+    // (the last one partial: about as slow as a full one).
+    int64_t block = accumulatorRows(rows, tile.rows);
+    int64_t blocks = (rows + block - 1) / block;
+    int64_t cost = blocks * ((block + tile.rows - 1) / tile.rows * tile.rows) *
+                   ((panels + tile.panels - 1) / tile.panels * tile.panels) *
+                   (100 + penalty);
+    if (bestCost < 0 || cost < bestCost) {
+      bestCost = cost;
+      best = tile;
+    }
+  }
+  return best;
+}
+
+/// How the output of a GEMM is tiled: register tiles, the rows of one
+/// accumulator (all rows of a batch entry, or blocks of them), and panel
+/// blocks per group.
+struct GemmTiling {
+  RegisterTile tile;
+  /// Rows of a batch entry in the region that is tiled.
+  int64_t rows = 0;
+  int64_t rowBlock = 0;
+  int64_t group = 1;
+};
+
+/// Enough independent tiles that threads share them evenly (16 tiles: at
+/// most 1/16 idle at the end with two threads).
+constexpr int64_t kMinTiles = 16;
+
+/// The tiling of `rows` rows (per batch entry, `batchEntries` of them) of
+/// a GEMM: accumulators of at most kAccumulatorRows rows, and smaller ones
+/// (down to two register tiles) where there would be too few tiles for the
+/// threads; panel blocks grouped (`grouped`) where there are several blocks
+/// of rows.
+GemmTiling planTiling(const PackedGemm &gemm, RegisterTile tile, int64_t rows,
+                      int64_t batchEntries, bool grouped) {
+  GemmTiling t;
+  t.tile = tile;
+  t.rows = rows;
+  t.rowBlock = accumulatorRows(rows, tile.rows);
+  int64_t panelBlocks = (gemm.panels + tile.panels - 1) / tile.panels;
+  auto efficiency = [&](int64_t block) {
+    int64_t blocks = (rows + block - 1) / block;
+    double tiles = static_cast<double>(panelBlocks * batchEntries * blocks);
+    return std::min(1.0, tiles / kMinTiles) * rows / (blocks * block);
+  };
+  double best = efficiency(t.rowBlock);
+  for (int64_t blocks = 2; best < 1.0; ++blocks) {
+    int64_t block = (rows + blocks - 1) / blocks;
+    block = (block + tile.rows - 1) / tile.rows * tile.rows;
+    if (block < 2 * tile.rows || block >= t.rowBlock)
+      break;
+    if (double e = efficiency(block); e > best + 0.02) {
+      best = e;
+      t.rowBlock = block;
+    }
+  }
+  if (grouped && batchEntries * ((rows + t.rowBlock - 1) / t.rowBlock) > 1) {
+    // As many panel blocks as keep the group's slice of the weight in L2.
+    int64_t blockBytes = gemm.weightBytes / gemm.panels * tile.panels;
+    t.group = std::clamp<int64_t>(kL2WeightBytes / blockBytes, 1, panelBlocks);
+  }
+  return t;
+}
+
+/// The nest that tiles the output of a GEMM (or of the element-wise generic
+/// it is inlined into), whose output loops are `loops` (batch.., m, n): n in
+/// 16-wide panels (a guarded tail: the last panel may be partial), panels
+/// in blocks of tile.panels (shifted inwards at the edge, so that every
+/// block has the same width and stays aligned to panels), the panel blocks
+/// outermost and fused with the batch loops into `tile`, the lanes
+/// vectorized. A tile holds every row of a batch entry, or a block of
+/// rowBlock of them (shifted inwards). Where there are several blocks of
+/// rows, the panel blocks go in groups (a guarded tail) around them, so that
+/// a group's slice of the weight stays in L2 while the blocks of rows go
+/// by, and a block of rows stays in L2 while the group's panel blocks go by.
+DictionaryAttr tiledOutputStage(const AttrBuilder &ab, ArrayRef<unsigned> loops,
+                                const GemmTiling &t, int64_t width,
+                                bool parallel) {
+  std::string n = loopName(loops.back()), m = loopName(loops[loops.size() - 2]);
+  SmallVector<Attribute> splits = {
+      ab.split(n, kPanel, n + "i", "guard"),
+      ab.split(n, t.tile.panels, n + "v", "shift_inwards")};
+  bool rowBlocks = t.rowBlock < t.rows;
+  if (rowBlocks)
+    splits.push_back(ab.split(m, t.rowBlock, m + "i", "shift_inwards"));
+  SmallVector<std::string> outer = {n};
+  for (unsigned l : loops.drop_back(2))
+    outer.push_back(loopName(l));
+  if (rowBlocks)
+    outer.push_back(m);
+  if (t.group > 1 && outer.size() > 1) {
+    splits.push_back(ab.split(n, t.group, n + "g", "guard"));
+    outer.push_back(n + "g");
+  }
+  SmallVector<std::string> order(outer.begin(), outer.end());
+  SmallVector<Attribute> fuses;
+  std::string fused = outer[0];
+  for (const std::string &l : ArrayRef<std::string>(outer).drop_front()) {
+    fuses.push_back(ab.fuse(fused, l, "tile"));
+    fused = "tile";
+  }
+  order.append({rowBlocks ? m + "i" : m, n + "v", n + "i"});
+  SmallVector<std::pair<StringRef, Attribute>> fields = {
+      {"split", ab.arr(splits)},
+      {"order", ab.strs(order)},
+      {"fuse", ab.arr(fuses)},
+      {"vectorize", ab.vectorize(n + "i", width)}};
+  if (parallel)
+    fields.push_back({"parallel", ab.strs({fused})});
+  return ab.dict(fields);
+}
+
+/// The loop of tiledOutputStage's nest that holds one tile.
+std::string tileLoop(ArrayRef<unsigned> loops, const GemmTiling &t) {
+  return loops.size() > 2 || t.rowBlock < t.rows ? "tile"
+                                                 : loopName(loops.back());
+}
+
+/// The accumulator of a packed GEMM, computed per tile (all rows by
+/// tile.panels panels) at `atLoop` of `at` (empty: the GEMM itself): zeroed,
+/// then updated in register tiles of tile.rows rows (a guarded tail) by
+/// tile.panels panels, unrolled, the lanes vectorized, with the reduction
+/// outermost but blocked: for each block of the reduction (sized so that
+/// its slice of the weight, block x 16 * tile.panels floats, stays in L1),
+/// every register tile of rows goes by, loading and storing its
+/// accumulators once per block.
+DictionaryAttr accumulatorEntry(const AttrBuilder &ab, const PackedGemm &gemm,
+                                RegisterTile tile, StringRef at,
+                                StringRef atLoop, int64_t width) {
+  std::string n = loopName(gemm.n()), m = loopName(gemm.m());
+  Attribute panelSplit = ab.split(n, kPanel, n + "i", "round_up");
+  SmallVector<std::string> pureUnroll = {n};
+  SmallVector<std::string> unroll = {n, m + "i"};
+  if (width < kPanel) {
+    pureUnroll.push_back(n + "i"); // the lanes beyond one vector
+    unroll.push_back(n + "i");
+  }
+  SmallVector<Attribute> splits = {panelSplit,
+                                   ab.split(m, tile.rows, m + "i", "guard")};
+  SmallVector<std::string> order;
+  for (unsigned l : ArrayRef<unsigned>(gemm.outLoops).drop_back(2))
+    order.push_back(loopName(l));
+  // Blocks of the reduction: the outermost reduction loop is split so that
+  // a block (its inner part times the inner reduction loops) reads at most
+  // maxBlock steps; the register tiles of rows go by inside each block.
+  int64_t maxBlock = kL1WeightBytes / (tile.panels * kPanel * 4);
+  std::string first = loopName(gemm.reductions.front());
+  int64_t innerSteps = 1;
+  for (unsigned r : ArrayRef<unsigned>(gemm.reductions).drop_front())
+    innerSteps *= gemm.ranges[r];
+  int64_t extent = gemm.ranges[gemm.reductions.front()];
+  int64_t perBlock = std::max<int64_t>(1, maxBlock / innerSteps);
+  SmallVector<std::string> blockLoops;
+  if (perBlock < extent) {
+    int64_t blocks = (extent + perBlock - 1) / perBlock;
+    int64_t block = (extent + blocks - 1) / blocks;
+    splits.push_back(ab.split(first, block, first + "i", "guard"));
+    order.push_back(first);
+    blockLoops.push_back(first + "i");
+  } else {
+    blockLoops.push_back(first);
+  }
+  for (unsigned r : ArrayRef<unsigned>(gemm.reductions).drop_front())
+    blockLoops.push_back(loopName(r));
+  order.push_back(m);
+  order.append(blockLoops.begin(), blockLoops.end());
+  order.append({m + "i", n, n + "i"});
+  SmallVector<std::pair<StringRef, Attribute>> computeAt = {
+      {"loop", ab.str(atLoop)}};
+  if (!at.empty())
+    computeAt.push_back({"func", ab.str(at)});
+  return ab.dict(
+      {{"compute_at", ab.dict(computeAt)},
+       {"pure", ab.dict({{"split", ab.arr({panelSplit})},
+                         {"vectorize", ab.vectorize(n + "i", width)},
+                         {"unroll", ab.strs(pureUnroll)}})},
+       {"update", ab.dict({{"split", ab.arr(splits)},
+                           {"order", ab.strs(order)},
+                           {"vectorize", ab.vectorize(n + "i", width)},
+                           {"unroll", ab.strs(unroll)}})}});
+}
+
+/// A packed GEMM's entry: its result tiled (`compute` = "root", or computed
+/// at `computeAt`), its accumulator at its tiles.
+DictionaryAttr gemmEntry(const AttrBuilder &ab, const PackedGemm &gemm,
+                         StringRef key, const GemmTiling &t, int64_t width,
+                         DictionaryAttr computeAt, bool parallel) {
+  SmallVector<std::pair<StringRef, Attribute>> fields = {{"name", ab.str(key)}};
+  if (computeAt)
+    fields.push_back({"compute_at", computeAt});
+  else
+    fields.push_back({"compute", ab.str("root")});
+  fields.push_back(
+      {"pure", tiledOutputStage(ab, gemm.outLoops, t, width, parallel)});
+  fields.push_back(
+      {"accumulator", accumulatorEntry(ab, gemm, t.tile, "",
+                                       tileLoop(gemm.outLoops, t), width)});
+  return ab.dict(fields);
+}
+
+/// The product of a GEMM's batch loops (all output loops but m and n).
+int64_t batchEntries(const PackedGemm &gemm) {
+  int64_t entries = 1;
+  for (unsigned l : ArrayRef<unsigned>(gemm.outLoops).drop_back(2))
+    entries *= gemm.ranges[l];
+  return entries;
+}
+
+/// The schedule of one kernel: per-generic defaults, with packed GEMMs and
+/// their epilogues replaced.
+class KernelPlanner {
+public:
+  KernelPlanner(KernelOp kernel, OpBuilder &b, int64_t width)
+      : kernel(kernel), ab{b}, width(width) {}
+
+  SmallVector<Attribute> plan() {
+    llvm::StringMap<unsigned> nameCount;
+    kernel.getBody().walk([&](linalg::GenericOp generic) {
+      generics.push_back(generic);
+      if (auto name = generic->getAttrOfType<StringAttr>("txl.name"))
+        ++nameCount[name.getValue()];
+    });
+    for (auto [position, generic] : llvm::enumerate(generics)) {
+      auto name = generic->getAttrOfType<StringAttr>("txl.name");
+      keys.push_back(name && nameCount[name.getValue()] == 1
+                         ? name.getValue().str()
+                         : "#" + std::to_string(position));
+      entries.push_back(scheduleFor(generic, keys.back(), ab.b, width));
+      if (width > 1)
+        gemms.push_back(matchPackedGemm(generic));
+      else
+        gemms.push_back(std::nullopt);
+    }
+    if (llvm::any_of(gemms, [](const auto &g) { return g.has_value(); }))
+      planGemms();
+    return SmallVector<Attribute>(entries.begin(), entries.end());
+  }
+
+private:
+  bool isInline(unsigned i) const {
+    auto compute = entries[i].getAs<StringAttr>("compute");
+    return compute && compute.getValue() == "inline";
+  }
+
+  /// The generic defining a kernel result, if the kernel has exactly one.
+  std::optional<unsigned> singleResult() {
+    auto yield = cast<YieldOp>(kernel.getBody().front().getTerminator());
+    if (yield.getNumOperands() != 1)
+      return std::nullopt;
+    auto generic = yield.getOperand(0).getDefiningOp<linalg::GenericOp>();
+    if (!generic || generic.getNumResults() != 1)
+      return std::nullopt;
+    auto it = llvm::find(generics, generic);
+    return it == generics.end()
+               ? std::nullopt
+               : std::optional<unsigned>(it - generics.begin());
+  }
+
+  void planGemms() {
+    std::optional<unsigned> result = singleResult();
+    if (result && !gemms[*result]) {
+      if (planElementwiseEpilogue(*result) || planRowEpilogue(*result))
+        return;
+    }
+    // Every packed GEMM at root, tiled.
+    for (unsigned i = 0; i < generics.size(); ++i) {
+      if (!gemms[i])
+        continue;
+      const PackedGemm &gemm = *gemms[i];
+      GemmTiling tiling =
+          planTiling(gemm, chooseTile(gemm.rows, gemm.panels, width), gemm.rows,
+                     batchEntries(gemm), /*grouped=*/true);
+      entries[i] = gemmEntry(ab, gemm, keys[i], tiling, width, nullptr,
+                             /*parallel=*/true);
+    }
+  }
+
+  /// The kernel result `e` is element-wise over exactly the output of one
+  /// packed GEMM, which nothing else reads, and every other generic is
+  /// inlined: the GEMM is inlined into `e`, whose tiles hold its
+  /// accumulator.
+  bool planElementwiseEpilogue(unsigned e) {
+    linalg::GenericOp epilogue = generics[e];
+    if (epilogue.getNumReductionLoops() != 0)
+      return false;
+    std::optional<unsigned> gemmIndex;
+    for (auto [i, generic] : llvm::enumerate(generics)) {
+      if (i == e)
+        continue;
+      if (gemms[i]) {
+        if (gemmIndex)
+          return false;
+        gemmIndex = i;
+      } else if (!isInline(i)) {
+        return false;
+      }
+    }
+    if (!gemmIndex)
+      return false;
+    const PackedGemm &gemm = *gemms[*gemmIndex];
+    Value product = generics[*gemmIndex].getResult(0);
+    if (!product.hasOneUse() || *product.user_begin() != epilogue)
+      return false;
+    std::optional<SmallVector<unsigned>> loops =
+        outputLoops(epilogue.getIndexingMapsArray().back());
+    if (!loops || loops->size() != gemm.outLoops.size() ||
+        epilogue.getResult(0).getType() != product.getType())
+      return false;
+    // `e` reads the GEMM at its own output point.
+    for (OpOperand *input : epilogue.getDpsInputOperands())
+      if (input->get() == product && epilogue.getMatchingIndexingMap(input) !=
+                                         epilogue.getIndexingMapsArray().back())
+        return false;
+    GemmTiling tiling =
+        planTiling(gemm, chooseTile(gemm.rows, gemm.panels, width), gemm.rows,
+                   batchEntries(gemm), /*grouped=*/true);
+    entries[e] =
+        ab.dict({{"name", ab.str(keys[e])},
+                 {"compute", ab.str("root")},
+                 {"pure", tiledOutputStage(ab, *loops, tiling, width, true)}});
+    entries[*gemmIndex] = ab.dict(
+        {{"name", ab.str(keys[*gemmIndex])},
+         {"compute", ab.str("inline")},
+         {"accumulator", accumulatorEntry(ab, gemm, tiling.tile, keys[e],
+                                          tileLoop(*loops, tiling), width)}});
+    return true;
+  }
+
+  /// Every generic of the kernel is computed per block of rows of the
+  /// kernel result `r` (its outputs share r's leading dimensions), packed
+  /// GEMMs tiled inside the block.
+  bool planRowEpilogue(unsigned r) {
+    linalg::GenericOp anchor = generics[r];
+    if (anchor.getNumReductionLoops() != 0)
+      return false;
+    std::optional<SmallVector<unsigned>> loops =
+        outputLoops(anchor.getIndexingMapsArray().back());
+    if (!loops || loops->size() < 2)
+      return false;
+    ArrayRef<int64_t> shape =
+        cast<RankedTensorType>(anchor.getResult(0).getType()).getShape();
+    ArrayRef<int64_t> prefix = shape.drop_back();
+    int64_t rows = prefix.back();
+    int64_t maxWeightBytes = 0;
+    for (auto [i, generic] : llvm::enumerate(generics)) {
+      if (i == r || isInline(i))
+        continue;
+      auto type = cast<RankedTensorType>(generic.getResult(0).getType());
+      if (type.getRank() < static_cast<int64_t>(prefix.size()) ||
+          type.getShape().take_front(prefix.size()) != prefix)
+        return false;
+      if (gemms[i]) {
+        if (gemms[i]->rows != rows)
+          return false;
+        maxWeightBytes = std::max(maxWeightBytes, gemms[i]->weightBytes);
+      }
+    }
+    // One register tile height for every GEMM of the block, chosen for the
+    // largest weight.
+    const PackedGemm *largest = nullptr;
+    for (const auto &gemm : gemms)
+      if (gemm && (!largest || gemm->weightBytes > largest->weightBytes))
+        largest = &*gemm;
+    if (!largest)
+      return false;
+    int64_t tileRows = chooseTile(rows, largest->panels, width).rows;
+    int64_t batchEntries = 1;
+    for (int64_t extent : prefix.drop_back())
+      batchEntries *= extent;
+    // Blocks of rows: the rows of a batch entry when the weights do not fit
+    // in L2 (each block streams them); otherwise blocks of an accumulator's
+    // size (the GEMM inside reuses each slice of the weight across its
+    // register tiles). With a single block, threads share the GEMM's tiles
+    // and the epilogue's rows inside it.
+    int64_t blockRows = rows;
+    if (maxWeightBytes <= kL2WeightBytes) {
+      auto rowsPerBlock = [&](int64_t perEntry) {
+        int64_t block = (rows + perEntry - 1) / perEntry;
+        return std::min(rows, (block + tileRows - 1) / tileRows * tileRows);
+      };
+      int64_t perEntry = (rows + kAccumulatorRows - 1) / kAccumulatorRows;
+      blockRows = rowsPerBlock(perEntry);
+      // More, smaller blocks where there are fewer than kMinTiles, if they
+      // divide the rows evenly and keep at least 32 rows (4 register tiles
+      // reusing each slice of the weight): threads that wake late still
+      // find work.
+      for (int64_t more = perEntry + 1;
+           batchEntries * (rows / blockRows) < kMinTiles; ++more) {
+        int64_t block = rowsPerBlock(more);
+        if (block < std::max<int64_t>(2 * tileRows, 32))
+          break;
+        if (rows % block == 0 && block < blockRows)
+          blockRows = block;
+      }
+    }
+    int64_t blocks = batchEntries * ((rows + blockRows - 1) / blockRows);
+    bool parallelBlocks = blocks >= 2;
+
+    // The anchor: rows in blocks (batch loops fused in), lanes vectorized.
+    std::string n = loopName(loops->back()),
+                m = loopName((*loops)[loops->size() - 2]);
+    std::string rowLoop = m;
+    SmallVector<Attribute> fuses;
+    if (loops->size() > 2) {
+      std::string fused = loopName((*loops)[0]);
+      for (unsigned l : ArrayRef<unsigned>(*loops).drop_front().drop_back()) {
+        fuses.push_back(ab.fuse(fused, loopName(l), "rows"));
+        fused = "rows";
+      }
+      rowLoop = "rows";
+    }
+    SmallVector<std::pair<StringRef, Attribute>> pure = {
+        {"split", ab.arr({ab.split(m, blockRows, m + "i", "shift_inwards")})},
+        {"fuse", ab.arr(fuses)}};
+    if (shape.back() >= width)
+      pure.push_back({"vectorize", ab.vectorize(n, width)});
+    // Threads share the blocks, or (one block) the rows inside each step.
+    pure.push_back({"parallel", ab.strs({parallelBlocks ? rowLoop : m + "i"})});
+    entries[r] = ab.dict({{"name", ab.str(keys[r])},
+                          {"compute", ab.str("root")},
+                          {"pure", ab.dict(pure)}});
+
+    DictionaryAttr atBlock =
+        ab.dict({{"func", ab.str(keys[r])}, {"loop", ab.str(rowLoop)}});
+    for (auto [i, generic] : llvm::enumerate(generics)) {
+      if (i == r || isInline(i))
+        continue;
+      if (gemms[i]) {
+        RegisterTile tile = chooseTile(rows, gemms[i]->panels, width);
+        tile.rows = tileRows;
+        // Inside a block: one batch entry's rows, threads only when the
+        // blocks do not have them.
+        GemmTiling tiling =
+            planTiling(*gemms[i], tile, blockRows,
+                       /*batchEntries=*/parallelBlocks ? kMinTiles : 1,
+                       /*grouped=*/false);
+        entries[i] = gemmEntry(ab, *gemms[i], keys[i], tiling, width, atBlock,
+                               /*parallel=*/!parallelBlocks);
+        continue;
+      }
+      // Cheap element-wise steps (a residual add, a centering) are
+      // recomputed by each reader rather than stored: fewer passes over the
+      // block.
+      if (isCheapElementwise(generic)) {
+        entries[i] =
+            ab.dict({{"name", ab.str(keys[i])}, {"compute", ab.str("inline")}});
+        continue;
+      }
+      // Other generics keep their stage directives, computed in the block;
+      // with a single block, their rows in parallel.
+      SmallVector<std::pair<StringRef, Attribute>> fields = {
+          {"name", ab.str(keys[i])}, {"compute_at", atBlock}};
+      std::optional<SmallVector<unsigned>> outLoops =
+          outputLoops(generic.getIndexingMapsArray().back());
+      std::string parallelRow;
+      if (!parallelBlocks && outLoops && outLoops->size() >= prefix.size())
+        parallelRow = loopName((*outLoops)[prefix.size() - 1]);
+      bool reduces = generic.getNumReductionLoops() != 0;
+      if (!parallelRow.empty() && !reduces) {
+        SmallVector<std::pair<StringRef, Attribute>> stage = {
+            {"parallel", ab.strs({parallelRow})}};
+        std::string inner = loopName(outLoops->back());
+        if (inner != parallelRow &&
+            generic.getStaticLoopRanges()[outLoops->back()] >= width)
+          stage.push_back({"vectorize", ab.vectorize(inner, width)});
+        fields.push_back({"pure", ab.dict(stage)});
+      }
+      if (DictionaryAttr update = rowReductionUpdate(generic, parallelRow)) {
+        fields.push_back({"update", update});
+      } else if (Attribute update = entries[i].get("update")) {
+        // Without the parallel loop: no nested parallelism in a block.
+        auto stage = cast<DictionaryAttr>(update);
+        SmallVector<NamedAttribute> kept;
+        for (NamedAttribute field : stage)
+          if (field.getName() != "parallel")
+            kept.push_back(field);
+        fields.push_back({"update", ab.b.getDictionaryAttr(kept)});
+      }
+      entries[i] = ab.dict(fields);
+    }
+    return true;
+  }
+
+  /// The index of loop `d<i>`.
+  static unsigned loopIndex(StringRef name) {
+    unsigned index = 0;
+    name.drop_front().getAsInteger(10, index);
+    return index;
+  }
+
+  /// No reduction loops, and a body of at most a few arithmetic ops.
+  static bool isCheapElementwise(linalg::GenericOp generic) {
+    if (generic.getNumReductionLoops() != 0 || generic.getNumResults() != 1)
+      return false;
+    Block &body = generic.getRegion().front();
+    if (body.getOperations().size() > 4)
+      return false;
+    return llvm::all_of(body.without_terminator(), [](Operation &op) {
+      return op.getDialect() && op.getDialect()->getNamespace() ==
+                                    arith::ArithDialect::getDialectNamespace();
+    });
+  }
+
+  /// A reduction along the contiguous dimension of everything it reads (a
+  /// row sum or max): partial results in the lanes of a vector (rfactor),
+  /// added up at the end of the row, instead of a serial chain of scalar
+  /// adds.
+  DictionaryAttr rowReductionUpdate(linalg::GenericOp generic,
+                                    const std::string &parallelRow) {
+    SmallVector<unsigned> reductions;
+    for (auto [l, t] : llvm::enumerate(generic.getIteratorTypesArray()))
+      if (t == utils::IteratorType::reduction)
+        reductions.push_back(l);
+    if (reductions.size() != 1)
+      return nullptr;
+    unsigned r = reductions[0];
+    AffineExpr loop = getAffineDimExpr(r, generic.getContext());
+    for (OpOperand *input : generic.getDpsInputOperands()) {
+      AffineMap map = generic.getMatchingIndexingMap(input);
+      for (unsigned k = 0; k < map.getNumResults(); ++k)
+        if (map.getResult(k).isFunctionOfDim(r) &&
+            (k + 1 != map.getNumResults() || map.getResult(k) != loop))
+          return nullptr;
+    }
+    // The combiner must be one that Halide recognizes as associative.
+    Block &body = generic.getRegion().front();
+    Operation *combiner = cast<linalg::YieldOp>(body.getTerminator())
+                              .getOperand(0)
+                              .getDefiningOp();
+    if (!combiner || !isa<arith::AddFOp, arith::MaximumFOp>(combiner))
+      return nullptr;
+    int64_t extent = generic.getStaticLoopRanges()[r];
+    if (extent < 2 * width)
+      return nullptr;
+    SmallVector<std::pair<StringRef, Attribute>> fields = {
+        {"rfactor",
+         ab.dict({{"loop", ab.str(loopName(r))}, {"width", ab.i64(width)}})}};
+    if (!parallelRow.empty() &&
+        generic.getStaticLoopRanges()[loopIndex(parallelRow)] >= 2 * 16) {
+      // Threads take blocks of 16 rows: each writes its own cache line of
+      // the result (rows next to each other would share one).
+      fields.push_back(
+          {"split",
+           ab.arr({ab.split(parallelRow, 16, parallelRow + "r", "guard")})});
+      fields.push_back({"parallel", ab.strs({parallelRow})});
+    }
+    return ab.dict(fields);
+  }
+
+  KernelOp kernel;
+  AttrBuilder ab;
+  int64_t width;
+  SmallVector<linalg::GenericOp> generics;
+  SmallVector<std::string> keys;
+  SmallVector<DictionaryAttr> entries;
+  SmallVector<std::optional<PackedGemm>> gemms;
+};
+
 struct TilePass : public txl::impl::TxlTileBase<TilePass> {
   using TxlTileBase::TxlTileBase;
 
@@ -109,21 +915,7 @@ struct TilePass : public txl::impl::TxlTileBase<TilePass> {
       // A schedule already there (from a tuner or a person) wins.
       if (kernel->hasAttr("txl.schedule") && !overwrite)
         return;
-      SmallVector<linalg::GenericOp> generics;
-      llvm::StringMap<unsigned> nameCount;
-      kernel.getBody().walk([&](linalg::GenericOp generic) {
-        generics.push_back(generic);
-        if (auto name = generic->getAttrOfType<StringAttr>("txl.name"))
-          ++nameCount[name.getValue()];
-      });
-      SmallVector<Attribute> funcs;
-      for (auto [position, generic] : llvm::enumerate(generics)) {
-        auto name = generic->getAttrOfType<StringAttr>("txl.name");
-        std::string key = name && nameCount[name.getValue()] == 1
-                              ? name.getValue().str()
-                              : "#" + std::to_string(position);
-        funcs.push_back(scheduleFor(generic, key, b, width));
-      }
+      SmallVector<Attribute> funcs = KernelPlanner(kernel, b, width).plan();
       SmallVector<NamedAttribute> schedule = {
           b.getNamedAttr("funcs", b.getArrayAttr(funcs))};
       if (width > 1)

@@ -154,6 +154,17 @@ std::string sanitize(const std::string &name) {
   return out;
 }
 
+/// The body yields `out + x` (arith.addf, either order) and reads its output
+/// block argument nowhere else: a sum that may start from zero.
+bool isAdditive(Block &body, unsigned numInputs) {
+  BlockArgument out = body.getArgument(numInputs);
+  auto yield = dyn_cast<linalg::YieldOp>(body.getTerminator());
+  if (!yield || yield.getNumOperands() != 1 || !out.hasOneUse())
+    return false;
+  auto add = yield.getOperand(0).getDefiningOp<arith::AddFOp>();
+  return add && (add.getLhs() == out || add.getRhs() == out);
+}
+
 class Translator {
 public:
   Translator(func::FuncOp kernel, const TranslateOptions &options)
@@ -535,9 +546,18 @@ Status Translator::translateGeneric(linalg::GenericOp op) {
     }
     scalars[arg] = (*source)->at(coords);
   }
+  // A staged sum (`out + x`, the GEMM) accumulates from zero and adds its
+  // init when copied out: the accumulator may then be computed over whole
+  // padded tiles (a packed weight's last panel) without reading the init's
+  // inputs (a bias) past their extent.
+  bool additive =
+      generic.staged && numOutputs == 1 && isAdditive(body, numInputs);
   // A reduction's init is defined first: its update refers to itself.
   if (generic.hasUpdate) {
-    if (numOutputs == 1)
+    if (additive)
+      generic.accumulator(pureArgs) =
+          Halide::Internal::make_zero(outputTypes[0]);
+    else if (numOutputs == 1)
       generic.accumulator(pureArgs) = inits[0];
     else
       generic.accumulator(pureArgs) = Halide::Tuple(inits);
@@ -583,7 +603,9 @@ Status Translator::translateGeneric(linalg::GenericOp op) {
       generic.accumulator(lhs) = yielded[0];
     else
       generic.accumulator(lhs) = Halide::Tuple(yielded);
-    if (generic.staged && numOutputs == 1)
+    if (additive)
+      generic.func(pureArgs) = inits[0] + generic.accumulator(pureArgs);
+    else if (generic.staged && numOutputs == 1)
       generic.func(pureArgs) = Expr(generic.accumulator(pureArgs));
     else if (generic.staged)
       generic.func(pureArgs) = Halide::Tuple(generic.accumulator(pureArgs));

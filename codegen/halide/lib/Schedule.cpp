@@ -254,6 +254,18 @@ Status parseStage(DictionaryAttr dict, const std::string &path,
         return Status::ok();
       }));
   TXL_TRY(reader.strings("order", stage.order));
+  if (Attribute rf = reader.get("rfactor")) {
+    auto rfDict = dyn_cast<DictionaryAttr>(rf);
+    if (!rfDict)
+      return reader.error(
+          "rfactor", "expected {loop = ..., width = ...}, got " + attrText(rf));
+    FieldReader rfReader(rfDict, reader.pathOf("rfactor"));
+    ReductionFactor factor;
+    TXL_TRY(rfReader.string("loop", factor.loop, /*required=*/true));
+    TXL_TRY(rfReader.integer("width", factor.width, /*required=*/true, 2));
+    TXL_TRY(rfReader.finish({"loop", "width"}));
+    stage.rfactor = factor;
+  }
   if (Attribute gpu = reader.get("gpu_tile")) {
     auto gpuDict = dyn_cast<DictionaryAttr>(gpu);
     if (!gpuDict)
@@ -307,8 +319,8 @@ Status parseStage(DictionaryAttr dict, const std::string &path,
   TXL_TRY(reader.strings("parallel", stage.parallel));
   TXL_TRY(reader.boolean("atomic", stage.atomic));
   return reader.finish({"tile", "tile_tail", "split", "fuse", "order",
-                        "gpu_tile", "vectorize", "unroll", "parallel",
-                        "atomic"});
+                        "rfactor", "gpu_tile", "vectorize", "unroll",
+                        "parallel", "atomic"});
 }
 
 Status parseFunc(DictionaryAttr dict, const std::string &path,

@@ -83,12 +83,19 @@ public:
     for (const LoopSplit &split : schedule.splits)
       if (Status s = this->split(split); !s.isOk())
         return s;
-    for (const LoopFuse &fuse : schedule.fuses)
-      if (Status s = this->fuse(fuse); !s.isOk())
-        return s;
     if (!schedule.order.empty())
       if (Status s = reorder(schedule.order); !s.isOk())
         return s;
+    for (const LoopFuse &fuse : schedule.fuses)
+      if (Status s = this->fuse(fuse); !s.isOk())
+        return s;
+    if (schedule.rfactor)
+      if (Status s = rfactor(*schedule.rfactor); !s.isOk())
+        return s;
+    // Before vectorize and parallel, which Halide refuses on reduction
+    // loops of a stage not (yet) marked atomic.
+    if (schedule.atomic)
+      halideStage().atomic();
     if (schedule.gpuTile) {
       if (!gpu)
         return error("gpu_tile needs a GPU target (e.g. "
@@ -105,8 +112,6 @@ public:
     for (const std::string &name : schedule.parallel)
       if (Status s = parallel(name); !s.isOk())
         return s;
-    if (schedule.atomic)
-      halideStage().atomic();
     return Status::ok();
   }
 
@@ -130,6 +135,49 @@ public:
     return Status::ok();
   }
 
+  /// See ReductionFactor. Needs the Func (setFunc): the intermediate is
+  /// computed at its innermost pure loop of this stage.
+  Status rfactor(const ReductionFactor &factor) {
+    if (!func.defined())
+      return error("rfactor applies to an update stage");
+    int i = find(factor.loop);
+    if (i < 0)
+      return unknownLoop(factor.loop);
+    if (!loops[i].isRVar)
+      return error("rfactor: '" + factor.loop + "' is not a reduction loop");
+    int innerPure = -1;
+    for (int k = 0; k < static_cast<int>(loops.size()); ++k)
+      if (!loops[k].isRVar)
+        innerPure = k;
+    if (innerPure < 0)
+      return error("rfactor: the stage has no pure loop to compute the "
+                   "lanes at");
+    LoopSplit split;
+    split.loop = factor.loop;
+    split.factor = factor.width;
+    split.inner = factor.loop + "i";
+    split.tail = TailKind::Guard;
+    if (Status s = this->split(split); !s.isOk())
+      return s;
+    Halide::Var lane(factor.loop + "_lane");
+    Halide::Func lanes =
+        halideStage().rfactor(loops[find(split.inner)].var.rvar, lane);
+    lanes.compute_at(Halide::LoopLevel(func, loops[innerPure].var, stageIndex))
+        .vectorize(lane, static_cast<int>(factor.width));
+    lanes.update(0).vectorize(lane, static_cast<int>(factor.width));
+    // The stage now adds up the lanes: what was split is gone.
+    loops.erase(loops.begin() + find(split.inner));
+    loops.erase(loops.begin() + find(factor.loop));
+    return Status::ok();
+  }
+
+  /// The Func and stage index, for directives that create Funcs computed
+  /// inside this stage (rfactor).
+  void setFunc(Halide::Func f, int stage) {
+    func = f;
+    stageIndex = stage;
+  }
+
   Status fuse(const LoopFuse &fuse) {
     int o = find(fuse.outer), i = find(fuse.inner);
     if (o < 0)
@@ -139,6 +187,10 @@ public:
     if (find(fuse.fused) >= 0 && fuse.fused != fuse.outer &&
         fuse.fused != fuse.inner)
       return error("fuse: a loop named '" + fuse.fused + "' exists already");
+    if (i != o + 1)
+      return error("fuse: '" + fuse.inner +
+                   "' must be the loop immediately inside '" + fuse.outer +
+                   "' (order them first)");
     Loop fused = loops[o];
     fused.name = fuse.fused;
     fused.isRVar = loops[o].isRVar || loops[i].isRVar;
@@ -292,6 +344,8 @@ public:
 
 private:
   Halide::Stage stage;
+  Halide::Func func;
+  int stageIndex = 0;
   bool touched = false;
   std::string what;
   std::vector<Loop> loops;
@@ -517,6 +571,8 @@ private:
 
     StageScheduler update(func.update(0), what + " (update stage)",
                           updateLoops(generic), schedule.defaultTail);
+    // -1: Halide matches an explicit index of the last stage against nothing.
+    update.setFunc(func, -1);
     if (entry && entry->update) {
       if (Status s = update.apply(*entry->update, gpu); !s.isOk())
         return s;
@@ -568,8 +624,10 @@ private:
     std::string consumerName = location.func.empty() ? owner : location.func;
     const TranslatedGeneric *consumer = nullptr;
     for (const TranslatedGeneric &generic : kernel.generics)
-      if (generic.name == consumerName ||
-          "#" + std::to_string(generic.position) == consumerName)
+      if ("#" + std::to_string(generic.position) == consumerName)
+        consumer = &generic;
+    for (const TranslatedGeneric &generic : kernel.generics)
+      if (!consumer && generic.name == consumerName)
         consumer = &generic;
     if (!consumer)
       return Status::error(what + ": compute_at names '" + consumerName +
@@ -621,8 +679,9 @@ private:
               scheduleStages(generic.accumulator, generic, true, acc, accWhat);
           !s.isOk())
         return s;
+      // The owner by position: generics may share a name.
       return computeLocation(generic.accumulator, false, true, acc,
-                             generic.name, accWhat);
+                             "#" + std::to_string(generic.position), accWhat);
     }
     if (Status s = scheduleStages(generic.func, generic, generic.hasUpdate,
                                   entry, what);

@@ -107,6 +107,9 @@ TEST(HalideSchedule, RejectsMalformedSchedules) {
       "expected 1 to 3 loops and as many sizes");
   expectParseError(R"({vector_width = "wide"})",
                    "vector_width: expected an integer");
+  expectParseError(
+      R"({funcs = [{name = "a", update = {rfactor = {loop = "d1"}}}]})",
+      "update.rfactor.width: missing");
 }
 
 const int64_t kRows = 41, kCols = 410, kDepth = 64;
@@ -166,6 +169,42 @@ TEST(HalideSchedule, RegisterTiledAccumulatorGivesTheSameNumbers) {
   std::vector<HostTensor> out = run(parsed.kernel(), data.inputs());
   ASSERT_EQ(out.size(), 1u);
   expectNear(out[0].f32, data.expected());
+}
+
+TEST(HalideSchedule, FuseJoinsLoopsThatOrderMadeAdjacent) {
+  // `order` runs before `fuse`: the column blocks (d2) go outside the rows
+  // and the two are fused into one parallel loop.
+  MatmulData data;
+  ParsedKernel parsed =
+      parseKernel(matmulBiasKernel(1, kRows, kCols, kDepth,
+                                   R"(txl.schedule = {funcs = [
+      {name = "proj",
+       pure = {split = [{loop = "d2", factor = 64, tail = "guard"}],
+               order = ["d2", "d0", "d1", "d2i"],
+               fuse = [{outer = "d2", inner = "d0", into = "t"},
+                       {outer = "t", inner = "d1", into = "t"}],
+               vectorize = {loop = "d2i", width = 16}, parallel = "t"}}]})"));
+  std::vector<HostTensor> out = run(parsed.kernel(), data.inputs());
+  ASSERT_EQ(out.size(), 1u);
+  expectNear(out[0].f32, data.expected());
+}
+
+TEST(HalideSchedule, RowReductionsFactoredIntoVectorLanes) {
+  // rfactor: the row max and sum keep 8 partial results in the lanes of a
+  // vector (41 columns: a guarded tail), then add them up.
+  const int64_t rows = 16, cols = 41, m = 3;
+  std::vector<float> x = randomFloats(rows * cols, 25, -6.0f, 6.0f);
+  ParsedKernel parsed = parseKernel(maskedSoftmaxKernel(rows, cols, R"(
+      txl.schedule = {funcs = [
+        {name = "mask", compute = "inline"},
+        {name = "max", update = {rfactor = {loop = "d1", width = 8}}},
+        {name = "sum", update = {rfactor = {loop = "d1", width = 8},
+                                 split = [{loop = "d0", factor = 4}],
+                                 parallel = "d0"}}]})"));
+  std::vector<HostTensor> out =
+      run(parsed.kernel(), {HostTensor::ofF32({rows, cols}, x)}, {m});
+  ASSERT_EQ(out.size(), 1u);
+  expectNear(out[0].f32, maskedSoftmaxReference(x, rows, cols, m), 1e-5);
 }
 
 TEST(HalideSchedule, ComputeAtInlineAndFastExpInSoftmax) {
@@ -255,6 +294,13 @@ TEST(HalideSchedule, ErrorsNameTheLoopsAndFuncs) {
       "'proj' has no loop named 'd7'");
   expectScheduleError(R"({funcs = [{name = "proj.bias", accumulator = {}}]})",
                       "an accumulator needs reduction loops");
+  expectScheduleError(
+      R"({funcs = [{name = "proj", update = {rfactor = {loop = "d2", width = 8}}}]})",
+      "rfactor: 'd2' is not a reduction loop");
+  expectScheduleError(
+      R"({funcs = [{name = "proj", pure = {fuse = [{outer = "d0", inner = "d2", into = "x"}]}}]})",
+      "fuse: 'd2' must be the loop immediately inside 'd0' (order them "
+      "first)");
 }
 
 TEST(HalideSchedule, AnIllegalTailStrategyIsAnErrorNotACrash) {

@@ -22,7 +22,12 @@
 // when it has several outputs), named after its `txl.name`; its reduction
 // loops become an RDom (innermost reduction loop = RDom dimension 0), its init
 // is the value of its `outs` operand and its update the body evaluated at the
-// indexing maps. linalg.fill results are not Funcs but splat values.
+// indexing maps. linalg.fill results are not Funcs but splat values. Affine
+// maps become index expressions (floordiv and mod by a constant: `/` and `%`,
+// which for a packed weight read at (n floordiv 16, k, n mod 16) with n split
+// by 16 simplify to dense vector loads). A generic staged into an
+// accumulator (FuncSchedule::accumulator) whose body is a sum (`out + x`)
+// accumulates from zero and adds its init when copied out.
 //
 //===----------------------------------------------------------------------===//
 #ifndef TXL_CODEGEN_HALIDE_KERNELTRANSLATOR_H

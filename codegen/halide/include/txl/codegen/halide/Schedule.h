@@ -78,9 +78,23 @@ struct GpuTile {
   std::optional<TailKind> tail;
 };
 
+/// `rfactor = {loop = "d2", width = 16}` on an update: the reduction loop is
+/// split by `width` (a guarded tail) and its inner part factored out
+/// (Halide's rfactor) into an intermediate of `width` lanes, computed at the
+/// stage's innermost pure loop with its lanes vectorized; the stage then
+/// adds up the lanes. A row sum this way keeps its partial sums in a vector
+/// register, instead of a chain of scalar adds or atomic updates.
+struct ReductionFactor {
+  std::string loop;
+  int64_t width = 0;
+};
+
 /// Directives for one definition (the pure init, or the reduction update) of
-/// a Func. Applied in this order: tile, split, fuse, reorder, gpu_tile,
-/// vectorize, unroll, parallel, atomic.
+/// a Func. Applied in this order: tile, split, reorder, fuse, rfactor,
+/// atomic, gpu_tile, vectorize, unroll, parallel (reorder first, so that the
+/// loops a fuse joins can be made adjacent: `fuse` puts the fused loop where
+/// its outer loop was; atomic before the directives Halide checks against
+/// it).
 struct StageSchedule {
   /// `tile = {d1 = 8, d2 = 64}`: split each named loop, then order all outer
   /// loops before all inner ones (keeping their relative order).
@@ -89,6 +103,7 @@ struct StageSchedule {
   std::vector<LoopFuse> fuses;
   /// Outermost first; a subset is reordered among the positions it occupies.
   std::vector<std::string> order;
+  std::optional<ReductionFactor> rfactor;
   std::optional<GpuTile> gpuTile;
   std::vector<LoopAnnotation> vectorize;
   std::vector<LoopAnnotation> unroll;
