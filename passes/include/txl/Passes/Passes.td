@@ -322,6 +322,18 @@ def TxlTile : Pass<"txl-tile", "mlir::ModuleOp"> {
       2100 that are not multiples of 16), and the outermost parallel loop
       with more than one iteration runs in parallel.
 
+    A **packed GEMM** (a contraction reading its weight from the panels of
+    `txl-pack-weights`, `(n floordiv 16, k, n mod 16)`) gets a GEMM
+    schedule instead: a register tile of rows x 16-wide vectors (8 x 3
+    preferred) with the reduction blocked and unrolled, the accumulator
+    computed at the tile, and one of three layouts: the GEMM as the
+    kernel's result (tiles in parallel), the GEMM inlined into an
+    element-wise result (bias + ReLU), or every generic computed per block
+    of rows with the GEMM tiled inside (residual + LayerNorm, log-softmax
+    epilogues; row sums and maxima keep partial results in vector lanes
+    with `rfactor`). docs/SCHEDULES.md has the details and the
+    measurements.
+
     Generics are named by their `txl.name`, or by position (`#i`) where a
     kernel holds several of one name. The target is also recorded
     (`txl.target`).
