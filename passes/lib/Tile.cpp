@@ -580,7 +580,8 @@ public:
       else
         gemms.push_back(std::nullopt);
     }
-    if (llvm::any_of(gemms, [](const auto &g) { return g.has_value(); }))
+    if (!planAttention() &&
+        llvm::any_of(gemms, [](const auto &g) { return g.has_value(); }))
       planGemms();
     return SmallVector<Attribute>(entries.begin(), entries.end());
   }
@@ -829,6 +830,101 @@ private:
     }
     return true;
   }
+
+  /// The fused attention kernel of DecomposeAttention (`attention.core`:
+  /// scores -> mask -> max -> exp -> sum -> values -> normalise, loops
+  /// (b, h, t, j, c) for scores, (b, t, h, c, j) for values, the result
+  /// normalise [B, T, H, Dh]). Computed at root, every stage would stream
+  /// several [B, H, T, K] tensors through memory. Instead the result is cut
+  /// into tiles of (batch, head, 16 query rows), run in parallel (across
+  /// heads, not inside one), and every stage is computed per tile: the
+  /// tile's [16, K] block of scores stays in L1/L2 between the stages.
+  bool planAttention() {
+    static constexpr StringLiteral kStages[] = {
+        "attention.scores",   "attention.mask", "attention.max",
+        "attention.exp",      "attention.sum",  "attention.values",
+        "attention.normalise"};
+    llvm::StringMap<unsigned> index;
+    for (auto [i, generic] : llvm::enumerate(generics))
+      if (auto name = generic->getAttrOfType<StringAttr>("txl.name"))
+        index[name.getValue()] = i;
+    if (generics.size() != std::size(kStages) || width <= 1)
+      return false;
+    for (StringRef stage : kStages)
+      if (!index.count(stage) || keys[index[stage]] != stage)
+        return false;
+    std::optional<unsigned> result = singleResult();
+    if (!result || *result != index["attention.normalise"])
+      return false;
+    // The loop structure this schedule names.
+    auto hasLoops = [&](StringRef stage, unsigned loops, unsigned reductions) {
+      linalg::GenericOp g = generics[index[stage]];
+      return g.getNumLoops() == loops && g.getNumReductionLoops() == reductions;
+    };
+    if (!hasLoops("attention.scores", 5, 1) ||
+        !hasLoops("attention.mask", 4, 0) || !hasLoops("attention.max", 4, 1) ||
+        !hasLoops("attention.exp", 4, 0) || !hasLoops("attention.sum", 4, 1) ||
+        !hasLoops("attention.values", 5, 1) ||
+        !hasLoops("attention.normalise", 4, 0))
+      return false;
+
+    auto entry = [&](StringRef stage,
+                     SmallVector<std::pair<StringRef, Attribute>> fields) {
+      fields.insert(fields.begin(), {"name", ab.str(stage)});
+      entries[index[stage]] = ab.dict(fields);
+    };
+    Attribute atTile = ab.dict(
+        {{"func", ab.str("attention.normalise")}, {"loop", ab.str("tile")}});
+    // normalise (b=d0, t=d1, h=d2, c=d3): tiles of (b, h, 16 rows of t).
+    entry("attention.normalise",
+          {{"compute", ab.str("root")},
+           {"pure",
+            ab.dict({{"split",
+                      ab.arr({ab.split("d1", kQueryRows, "d1i", "guard")})},
+                     {"order", ab.strs({"d0", "d2", "d1", "d1i", "d3"})},
+                     {"fuse", ab.arr({ab.fuse("d2", "d1", "tile"),
+                                      ab.fuse("d0", "tile", "tile")})},
+                     {"vectorize", ab.vectorize("d3", width)},
+                     {"parallel", ab.strs({"tile"})}})}});
+    // values (b, t, h, c, j): for each query row and key, the head's value
+    // row (contiguous in c) times the weight, accumulated in vectors.
+    entry(
+        "attention.values",
+        {{"compute_at", atTile},
+         {"update", ab.dict({{"order", ab.strs({"d0", "d1", "d2", "d4", "d3"})},
+                             {"vectorize", ab.vectorize("d3", width)}})}});
+    // Row statistics along the keys (contiguous): partial results in the
+    // lanes of a vector.
+    for (StringRef stage : {"attention.max", "attention.sum"})
+      entry(stage,
+            {{"compute_at", atTile},
+             {"update",
+              ab.dict({{"rfactor", ab.dict({{"loop", ab.str("d3")},
+                                            {"width", ab.i64(width)}})}})}});
+    // exp is read twice (sum, values): stored per tile rather than
+    // recomputed; the mask (a scale and a select) is folded into its
+    // readers.
+    entry("attention.exp",
+          {{"compute_at", atTile},
+           {"pure", ab.dict({{"vectorize", ab.vectorize("d3", width)}})}});
+    entry("attention.mask", {{"compute", ab.str("inline")}});
+    // scores (b, h, t, j, c): each score a dot product along the head
+    // dimension c, which is contiguous in the queries, keys and positions.
+    // Vectors along the keys j would gather every load (wt103: 30 ms per
+    // call, against 13 ms here); vectors along c keep partial sums in lanes
+    // (rfactor), added up per score. (8 lanes measured the same as 16, 4
+    // no better.)
+    entry("attention.scores",
+          {{"compute_at", atTile},
+           {"update",
+            ab.dict({{"rfactor", ab.dict({{"loop", ab.str("d4")},
+                                          {"width", ab.i64(width)}})}})}});
+    return true;
+  }
+
+  /// Query rows per tile of attention.core: a [16, K] block of scores for a
+  /// few hundred keys stays in cache between the stages.
+  static constexpr int64_t kQueryRows = 16;
 
   /// The index of loop `d<i>`.
   static unsigned loopIndex(StringRef name) {
