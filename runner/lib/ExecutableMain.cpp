@@ -17,16 +17,9 @@
 
 #include <filesystem>
 
-// The model's exports. The optional ones are weak: null when the model does
-// not define them (ModelABI.h).
+// The model's exports are declared by ModelABI.h; the optional ones are
+// declared again here as weak: null when the model does not define them.
 extern "C" {
-const txl_model_desc *txl_model_describe(void);
-int32_t txl_model_prepare(const float *const *weights, float *const *prepared,
-                          void *scratch);
-int32_t txl_model_step(const float *const *weights,
-                       const float *const *prepared, const int64_t *tokens,
-                       int64_t n, int64_t memory_rows, float *const *states,
-                       float *hidden, float *log_probs, void *scratch);
 __attribute__((weak)) const unsigned char *
 txl_model_embedded_weights(uint64_t *size);
 __attribute__((weak)) const char *txl_model_vocabulary(uint64_t *size);

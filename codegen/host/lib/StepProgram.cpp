@@ -532,6 +532,10 @@ Status Planner::planStep(mlir::func::FuncOp step) {
   program.dModel = hidden->shape[2];
   program.vocabSize = logProbs->shape[2];
 
+  if (Status status = collect(body); !status.isOk())
+    return status;
+  places[body.getArgument(0)] = Place{Place::Kind::Tokens, 0, 0};
+
   // The arguments after (tokens, n, M): state windows and prepared tensors.
   std::vector<unsigned> stateArguments;
   std::map<std::string, int64_t> layersOfRole;
@@ -561,6 +565,8 @@ Status Planner::planStep(mlir::func::FuncOp step) {
       return Status::error(where + ": state argument #" + std::to_string(a) +
                            " is not [B, mem_len, width]");
     program.memLen = window->shape[1];
+    places[argument] = Place{Place::Kind::State,
+                             static_cast<int64_t>(stateArguments.size()), 0};
     program.states.push_back(
         {roleName, layersOfRole[roleName]++, window->shape});
     stateArguments.push_back(a);
@@ -570,16 +576,6 @@ Status Planner::planStep(mlir::func::FuncOp step) {
   if (ret.getNumOperands() != 2 + stateArguments.size())
     return Status::error(where + ": expected (hidden, log_probs, new "
                                  "states...) results, one per state");
-
-  // Remember the prepared places: collect() starts afresh.
-  llvm::DenseMap<Value, Place> argumentPlaces = places;
-  if (Status status = collect(body); !status.isOk())
-    return status;
-  places = argumentPlaces;
-  places[body.getArgument(0)] = Place{Place::Kind::Tokens, 0, 0};
-  for (auto [s, a] : llvm::enumerate(stateArguments))
-    places[body.getArgument(a)] =
-        Place{Place::Kind::State, static_cast<int64_t>(s), 0};
 
   // Which kernels only feed log_probs (decided last kernel first).
   std::vector<bool> onlyLogProbs(kernelOps.size(), false);
