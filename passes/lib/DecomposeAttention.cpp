@@ -5,6 +5,8 @@
 // term reads the projected positions at that distance (the rel-shift as an
 // index); the mask is a predicate on (t, j, M); nothing is concatenated or
 // shifted in memory. Loop order of the score generics: (b, h, t, j[, c]).
+// The keys, values and positions are first laid out per head, contiguous
+// along the loop that vectors run over (see HeadLayouts).
 //
 //===----------------------------------------------------------------------===//
 
@@ -70,18 +72,102 @@ struct AttentionParts {
   bool sameLength;
 };
 
-/// Element (batch, key, column) of a key source's keys or values, inside a
-/// generic body: `operand` is the block argument of a materialised tensor.
-Value keyElement(LinalgBuilder &lb, OpBuilder &b, Location loc,
-                 const AttentionShape &s, Value cache, Value segment,
-                 Value operand, Value batch, Value key, Value column) {
-  if (!cache)
-    return operand;
-  if (s.capacity == 0) // no memory: every key is the segment's
-    return b.create<tensor::ExtractOp>(loc, segment,
+/// Element (batch, key, column) of the keys or the values, inside a generic
+/// body: a materialised tensor, or the cache's rows followed by the
+/// segment's.
+Value keySourceElement(LinalgBuilder &lb, OpBuilder &b, Location loc,
+                       const AttentionShape &s, const KeySource &source,
+                       bool values, Value batch, Value key, Value column) {
+  if (!source.cached() || s.capacity == 0) {
+    Value all = !source.cached() ? (values ? source.values : source.keys)
+                                 : (values ? source.segmentValues
+                                           : source.segmentKeys);
+    return b.create<tensor::ExtractOp>(loc, all,
                                        ValueRange{batch, key, column});
-  return rowOfConcatenation(lb, b, loc, cache, s.capacity, segment, s.length,
-                            batch, key, column);
+  }
+  return rowOfConcatenation(
+      lb, b, loc, values ? source.valueCache : source.keyCache, s.capacity,
+      values ? source.segmentValues : source.segmentKeys, s.length, batch, key,
+      column);
+}
+
+/// Column h * Dh + c of loops (..., h = `headLoop`, c = `columnLoop`),
+/// clamped to the last column: a vector that runs past the head's last
+/// column (a tile rounded up to whole vectors) still reads inside the
+/// tensor, and those lanes are never used.
+Value headColumn(LinalgBuilder &lb, OpBuilder &b, Location loc,
+                 const AttentionShape &s, unsigned headLoop,
+                 unsigned columnLoop) {
+  Value start = b.create<arith::MulIOp>(loc, lb.loopIndex(b, headLoop),
+                                        lb.index(b, s.headWidth));
+  Value column = b.create<arith::AddIOp>(loc, start, lb.loopIndex(b, columnLoop));
+  return clampIndex(b, loc, column, 0, s.inner() - 1);
+}
+
+/// The per-head layouts the fused attention reads, each contiguous along its
+/// innermost loop so that vectors load whole rows:
+/// - keys by head [B, H, Dh, K]: transposed, contiguous along the keys;
+/// - values by head [B, H, K, Dh]: contiguous along the head's columns;
+/// - positions by distance [H, Dh, K + T - 1]: element n holds the projected
+///   position at distance C + T - 1 - n (clamped to the distances there
+///   are), so query t reads key j's position at n = j + T - 1 - t, a
+///   contiguous run along j: the rel-shift becomes an offset.
+struct HeadLayouts {
+  Value keys, values, positions;
+};
+
+Value positionsByDistance(LinalgBuilder &lb, const AttentionShape &s,
+                          Value rk) {
+  int64_t extent = s.keys() + s.length - 1;
+  Value init = lb.builder().create<tensor::EmptyOp>(
+      lb.location(), ArrayRef<int64_t>{s.heads, s.headWidth, extent},
+      lb.builder().getF32Type());
+  return lb.generic(
+      {}, init, {lb.dim(0), lb.dim(1), lb.dim(2)}, 3, {},
+      [&](OpBuilder &b, Location loc, ValueRange) {
+        Value distance = b.create<arith::SubIOp>(
+            loc, lb.index(b, s.keys() - 1), lb.loopIndex(b, 2));
+        Value row = clampIndex(b, loc, distance, 0, s.distances - 1);
+        return b
+            .create<tensor::ExtractOp>(loc, rk,
+                                       ValueRange{row, headColumn(lb, b, loc, s,
+                                                                  0, 1)})
+            .getResult();
+      },
+      "attention.positions_by_distance");
+}
+
+HeadLayouts headLayouts(LinalgBuilder &lb, const AttentionShape &s,
+                        const KeySource &source, Value positions) {
+  OpBuilder &builder = lb.builder();
+  auto empty = [&](ArrayRef<int64_t> shape) {
+    return builder.create<tensor::EmptyOp>(lb.location(), shape,
+                                           builder.getF32Type());
+  };
+  AffineExpr b = lb.dim(0), h = lb.dim(1), d2 = lb.dim(2), d3 = lb.dim(3);
+  HeadLayouts layouts;
+  layouts.positions = positions;
+  // Loops (b, h, c, j).
+  layouts.keys = lb.generic(
+      {}, empty({s.batch, s.heads, s.headWidth, s.keys()}), {b, h, d2, d3}, 4,
+      {},
+      [&](OpBuilder &nb, Location loc, ValueRange) {
+        return keySourceElement(lb, nb, loc, s, source, /*values=*/false,
+                                lb.loopIndex(nb, 0), lb.loopIndex(nb, 3),
+                                headColumn(lb, nb, loc, s, 1, 2));
+      },
+      "attention.keys_by_head");
+  // Loops (b, h, j, c).
+  layouts.values = lb.generic(
+      {}, empty({s.batch, s.heads, s.keys(), s.headWidth}), {b, h, d2, d3}, 4,
+      {},
+      [&](OpBuilder &nb, Location loc, ValueRange) {
+        return keySourceElement(lb, nb, loc, s, source, /*values=*/true,
+                                lb.loopIndex(nb, 0), lb.loopIndex(nb, 2),
+                                headColumn(lb, nb, loc, s, 1, 3));
+      },
+      "attention.values_by_head");
+  return layouts;
 }
 
 /// Queries, the position term, scores, mask, softmax, values and output
@@ -95,39 +181,27 @@ Value attendOverKeys(LinalgBuilder &lb, const AttentionShape &s,
                                 "attention.q");
   Value rk = lb.matmulTransposed(p.positions, p.rWeight, inner, 0, nullptr, 0,
                                  "attention.r");
+  HeadLayouts layouts =
+      headLayouts(lb, s, source, positionsByDistance(lb, s, rk));
 
   // Loops (b, h, t, j, c): content term (q + u) . k_j and position term
   // (q + v) . Rk[C + t - j], summed over the head's columns c.
   AffineExpr b = lb.dim(0), h = lb.dim(1), t = lb.dim(2), j = lb.dim(3),
              c = lb.dim(4);
   AffineExpr column = h * s.headWidth + c;
-  SmallVector<LinalgBuilder::Operand> scoreInputs = {
-      {q, {b, t, column}}, {p.rwBias, {h, c}}, {p.rrBias, {h, c}}};
-  if (!source.cached())
-    scoreInputs.push_back({source.keys, {b, j, column}});
   Value scores = lb.generic(
-      scoreInputs,
+      {{q, {b, t, column}},
+       {p.rwBias, {h, c}},
+       {p.rrBias, {h, c}},
+       {layouts.keys, {b, h, c, j}},
+       {layouts.positions, {h, c, j - t + (s.length - 1)}}},
       lb.filled({s.batch, s.heads, s.length, s.keys()}, 0.0f), {b, h, t, j}, 5,
       {4},
       [&](OpBuilder &nb, Location loc, ValueRange args) {
-        Value distance = queryKeyDistance(lb, nb, loc, s.capacity);
-        // Future keys have negative distances: read row 0, masked below.
-        Value row = clampIndex(nb, loc, distance, 0, s.distances - 1);
-        Value head = lb.loopIndex(nb, 1);
-        Value headStart =
-            nb.create<arith::MulIOp>(loc, head, lb.index(nb, s.headWidth));
-        Value headColumn =
-            nb.create<arith::AddIOp>(loc, headStart, lb.loopIndex(nb, 4));
-        Value position =
-            nb.create<tensor::ExtractOp>(loc, rk, ValueRange{row, headColumn});
-        Value key = keyElement(
-            lb, nb, loc, s, source.keyCache, source.segmentKeys,
-            source.cached() ? Value() : args[3], lb.loopIndex(nb, 0),
-            lb.loopIndex(nb, 3), headColumn);
         Value content = nb.create<arith::MulFOp>(
-            loc, nb.create<arith::AddFOp>(loc, args[0], args[1]), key);
+            loc, nb.create<arith::AddFOp>(loc, args[0], args[1]), args[3]);
         Value positional = nb.create<arith::MulFOp>(
-            loc, nb.create<arith::AddFOp>(loc, args[0], args[2]), position);
+            loc, nb.create<arith::AddFOp>(loc, args[0], args[2]), args[4]);
         Value term = nb.create<arith::AddFOp>(loc, content, positional);
         return nb.create<arith::AddFOp>(loc, args.back(), term).getResult();
       },
@@ -180,26 +254,12 @@ Value attendOverKeys(LinalgBuilder &lb, const AttentionShape &s,
   // Loops (b, t, h, c, j): weighted values per head, then normalise.
   AffineExpr b2 = lb.dim(0), t2 = lb.dim(1), h2 = lb.dim(2), c2 = lb.dim(3),
              j2 = lb.dim(4);
-  SmallVector<LinalgBuilder::Operand> valueInputs = {
-      {weights, {b2, h2, t2, j2}}};
-  if (!source.cached())
-    valueInputs.push_back({source.values, {b2, j2, h2 * s.headWidth + c2}});
   Value weighted = lb.generic(
-      valueInputs, lb.filled({s.batch, s.length, s.heads, s.headWidth}, 0.0f),
+      {{weights, {b2, h2, t2, j2}}, {layouts.values, {b2, h2, j2, c2}}},
+      lb.filled({s.batch, s.length, s.heads, s.headWidth}, 0.0f),
       {b2, t2, h2, c2}, 5, {4},
       [&](OpBuilder &nb, Location loc, ValueRange args) {
-        Value value = args[1];
-        if (source.cached()) {
-          Value column = nb.create<arith::AddIOp>(
-              loc,
-              nb.create<arith::MulIOp>(loc, lb.loopIndex(nb, 2),
-                                       lb.index(nb, s.headWidth)),
-              lb.loopIndex(nb, 3));
-          value = keyElement(lb, nb, loc, s, source.valueCache,
-                             source.segmentValues, Value(),
-                             lb.loopIndex(nb, 0), lb.loopIndex(nb, 4), column);
-        }
-        Value product = nb.create<arith::MulFOp>(loc, args[0], value);
+        Value product = nb.create<arith::MulFOp>(loc, args[0], args[1]);
         return nb.create<arith::AddFOp>(loc, args.back(), product).getResult();
       },
       "attention.values");

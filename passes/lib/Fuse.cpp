@@ -54,6 +54,10 @@ std::string anchorLabel(StringRef role) {
   if (role == "attention.q" || role == "attention.r" ||
       role == "attention.output")
     return role.str();
+  // Laid out by distance with the positions: weight-only, so hoisted with
+  // them.
+  if (role == "attention.positions_by_distance")
+    return "attention.r";
   if (role.starts_with("attention."))
     return "attention.core"; // scores, mask, softmax, values: one kernel
   if (role.starts_with("ffn.up") || role == "ffn.relu")

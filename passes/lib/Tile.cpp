@@ -841,8 +841,10 @@ private:
   /// tile's [16, K] block of scores stays in L1/L2 between the stages.
   bool planAttention() {
     static constexpr StringLiteral kStages[] = {
-        "attention.scores",   "attention.mask", "attention.max",
-        "attention.exp",      "attention.sum",  "attention.values",
+        "attention.keys_by_head", "attention.values_by_head",
+        "attention.scores",       "attention.mask",
+        "attention.max",          "attention.exp",
+        "attention.sum",          "attention.values",
         "attention.normalise"};
     llvm::StringMap<unsigned> index;
     for (auto [i, generic] : llvm::enumerate(generics))
@@ -861,7 +863,9 @@ private:
       linalg::GenericOp g = generics[index[stage]];
       return g.getNumLoops() == loops && g.getNumReductionLoops() == reductions;
     };
-    if (!hasLoops("attention.scores", 5, 1) ||
+    if (!hasLoops("attention.keys_by_head", 4, 0) ||
+        !hasLoops("attention.values_by_head", 4, 0) ||
+        !hasLoops("attention.scores", 5, 1) ||
         !hasLoops("attention.mask", 4, 0) || !hasLoops("attention.max", 4, 1) ||
         !hasLoops("attention.exp", 4, 0) || !hasLoops("attention.sum", 4, 1) ||
         !hasLoops("attention.values", 5, 1) ||
@@ -873,54 +877,98 @@ private:
       fields.insert(fields.begin(), {"name", ab.str(stage)});
       entries[index[stage]] = ab.dict(fields);
     };
-    Attribute atTile = ab.dict(
-        {{"func", ab.str("attention.normalise")}, {"loop", ab.str("tile")}});
-    // normalise (b=d0, t=d1, h=d2, c=d3): tiles of (b, h, 16 rows of t).
+    auto at = [&](StringRef loop) {
+      return ab.dict(
+          {{"func", ab.str("attention.normalise")}, {"loop", ab.str(loop)}});
+    };
+    // normalise (b=d0, t=d1, h=d2, c=d3): threads take heads; each head goes
+    // by in tiles of 16 query rows.
     entry("attention.normalise",
           {{"compute", ab.str("root")},
            {"pure",
             ab.dict({{"split",
                       ab.arr({ab.split("d1", kQueryRows, "d1i", "guard")})},
                      {"order", ab.strs({"d0", "d2", "d1", "d1i", "d3"})},
-                     {"fuse", ab.arr({ab.fuse("d2", "d1", "tile"),
-                                      ab.fuse("d0", "tile", "tile")})},
+                     {"fuse", ab.arr({ab.fuse("d0", "d2", "head")})},
                      {"vectorize", ab.vectorize("d3", width)},
-                     {"parallel", ab.strs({"tile"})}})}});
-    // values (b, t, h, c, j): for each query row and key, the head's value
-    // row (contiguous in c) times the weight, accumulated in vectors.
-    entry(
-        "attention.values",
-        {{"compute_at", atTile},
-         {"update", ab.dict({{"order", ab.strs({"d0", "d1", "d2", "d4", "d3"})},
-                             {"vectorize", ab.vectorize("d3", width)}})}});
+                     {"parallel", ab.strs({"head"})}})}});
+    // The head's keys (b, h, c, j) and values (b, h, j, c), laid out once
+    // per head for all its query tiles.
+    entry("attention.keys_by_head",
+          {{"compute_at", at("head")},
+           {"pure", ab.dict({{"vectorize", ab.vectorize("d3", width)}})}});
+    entry("attention.values_by_head",
+          {{"compute_at", at("head")},
+           {"pure", ab.dict({{"vectorize", ab.vectorize("d3", width)}})}});
+
+    // scores (b, h, t, j; c): a GEMM of the tile's queries by the head's
+    // keys, contiguous along j, plus the position term read at an offset
+    // along j per query row. Blocks of kScoreVectors vectors of keys for all
+    // the tile's rows; inside, register tiles of kScoreRows rows by those
+    // vectors, the head dimension c outermost.
+    int64_t block = kScoreVectors * width;
+    entry("attention.scores",
+          {{"compute_at", at("d1")},
+           {"pure", ab.dict({{"split", ab.arr({ab.split("d3", block, "d3i",
+                                                        "guard")})},
+                             {"order", ab.strs({"d0", "d1", "d3", "d2", "d3i"})},
+                             {"vectorize", ab.vectorize("d3i", width)}})},
+           {"accumulator",
+            ab.dict(
+                {{"compute_at", ab.dict({{"loop", ab.str("d3")}})},
+                 {"pure", ab.dict({{"vectorize", ab.vectorize("d3", width)}})},
+                 {"update",
+                  ab.dict({{"split",
+                            ab.arr({ab.split("d2", kScoreRows, "d2i", "guard"),
+                                    ab.split("d3", width, "d3i", "guard")})},
+                           {"order", ab.strs({"d0", "d1", "d2", "d4", "d2i",
+                                              "d3", "d3i"})},
+                           {"vectorize", ab.vectorize("d3i", width)},
+                           {"unroll", ab.strs({"d2i", "d3"})}})}})}});
+    entry("attention.mask", {{"compute", ab.str("inline")}});
     // Row statistics along the keys (contiguous): partial results in the
     // lanes of a vector.
     for (StringRef stage : {"attention.max", "attention.sum"})
       entry(stage,
-            {{"compute_at", atTile},
+            {{"compute_at", at("d1")},
              {"update",
               ab.dict({{"rfactor", ab.dict({{"loop", ab.str("d3")},
                                             {"width", ab.i64(width)}})}})}});
     // exp is read twice (sum, values): stored per tile rather than
-    // recomputed; the mask (a scale and a select) is folded into its
-    // readers.
+    // recomputed.
     entry("attention.exp",
-          {{"compute_at", atTile},
+          {{"compute_at", at("d1")},
            {"pure", ab.dict({{"vectorize", ab.vectorize("d3", width)}})}});
-    entry("attention.mask", {{"compute", ab.str("inline")}});
-    // scores (b, h, t, j, c): each score a dot product along the head
-    // dimension c, which is contiguous in the queries, keys and positions.
-    // Vectors along the keys j would gather every load (wt103: 30 ms per
-    // call, against 13 ms here); vectors along c keep partial sums in lanes
-    // (rfactor), added up per score. (8 lanes measured the same as 16, 4
-    // no better.)
-    entry("attention.scores",
-          {{"compute_at", atTile},
-           {"update",
-            ab.dict({{"rfactor", ab.dict({{"loop", ab.str("d4")},
-                                          {"width", ab.i64(width)}})}})}});
+    // values (b, t, h, c; j): a GEMM of the tile's weights by the head's
+    // values, contiguous along c; register tiles of kValueRows rows by the
+    // head's columns rounded up to whole vectors (the values' layout clamps
+    // the columns past the head, whose lanes are dropped), j outermost.
+    entry("attention.values",
+          {{"compute_at", at("d1")},
+           {"pure", ab.dict({{"split", ab.arr({ab.split("d3", width, "d3i",
+                                                        "round_up")})},
+                             {"vectorize", ab.vectorize("d3i", width)}})},
+           {"accumulator",
+            ab.dict(
+                {{"compute_at", ab.dict({{"loop", ab.str("d0")}})},
+                 {"pure", ab.dict({{"vectorize", ab.vectorize("d3", width)}})},
+                 {"update",
+                  ab.dict({{"split",
+                            ab.arr({ab.split("d1", kValueRows, "d1i", "guard"),
+                                    ab.split("d3", width, "d3i", "round_up")})},
+                           {"order", ab.strs({"d0", "d2", "d1", "d4", "d1i",
+                                              "d3", "d3i"})},
+                           {"vectorize", ab.vectorize("d3i", width)},
+                           {"unroll", ab.strs({"d1i", "d3"})}})}})}});
     return true;
   }
+
+  /// Register tiles of the attention's two GEMMs: scores kScoreRows query
+  /// rows by kScoreVectors vectors of keys (16 accumulators at 16 lanes),
+  /// values kValueRows rows by a head's columns (3 vectors for 41).
+  static constexpr int64_t kScoreRows = 4;
+  static constexpr int64_t kScoreVectors = 4;
+  static constexpr int64_t kValueRows = 8;
 
   /// Query rows per tile of attention.core: a [16, K] block of scores for a
   /// few hundred keys stays in cache between the stages.
