@@ -147,15 +147,22 @@ HeadLayouts headLayouts(LinalgBuilder &lb, const AttentionShape &s,
   AffineExpr b = lb.dim(0), h = lb.dim(1), d2 = lb.dim(2), d3 = lb.dim(3);
   HeadLayouts layouts;
   layouts.positions = positions;
-  // Loops (b, h, c, j).
-  layouts.keys = lb.generic(
-      {}, empty({s.batch, s.heads, s.headWidth, s.keys()}), {b, h, d2, d3}, 4,
+  // Loops (b, h, j, c): the head's key rows, contiguous, then transposed
+  // (a copy that reads one source, with no select per element).
+  Value keyRows = lb.generic(
+      {}, empty({s.batch, s.heads, s.keys(), s.headWidth}), {b, h, d2, d3}, 4,
       {},
       [&](OpBuilder &nb, Location loc, ValueRange) {
         return keySourceElement(lb, nb, loc, s, source, /*values=*/false,
-                                lb.loopIndex(nb, 0), lb.loopIndex(nb, 3),
-                                headColumn(lb, nb, loc, s, 1, 2));
+                                lb.loopIndex(nb, 0), lb.loopIndex(nb, 2),
+                                headColumn(lb, nb, loc, s, 1, 3));
       },
+      "attention.key_rows_by_head");
+  // Loops (b, h, c, j).
+  layouts.keys = lb.generic(
+      {{keyRows, {b, h, d3, d2}}},
+      empty({s.batch, s.heads, s.headWidth, s.keys()}), {b, h, d2, d3}, 4, {},
+      [&](OpBuilder &, Location, ValueRange args) { return args[0]; },
       "attention.keys_by_head");
   // Loops (b, h, j, c).
   layouts.values = lb.generic(

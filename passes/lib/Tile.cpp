@@ -841,7 +841,8 @@ private:
   /// tile's [16, K] block of scores stays in L1/L2 between the stages.
   bool planAttention() {
     static constexpr StringLiteral kStages[] = {
-        "attention.keys_by_head", "attention.values_by_head",
+        "attention.key_rows_by_head", "attention.keys_by_head",
+        "attention.values_by_head",
         "attention.scores",       "attention.mask",
         "attention.max",          "attention.exp",
         "attention.sum",          "attention.values",
@@ -863,7 +864,8 @@ private:
       linalg::GenericOp g = generics[index[stage]];
       return g.getNumLoops() == loops && g.getNumReductionLoops() == reductions;
     };
-    if (!hasLoops("attention.keys_by_head", 4, 0) ||
+    if (!hasLoops("attention.key_rows_by_head", 4, 0) ||
+        !hasLoops("attention.keys_by_head", 4, 0) ||
         !hasLoops("attention.values_by_head", 4, 0) ||
         !hasLoops("attention.scores", 5, 1) ||
         !hasLoops("attention.mask", 4, 0) || !hasLoops("attention.max", 4, 1) ||
@@ -897,7 +899,9 @@ private:
     entry("attention.keys_by_head",
           {{"compute_at", at("head")},
            {"pure", ab.dict({{"vectorize", ab.vectorize("d3", width)}})}});
-    entry("attention.values_by_head",
+    for (StringRef stage :
+         {"attention.key_rows_by_head", "attention.values_by_head"})
+      entry(stage,
           {{"compute_at", at("head")},
            {"pure", ab.dict({{"vectorize", ab.vectorize("d3", width)}})}});
 
