@@ -4,7 +4,7 @@
 Compile a model with a profiling target, run it, and feed what it printed at exit:
 
     build/bin/txlc MODEL --target=host-profile -o model-prof.so
-    HL_NUM_THREADS=1 <run model-prof.so> 2> run.log      # e.g. bench/wt103/bench.py --so ...
+    HL_NUM_THREADS=1 <run model-prof.so> 2> run.log      # e.g. bench/model/bench.py --so ...
     bench/profile/summarize.py run.log
 
 Halide prints one block per kernel (txl_k<i>_<name> for the step, txl_p<i>_<name> for

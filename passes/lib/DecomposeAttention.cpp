@@ -191,34 +191,51 @@ Value attendOverKeys(LinalgBuilder &lb, const AttentionShape &s,
   HeadLayouts layouts =
       headLayouts(lb, s, source, positionsByDistance(lb, s, rk));
 
-  // Loops (b, h, t, j, c): content term (q + u) . k_j and position term
-  // (q + v) . Rk[C + t - j], summed over the head's columns c.
+  // Loops (b, h, t, j, c): the content term (q + u) . k_j, summed over the
+  // head's columns c.
   AffineExpr b = lb.dim(0), h = lb.dim(1), t = lb.dim(2), j = lb.dim(3),
              c = lb.dim(4);
   AffineExpr column = h * s.headWidth + c;
   Value scores = lb.generic(
-      {{q, {b, t, column}},
-       {p.rwBias, {h, c}},
-       {p.rrBias, {h, c}},
-       {layouts.keys, {b, h, c, j}},
-       {layouts.positions, {h, c, j - t + (s.length - 1)}}},
+      {{q, {b, t, column}}, {p.rwBias, {h, c}}, {layouts.keys, {b, h, c, j}}},
       lb.filled({s.batch, s.heads, s.length, s.keys()}, 0.0f), {b, h, t, j}, 5,
       {4},
       [&](OpBuilder &nb, Location loc, ValueRange args) {
-        Value content = nb.create<arith::MulFOp>(
-            loc, nb.create<arith::AddFOp>(loc, args[0], args[1]), args[3]);
-        Value positional = nb.create<arith::MulFOp>(
-            loc, nb.create<arith::AddFOp>(loc, args[0], args[2]), args[4]);
-        Value term = nb.create<arith::AddFOp>(loc, content, positional);
+        Value term = nb.create<arith::MulFOp>(
+            loc, nb.create<arith::AddFOp>(loc, args[0], args[1]), args[2]);
         return nb.create<arith::AddFOp>(loc, args.back(), term).getResult();
       },
       "attention.scores");
+  // Loops (b, h, t, n, c): the position term (q + v) . Rk for every
+  // distance by n (the head's positions by distance), so that query t finds
+  // key j's at n = j + T - 1 - t. Against every key j directly, each query
+  // row would read its own offset run of positions; against the distances,
+  // it is a GEMM whose loads all rows share (a tile of rows needs T - 1 more
+  // distances than keys).
+  AffineExpr n = lb.dim(3);
+  Value positionScores = lb.generic(
+      {{q, {b, t, column}}, {p.rrBias, {h, c}}, {layouts.positions, {h, c, n}}},
+      lb.filled({s.batch, s.heads, s.length, s.keys() + s.length - 1}, 0.0f),
+      {b, h, t, n}, 5, {4},
+      [&](OpBuilder &nb, Location loc, ValueRange args) {
+        Value term = nb.create<arith::MulFOp>(
+            loc, nb.create<arith::AddFOp>(loc, args[0], args[1]), args[2]);
+        return nb.create<arith::AddFOp>(loc, args.back(), term).getResult();
+      },
+      "attention.position_scores");
 
-  // Scale and mask: key j is visible to query t iff it is not in the future
-  // (distance >= 0), it holds memory (j >= C - M) or is in the segment, and,
-  // with same_length, its distance is below mem_len.
-  Value masked = lb.map(
-      {scores},
+  // Both terms, scaled and masked: key j is visible to query t iff it is not
+  // in the future (distance >= 0), it holds memory (j >= C - M) or is in the
+  // segment, and, with same_length, its distance is below mem_len.
+  AffineExpr score[] = {b, h, t, j};
+  Value masked = lb.generic(
+      {{scores, {b, h, t, j}},
+       {positionScores, {b, h, t, j - t + (s.length - 1)}}},
+      builder.create<tensor::EmptyOp>(
+          lb.location(),
+          ArrayRef<int64_t>{s.batch, s.heads, s.length, s.keys()},
+          builder.getF32Type()),
+      score, 4, {},
       [&](OpBuilder &nb, Location loc, ValueRange args) {
         Value distance = queryKeyDistance(lb, nb, loc, s.capacity);
         Value key = lb.loopIndex(nb, 3);
@@ -235,8 +252,9 @@ Value attendOverKeys(LinalgBuilder &lb, const AttentionShape &s,
               loc, visible,
               nb.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, distance,
                                        lb.index(nb, p.memLen)));
-        Value scaled =
-            nb.create<arith::MulFOp>(loc, args[0], lb.f32(nb, scale));
+        Value scaled = nb.create<arith::MulFOp>(
+            loc, nb.create<arith::AddFOp>(loc, args[0], args[1]),
+            lb.f32(nb, scale));
         return nb
             .create<arith::SelectOp>(loc, visible, scaled, lb.f32(nb, kMasked))
             .getResult();

@@ -843,7 +843,8 @@ private:
     static constexpr StringLiteral kStages[] = {
         "attention.key_rows_by_head", "attention.keys_by_head",
         "attention.values_by_head",
-        "attention.scores",       "attention.mask",
+        "attention.scores",       "attention.position_scores",
+        "attention.mask",
         "attention.max",          "attention.exp",
         "attention.sum",          "attention.values",
         "attention.normalise"};
@@ -868,6 +869,7 @@ private:
         !hasLoops("attention.keys_by_head", 4, 0) ||
         !hasLoops("attention.values_by_head", 4, 0) ||
         !hasLoops("attention.scores", 5, 1) ||
+        !hasLoops("attention.position_scores", 5, 1) ||
         !hasLoops("attention.mask", 4, 0) || !hasLoops("attention.max", 4, 1) ||
         !hasLoops("attention.exp", 4, 0) || !hasLoops("attention.sum", 4, 1) ||
         !hasLoops("attention.values", 5, 1) ||
@@ -905,13 +907,15 @@ private:
           {{"compute_at", at("head")},
            {"pure", ab.dict({{"vectorize", ab.vectorize("d3", width)}})}});
 
-    // scores (b, h, t, j; c): a GEMM of the tile's queries by the head's
-    // keys, contiguous along j, plus the position term read at an offset
-    // along j per query row. Blocks of kScoreVectors vectors of keys for all
-    // the tile's rows; inside, register tiles of kScoreRows rows by those
-    // vectors, the head dimension c outermost.
+    // scores (b, h, t, j; c) and position_scores (b, h, t, n; c): GEMMs of
+    // the tile's queries by the head's keys, contiguous along j, and by its
+    // positions, contiguous along the distances n. Blocks of kScoreVectors
+    // vectors along j (n) for all the tile's rows; inside, register tiles of
+    // kScoreRows rows by those vectors, the head dimension c outermost.
     int64_t block = kScoreVectors * width;
-    entry("attention.scores",
+    for (StringRef stage : {"attention.scores", "attention.position_scores"})
+      entry(
+          stage,
           {{"compute_at", at("d1")},
            {"pure", ab.dict({{"split", ab.arr({ab.split("d3", block, "d3i",
                                                         "guard")})},

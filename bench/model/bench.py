@@ -2,7 +2,12 @@
 """Compiled txl model.so vs. a float32 PyTorch peer, per segment, in one process.
 
     bench.py --so model.so --weights model.safetensors --config config.json \
-             --tokens N [--threads 1] [--seed 1] [--which txl,torch] [--json out.json]
+             --tokens N [--batch 1] [--threads 1] [--torch-threads T] [--seed 1]
+             [--which txl,torch] [--json out.json]
+
+--batch must be the batch model.so was compiled for; each of the B streams gets its own
+random tokens. --torch-threads is torch's intra-op pool (default: --threads); the BLAS
+under it takes its threads from its own variable (run.sh sets OPENBLAS_NUM_THREADS).
 
 txl: txl_model_step of model.so called directly through ctypes (the ABI of
 runtime/include/txl/runtime/ModelABI.h), each segment timed alone; the step computes
@@ -88,7 +93,8 @@ def run_txl(so_path, weights, tokens, args):
     lib.txl_model_prepare.restype = ctypes.c_int32
     lib.txl_model_prepare.argtypes = [fpp, fpp, ctypes.c_void_p]
     d = lib.txl_model_describe().contents
-    assert d.abi_version == 2 and d.batch == 1
+    assert d.abi_version == 2
+    assert d.batch == tokens.shape[0], "model.so is compiled for batch %d" % d.batch
     B, T, ML, L, D, V = d.batch, d.tgt_len, d.mem_len, d.n_layer, d.d_model, d.vocab_size
     ptrs = (ctypes.POINTER(ctypes.c_float) * d.num_weights)()
     for i in range(d.num_weights):
@@ -194,32 +200,34 @@ def run_torch(cfg_raw, weights, tokens, args):
     return res
 
 
-def summarize(name, res, cfg, T, no_log_probs=False):
+def summarize(name, res, cfg, T, B, no_log_probs=False):
+    """Tokens count every stream (B per position); FLOPs likewise."""
     segs = res["seg_s"]
     full = [i for i, m in enumerate(res["mem_rows"]) if m >= cfg["mem_len"]]
     warm = [i for i in range(len(segs)) if i not in full]
-    out = {"name": name, "total_s": sum(segs), "tokens": T * len(segs),
-           "tok_s_all": T * len(segs) / sum(segs)}
+    out = {"name": name, "total_s": sum(segs), "tokens": B * T * len(segs),
+           "tok_s_all": B * T * len(segs) / sum(segs)}
     # FLOPs of the original algorithm (what the peer computes), the adaptive
     # softmax left out when it is not run.
     def work(m):
         fl = flops.segment_flops(cfg, T, m)
-        return fl["total"] - (fl["adaptive_softmax"] if no_log_probs else 0)
+        return B * (fl["total"] - (fl["adaptive_softmax"] if no_log_probs else 0))
     f_all = sum(work(m) for m in res["mem_rows"])
     out["gflops_all"] = f_all / sum(segs) / 1e9
     if full:
         t = sum(segs[i] for i in full)
-        out["tok_s_steady"] = T * len(full) / t
+        out["tok_s_steady"] = B * T * len(full) / t
         out["steady_segments"] = len(full)
         out["gflops_steady"] = work(cfg["mem_len"]) * len(full) / t / 1e9
     if warm:
         t = sum(segs[i] for i in warm)
-        out["tok_s_warmup"] = T * len(warm) / t
+        out["tok_s_warmup"] = B * T * len(warm) / t
         out["warmup_segments"] = len(warm)
     if "hidden_only_s" in res:
         out["hidden_only_s"] = res["hidden_only_s"]
         fl = flops.segment_flops(cfg, T, res["hidden_only_M"])
-        out["gflops_hidden_only"] = (fl["total"] - fl["adaptive_softmax"]) / res["hidden_only_s"] / 1e9
+        out["gflops_hidden_only"] = (B * (fl["total"] - fl["adaptive_softmax"])
+                                     / res["hidden_only_s"] / 1e9)
     return out
 
 
@@ -229,8 +237,10 @@ PEAK_PER_CORE = 168.0  # GFLOP/s FP32, measured (docs/PERF.md)
 def print_table(summary):
     sides = summary["sides"]
     peak = PEAK_PER_CORE * summary["threads"]
-    print("\n%d thread(s), batch 1, %d tokens, T=%d; peak ~%.0f GFLOP/s"
-          % (summary["threads"], summary["tokens"], summary["T"], peak))
+    print("\n%s: %d thread(s) (torch intra-op %d), batch %d, %d tokens per stream, T=%d; "
+          "peak ~%.0f GFLOP/s" % (summary["model"], summary["threads"],
+                                  summary["torch_threads"], summary["batch"],
+                                  summary["tokens"], summary["T"], peak))
     print("%-6s %10s %10s %10s %10s %10s %8s %12s" % (
         "side", "tok/s all", "tok/s wu", "tok/s ss", "s/seg ss", "GFLOP/s ss", "% peak",
         "hid-only s"))
@@ -239,7 +249,7 @@ def print_table(summary):
         g = v.get("gflops_steady", float("nan"))
         print("%-6s %10.2f %10.2f %10.2f %10.3f %10.2f %7.2f%% %12.3f" % (
             k, v["tok_s_all"], v.get("tok_s_warmup", float("nan")), ss,
-            summary["T"] / ss, g, 100 * g / peak, v.get("hidden_only_s", float("nan"))))
+            summary["batch"] * summary["T"] / ss, g, 100 * g / peak, v.get("hidden_only_s", float("nan"))))
     if "txl" in sides and "torch" in sides:
         a, b = sides["txl"], sides["torch"]
         print("txl / torch tokens/s: all %.4f, steady state %.4f" % (
@@ -260,14 +270,16 @@ def main():
     ap.add_argument("--config", required=True)
     ap.add_argument("--tokens", type=int, default=704)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--batch", type=int, default=1)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--torch-threads", type=int)
     ap.add_argument("--which", default="txl,torch")
     ap.add_argument("--hidden-only", action="store_true")
     ap.add_argument("--no-log-probs", action="store_true",
                     help="hidden states only in every segment (no adaptive softmax)")
     ap.add_argument("--json")
     args = ap.parse_args()
-    torch.set_num_threads(args.threads)
+    torch.set_num_threads(args.torch_threads or args.threads)
     hl = os.environ.get("HL_NUM_THREADS")
     if hl is not None and int(hl) != args.threads:
         print("warning: HL_NUM_THREADS=%s but --threads %d" % (hl, args.threads))
@@ -276,7 +288,7 @@ def main():
     cfg = txl_torch.normalize_config(cfg_raw)
     T = cfg["tgt_len"]
     rng = np.random.default_rng(args.seed)
-    tokens = rng.integers(0, cfg["vocab_size"], size=(1, args.tokens), dtype=np.int64)
+    tokens = rng.integers(0, cfg["vocab_size"], size=(args.batch, args.tokens), dtype=np.int64)
     t0 = time.perf_counter()
     weights = {k: aligned_copy(np.asarray(v, dtype=np.float32))
                for k, v in safetensors_io.load(args.weights).items()}
@@ -296,9 +308,16 @@ def main():
         else:
             raise SystemExit("unknown --which " + which)
 
-    summary = {"threads": args.threads, "tokens": args.tokens, "T": T,
+    summary = {"model": cfg_raw.get("name", os.path.basename(os.path.dirname(
+                   os.path.abspath(args.config)))),
+               "batch": args.batch, "threads": args.threads,
+               "torch_threads": torch.get_num_threads(), "tokens": args.tokens, "T": T,
+               "mem_len": cfg["mem_len"],
                "flops_per_segment_steady": flops.segment_flops(cfg, T, cfg["mem_len"]),
-               "sides": {k: summarize(k, v, cfg, T, args.no_log_probs) for k, v in results.items()}}
+               "sides": {k: summarize(k, v, cfg, T, args.batch, args.no_log_probs)
+                         for k, v in results.items()},
+               "per_segment": {k: {"mem_rows": v["mem_rows"], "seg_s": v["seg_s"]}
+                               for k, v in results.items()}}
     if "txl" in results and "torch" in results:
         a, b = results["txl"], results["torch"]
         diffs = [float(np.max(np.abs(x - y))) for x, y in zip(a["hidden"], b["hidden"])]
