@@ -14,9 +14,13 @@ func.func @layer_norm(%x: tensor<1x4x8xf32>, %g: tensor<8xf32>, %b: tensor<8xf32
 // -----
 
 // Attention in window form: q/k/v are row blocks of one weight (slices, not
-// copies); the position term reads Rk at the distance C + t - j by index (the
-// rel-shift) and the mask is a predicate on indices and M: no mask tensor, no
-// shifted copy, no concatenation.
+// copies); the projected positions are laid out by distance (element n at
+// distance C + T - 1 - n, here 9 - n), so the mask stage reads query t's
+// position score for key j at n = j - t + T - 1 (the rel-shift as an index
+// map); the mask is a predicate on indices and M: no mask tensor, no shifted
+// copy, no concatenation. Keys and values are laid out per head for the
+// two attention GEMMs.
+// CHECK: affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3 - d2 + 3)>
 // CHECK-LABEL: func.func @attention
 // CHECK-SAME: %[[M:[a-z0-9]+]]: index
 // CHECK: {txl.name = "attention.keys_input"}
@@ -24,13 +28,22 @@ func.func @layer_norm(%x: tensor<1x4x8xf32>, %g: tensor<8xf32>, %b: tensor<8xf32
 // CHECK-DAG: tensor.extract_slice %{{.*}}[12, 0] [6, 8] [1, 1] : tensor<18x8xf32> to tensor<6x8xf32>
 // CHECK: tensor.extract_slice %{{.*}}[0, 0] [6, 8] [1, 1] : tensor<18x8xf32> to tensor<6x8xf32>
 // CHECK: {txl.name = "attention.q"}
+// CHECK: {txl.name = "attention.r"}
+// CHECK: {txl.name = "attention.positions_by_distance"}
+// CHECK: %[[N:.*]] = linalg.index 2 : index
+// CHECK: arith.subi %c9, %[[N]] : index
+// CHECK: tensor.extract %{{.*}}[%{{.*}}, %{{.*}}] : tensor<10x6xf32>
+// CHECK: {txl.name = "attention.key_rows_by_head"}
+// CHECK: {txl.name = "attention.keys_by_head"}
+// CHECK: {txl.name = "attention.values_by_head"}
 // CHECK: {txl.name = "attention.scores"}
+// CHECK: {txl.name = "attention.position_scores"}
+// CHECK: ins(%{{.*}}, %{{.*}} : tensor<1x2x4x10xf32>, tensor<1x2x4x13xf32>)
+// CHECK-SAME: {txl.name = "attention.mask"}
 // CHECK: %[[T:.*]] = linalg.index 2 : index
 // CHECK: %[[QPOS:.*]] = arith.addi %[[T]], %c6
 // CHECK: %[[J:.*]] = linalg.index 3 : index
-// CHECK: %[[DIST:.*]] = arith.subi %[[QPOS]], %[[J]] : index
-// CHECK: tensor.extract %{{.*}}[%{{.*}}, %{{.*}}] : tensor<10x6xf32>
-// CHECK: {txl.name = "attention.mask"}
+// CHECK: arith.subi %[[QPOS]], %[[J]] : index
 // CHECK: arith.subi %c6{{.*}}, %[[M]] : index
 // CHECK: {txl.name = "attention.output"}
 // CHECK-NOT: tensor.concat
@@ -92,7 +105,7 @@ func.func @adaptive(%h: tensor<1x2x8xf32>, %w: tensor<10x8xf32>, %b: tensor<10xf
 // -----
 
 // The cached form: only the segment's rows are projected (k and v blocks of
-// the weight); scores and values read key j from the cache (j < C) or the
+// the weight); the per-head layouts read key j from the cache (j < C) or the
 // segment (j - C) by index, so nothing is concatenated and no key is
 // projected again.
 // CHECK-LABEL: func.func @cached
@@ -102,13 +115,15 @@ func.func @adaptive(%h: tensor<1x2x8xf32>, %w: tensor<10x8xf32>, %b: tensor<10xf
 // CHECK: {txl.name = "attention.v"}
 // CHECK-NOT: attention.keys_input
 // CHECK: {txl.name = "attention.q"}
-// CHECK: {txl.name = "attention.scores"}
+// CHECK: {txl.name = "attention.key_rows_by_head"}
 // CHECK: arith.cmpi slt, %{{.*}}, %c6
 // CHECK: tensor.extract %arg1[{{.*}}] : tensor<1x6x6xf32>
 // CHECK: tensor.extract %{{.*}}[{{.*}}] : tensor<1x4x6xf32>
 // CHECK: arith.select
-// CHECK: {txl.name = "attention.values"}
+// CHECK: {txl.name = "attention.values_by_head"}
 // CHECK: tensor.extract %arg2[{{.*}}] : tensor<1x6x6xf32>
+// CHECK: {txl.name = "attention.scores"}
+// CHECK: {txl.name = "attention.values"}
 func.func @cached(%x: tensor<1x4x8xf32>, %kc: tensor<1x6x6xf32>, %vc: tensor<1x6x6xf32>, %m: index,
                   %pos: tensor<10x8xf32>, %wqkv: tensor<18x8xf32>, %wr: tensor<6x8xf32>,
                   %wo: tensor<8x6xf32>, %u: tensor<2x3xf32>) -> tensor<1x4x8xf32> {

@@ -179,14 +179,21 @@ def TxlDecompose : Pass<"txl-decompose", "mlir::ModuleOp"> {
     (`attention.scores`, `ffn.up`, ...), for schedules and for people.
 
     What is never materialised:
-    * the **rel-shift**: the position term of query `t` and key `j` reads the
-      projected positions at distance `C + t - j` (C = memory capacity) by
-      index, so no shifted copy of the `[T, K]` position scores exists;
+    * the **rel-shift**: the projected positions are laid out per head by
+      distance (`attention.positions_by_distance`, `[H, Dh, K + T - 1]`,
+      element `n` at distance `C + T - 1 - n`; weight-only, so hoisted with
+      `attention.r`), the position scores are a product of the queries with
+      them (`attention.position_scores`), and query `t` reads key `j`'s at
+      `n = j + T - 1 - t`: an offset, no shifted copy;
     * the **mask**: a predicate on `(t, j, M)` inside the generic that scales
       the scores (future keys, memory rows not yet held, and with
       `same_length` distances `>= mem_len`);
     * the **concatenation** `[memory; segment]`: keys read either source by
-      index, and the memory window update reads row `r + n` of both.
+      index, and the memory window update reads row `r + n` of both. Keys
+      and values are laid out per head (`attention.key_rows_by_head`, then
+      `.keys_by_head` `[B, H, Dh, K]` transposed, `.values_by_head`
+      `[B, H, K, Dh]`), so that both attention products are GEMMs
+      contiguous along the loop vectors run over.
 
     Masked scores are `-1e30`, not `-inf`, and their softmax weight is
     selected to exactly 0, so no infinity reaches an exponential. Needs
