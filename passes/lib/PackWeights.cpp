@@ -83,7 +83,7 @@ struct PackWeightsPass
     unsigned count = 0;
     SmallVector<std::string> prefixes(roles.begin(), roles.end());
     if (prefixes.empty())
-      prefixes = {"attention.", "ffn."};
+      prefixes = {"attention.", "ffn.", "logsoftmax."};
     function.walk([&](linalg::GenericOp generic) {
       if (generic.getNumReductionLoops() == 0)
         return;

@@ -238,6 +238,13 @@ def TxlPackWeights : Pass<"txl-pack-weights", "mlir::ModuleOp"> {
     **Equivalence.** Every read `Wp[n floordiv P, k, n mod P]` is
     `W[n, k]` (for `n < N`, the only values the contraction reads).
 
+    **Memory.** The panels are a copy: a weight read elsewhere unpacked
+    (the output layer tied to the embedding table, which the lookup reads
+    by row) is held twice (wt103-base: +439 MB at load for 267,735 x 410).
+    The output layer is packed by default all the same: unpacked, the
+    adaptive softmax's logits took ~23 s per wt103-base segment, packed
+    ~0.2 s. `--pack-weights=0` turns all packing off.
+
     Before:
     ```mlir
     %w = txl.weight "transformer.layers.0.pos_ff.CoreNet.0.weight" : tensor<40x24xf32>
@@ -258,7 +265,7 @@ def TxlPackWeights : Pass<"txl-pack-weights", "mlir::ModuleOp"> {
            "panel width P: the vector width of the kernels (16 for AVX-512)">,
     ListOption<"roles", "roles", "std::string",
                "txl.name prefixes of the contractions to pack (default: "
-               "attention., ffn.)">
+               "attention., ffn., logsoftmax.)">
   ];
   let dependentDialects = ["mlir::linalg::LinalgDialect",
                            "mlir::tensor::TensorDialect",
