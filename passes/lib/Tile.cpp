@@ -116,6 +116,10 @@ struct AttrBuilder {
   }
 };
 
+/// Element-wise results with at least this many elements are shared among
+/// threads (below it, waking a worker costs more than the copy).
+constexpr int64_t kParallelElements = 1 << 16;
+
 /// One entry of `funcs` for a generic of a kernel, by the per-generic rules.
 /// `name` refers to the generic by its txl.name, or by its position (`#i`)
 /// where the name is not unique in the kernel.
@@ -137,6 +141,33 @@ DictionaryAttr scheduleFor(linalg::GenericOp generic, StringRef name,
     return b.getDictionaryAttr(entry);
   }
   entry.push_back(b.getNamedAttr("compute", b.getStringAttr("root")));
+  if (!isReduction && width > 1) {
+    // Element-wise at root (a memory window's update, a copy): vectors
+    // along the innermost loop, threads over the first loop with more than
+    // one iteration when the result is big enough to share.
+    SmallVector<int64_t> ranges = generic.getStaticLoopRanges();
+    SmallVector<NamedAttribute> pure;
+    if (!ranges.empty() && ranges.back() >= width)
+      pure.push_back(b.getNamedAttr(
+          "vectorize",
+          b.getArrayAttr({b.getDictionaryAttr(
+              {b.getNamedAttr("loop",
+                              b.getStringAttr(loopName(ranges.size() - 1))),
+               b.getNamedAttr("width", b.getI64IntegerAttr(width))})})));
+    int64_t elements = 1;
+    for (int64_t r : ranges)
+      elements *= r;
+    if (elements >= kParallelElements)
+      for (unsigned l = 0; l + 1 < ranges.size(); ++l)
+        if (ranges[l] > 1) {
+          pure.push_back(b.getNamedAttr(
+              "parallel", b.getArrayAttr({b.getStringAttr(loopName(l))})));
+          break;
+        }
+    if (!pure.empty())
+      entry.push_back(b.getNamedAttr("pure", b.getDictionaryAttr(pure)));
+    return b.getDictionaryAttr(entry);
+  }
   if (!isReduction || width <= 1)
     return b.getDictionaryAttr(entry);
 

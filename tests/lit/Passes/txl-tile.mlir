@@ -8,9 +8,9 @@
 
 // The GEMM of ffn.up (loops b, t, n, k) runs k outside n, vectorizes n by the
 // target's f32 width and parallelises t; its bias init is inlined; the ReLU
-// is the kernel's output, computed at root.
+// is the kernel's output, computed at root, vectorized (too small for threads).
 // CHECK: txl.kernel "ffn.up"
-// CHECK-SAME: txl.schedule = {funcs = [{compute = "inline", name = "ffn.up.bias"}, {compute = "root", name = "ffn.up", update = {order = ["d0", "d1", "d3", "d2"], parallel = ["d1"], vectorize = [{loop = "d2", width = 16 : i64}]}}, {compute = "root", name = "ffn.relu"}], vector_width = 16 : i64}
+// CHECK-SAME: txl.schedule = {funcs = [{compute = "inline", name = "ffn.up.bias"}, {compute = "root", name = "ffn.up", update = {order = ["d0", "d1", "d3", "d2"], parallel = ["d1"], vectorize = [{loop = "d2", width = 16 : i64}]}}, {compute = "root", name = "ffn.relu", pure = {vectorize = [{loop = "d2", width = 16 : i64}]}}], vector_width = 16 : i64}
 // CHECK-SAME: txl.target = "x86-64-linux-avx512"
 // AVX2: txl.kernel "ffn.up"
 // AVX2-SAME: vectorize = [{loop = "d2", width = 8 : i64}]
@@ -20,9 +20,10 @@
 // KEEP-SAME: txl.target = "host"
 
 // Element-wise generics read by one other generic are inlined (the square of
-// the LayerNorm variance); generics read twice are computed at root.
+// the LayerNorm variance); generics read twice are computed at root,
+// vectorized along their innermost loop.
 // CHECK: txl.kernel "ffn.down"
-// CHECK-SAME: {compute = "root", name = "layer_norm.center"}, {compute = "inline", name = "layer_norm.square"}
+// CHECK-SAME: {compute = "root", name = "layer_norm.center", pure = {vectorize = [{loop = "d2", width = 16 : i64}]}}, {compute = "inline", name = "layer_norm.square"}
 func.func @ffn_block(%x: tensor<1x4x32xf32>, %w1: tensor<64x32xf32>, %b1: tensor<64xf32>,
                      %w2: tensor<32x64xf32>, %b2: tensor<32xf32>, %g: tensor<32xf32>) -> tensor<1x4x32xf32> {
   %f = txl.ffn %x, %w1, %b1, %w2, %b2 : tensor<1x4x32xf32>, tensor<64x32xf32>, tensor<64xf32>, tensor<32x64xf32>, tensor<32xf32>
