@@ -42,6 +42,24 @@ def segment_flops(cfg, Q, M):
     return out
 
 
+def cached_segment_flops(cfg, Q):
+    """What txl's default pipeline computes per segment (hidden states): queries, keys
+    and values of the Q new rows only (keys and values of memory rows are cached), no
+    r_net (prepared at load), the position term against K + Q - 1 distances, and the
+    attention over the whole window of mem_len + Q keys (txl does not skip memory rows
+    not yet held)."""
+    L, D, H, Dh, F = (cfg["n_layer"], cfg["d_model"], cfg["n_head"], cfg["d_head"],
+                      cfg["d_inner"])
+    K = cfg["mem_len"] + Q
+    HD = H * Dh
+    per_layer = (2 * Q * D * 3 * HD                  # q, k, v of the new rows
+                 + 2 * 2 * Q * K * HD                # content scores, probs @ V
+                 + 2 * Q * (K + Q - 1) * HD          # position scores by distance
+                 + 2 * Q * HD * D                    # o_net
+                 + 2 * 2 * Q * D * F)                # FFN
+    return L * per_layer
+
+
 def main():
     cfg = json.load(open(sys.argv[1]))
     Q = cfg["tgt_len"]
