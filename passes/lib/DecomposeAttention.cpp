@@ -177,6 +177,51 @@ HeadLayouts headLayouts(LinalgBuilder &lb, const AttentionShape &s,
   return layouts;
 }
 
+/// The attribute that marks a reduction over keys as reading keys that hold
+/// memory only: iterations of loop `loop` before key C - M (M = the
+/// generic's scalar input `input`) leave the output unchanged (those keys
+/// are masked: weight exactly 0, score below every visible one), so a code
+/// generator may start the loop at the first key held. The mask keeps the
+/// numbers exact either way; this only lets the work grow with M.
+constexpr llvm::StringLiteral kHeldKeysAttr = "txl.first_contributing";
+
+/// `reduction`'s defining generic, with `memoryRows` as its last input,
+/// marked as above.
+Value markHeldKeysOnly(LinalgBuilder &lb, Value reduction, unsigned keyLoop,
+                       int64_t capacity) {
+  auto generic = reduction.getDefiningOp<linalg::GenericOp>();
+  OpBuilder &b = lb.builder();
+  MLIRContext *ctx = b.getContext();
+  unsigned input = generic.getNumDpsInputs() - 1;
+  AffineMap first = AffineMap::get(
+      0, 1, getAffineConstantExpr(capacity, ctx) - getAffineSymbolExpr(0, ctx));
+  generic->setAttr(kHeldKeysAttr,
+                   b.getDictionaryAttr(
+                       {b.getNamedAttr("loop", b.getI64IntegerAttr(keyLoop)),
+                        b.getNamedAttr("input", b.getI64IntegerAttr(input)),
+                        b.getNamedAttr("at", AffineMapAttr::get(first))}));
+  return reduction;
+}
+
+/// A row max or sum over the keys of [B, H, T, K] scores or weights, over
+/// the keys held only (markHeldKeysOnly).
+Value reduceOverHeldKeys(LinalgBuilder &lb, const AttentionShape &s, Value x,
+                         float init, bool takeMax, Value memoryRows,
+                         StringRef name) {
+  AffineExpr b = lb.dim(0), h = lb.dim(1), t = lb.dim(2), j = lb.dim(3);
+  Value reduced = lb.generic(
+      {{x, {b, h, t, j}}, {memoryRows, {}}},
+      lb.filled({s.batch, s.heads, s.length}, init), {b, h, t}, 4, {3},
+      [takeMax](OpBuilder &nb, Location loc, ValueRange args) {
+        if (takeMax)
+          return nb.create<arith::MaximumFOp>(loc, args.back(), args[0])
+              .getResult();
+        return nb.create<arith::AddFOp>(loc, args.back(), args[0]).getResult();
+      },
+      name);
+  return markHeldKeysOnly(lb, reduced, 3, s.capacity);
+}
+
 /// Queries, the position term, scores, mask, softmax, values and output
 /// projection: everything after the keys and values.
 Value attendOverKeys(LinalgBuilder &lb, const AttentionShape &s,
@@ -262,7 +307,8 @@ Value attendOverKeys(LinalgBuilder &lb, const AttentionShape &s,
       "attention.mask");
 
   // Softmax over keys: exp(s - max), masked keys contribute exactly 0.
-  Value rowMax = reduceLastDim(lb, masked, kMasked, true, "attention.max");
+  Value rowMax = reduceOverHeldKeys(lb, s, masked, kMasked, true, p.memoryRows,
+                                    "attention.max");
   Value weights = mapWithRowValue(
       lb, masked, rowMax,
       [&](OpBuilder &nb, Location loc, Value score, Value max) {
@@ -274,20 +320,27 @@ Value attendOverKeys(LinalgBuilder &lb, const AttentionShape &s,
             .getResult();
       },
       "attention.exp");
-  Value rowSum = reduceLastDim(lb, weights, 0.0f, false, "attention.sum");
+  Value rowSum = reduceOverHeldKeys(lb, s, weights, 0.0f, false, p.memoryRows,
+                                    "attention.sum");
 
   // Loops (b, t, h, c, j): weighted values per head, then normalise.
   AffineExpr b2 = lb.dim(0), t2 = lb.dim(1), h2 = lb.dim(2), c2 = lb.dim(3),
              j2 = lb.dim(4);
-  Value weighted = lb.generic(
-      {{weights, {b2, h2, t2, j2}}, {layouts.values, {b2, h2, j2, c2}}},
-      lb.filled({s.batch, s.length, s.heads, s.headWidth}, 0.0f),
-      {b2, t2, h2, c2}, 5, {4},
-      [&](OpBuilder &nb, Location loc, ValueRange args) {
-        Value product = nb.create<arith::MulFOp>(loc, args[0], args[1]);
-        return nb.create<arith::AddFOp>(loc, args.back(), product).getResult();
-      },
-      "attention.values");
+  Value weighted = markHeldKeysOnly(
+      lb,
+      lb.generic(
+          {{weights, {b2, h2, t2, j2}},
+           {layouts.values, {b2, h2, j2, c2}},
+           {p.memoryRows, {}}},
+          lb.filled({s.batch, s.length, s.heads, s.headWidth}, 0.0f),
+          {b2, t2, h2, c2}, 5, {4},
+          [&](OpBuilder &nb, Location loc, ValueRange args) {
+            Value product = nb.create<arith::MulFOp>(loc, args[0], args[1]);
+            return nb.create<arith::AddFOp>(loc, args.back(), product)
+                .getResult();
+          },
+          "attention.values"),
+      4, s.capacity);
   Value normalised = lb.generic(
       {{weighted, {b2, t2, h2, c2}}, {rowSum, {b2, h2, t2}}},
       builder.create<tensor::EmptyOp>(

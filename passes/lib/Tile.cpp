@@ -916,6 +916,17 @@ private:
       return ab.dict(
           {{"func", ab.str("attention.normalise")}, {"loop", ab.str(loop)}});
     };
+    // The keys the reductions start from depend on the memory rows held (a
+    // runtime bound: the rows not yet held are skipped), so regions along
+    // the keys are known only at run time: storage keeps the static extent
+    // (accumulators: their block), so buffers keep a constant size and the
+    // accumulators stay in registers.
+    auto extentOf = [&](StringRef stage, unsigned loop) {
+      return generics[index[stage]].getStaticLoopRanges()[loop];
+    };
+    auto storage = [&](StringRef loop, int64_t extent) {
+      return ab.dict({{loop, ab.i64(extent)}});
+    };
     // normalise (b=d0, t=d1, h=d2, c=d3): threads take heads; each head goes
     // by in tiles of 16 query rows.
     entry("attention.normalise",
@@ -931,12 +942,14 @@ private:
     // per head for all its query tiles.
     entry("attention.keys_by_head",
           {{"compute_at", at("head")},
+           {"storage", storage("d3", extentOf("attention.keys_by_head", 3))},
            {"pure", ab.dict({{"vectorize", ab.vectorize("d3", width)}})}});
     for (StringRef stage :
          {"attention.key_rows_by_head", "attention.values_by_head"})
       entry(stage,
-          {{"compute_at", at("head")},
-           {"pure", ab.dict({{"vectorize", ab.vectorize("d3", width)}})}});
+            {{"compute_at", at("head")},
+             {"storage", storage("d2", extentOf(stage, 2))},
+             {"pure", ab.dict({{"vectorize", ab.vectorize("d3", width)}})}});
 
     // scores (b, h, t, j; c) and position_scores (b, h, t, n; c): GEMMs of
     // the tile's queries by the head's keys, contiguous along j, and by its
@@ -944,17 +957,24 @@ private:
     // vectors along j (n) for all the tile's rows; inside, register tiles of
     // kScoreRows rows by those vectors, the head dimension c outermost.
     int64_t block = kScoreVectors * width;
+    // The keys held number at least T: with T >= block, every region along
+    // the keys holds a whole block, and blocks shifted inwards keep the
+    // accumulator's extent constant (a guarded tail would make it dynamic).
+    StringRef blockTail =
+        extentOf("attention.scores", 2) >= block ? "shift_inwards" : "guard";
     for (StringRef stage : {"attention.scores", "attention.position_scores"})
       entry(
           stage,
           {{"compute_at", at("d1")},
+           {"storage", storage("d3", extentOf(stage, 3))},
            {"pure", ab.dict({{"split", ab.arr({ab.split("d3", block, "d3i",
-                                                        "guard")})},
+                                                        blockTail)})},
                              {"order", ab.strs({"d0", "d1", "d3", "d2", "d3i"})},
                              {"vectorize", ab.vectorize("d3i", width)}})},
            {"accumulator",
             ab.dict(
                 {{"compute_at", ab.dict({{"loop", ab.str("d3")}})},
+                 {"storage", storage("d3", block)},
                  {"pure", ab.dict({{"vectorize", ab.vectorize("d3", width)}})},
                  {"update",
                   ab.dict({{"split",
@@ -977,6 +997,7 @@ private:
     // recomputed.
     entry("attention.exp",
           {{"compute_at", at("d1")},
+           {"storage", storage("d3", extentOf("attention.exp", 3))},
            {"pure", ab.dict({{"vectorize", ab.vectorize("d3", width)}})}});
     // values (b, t, h, c; j): a GEMM of the tile's weights by the head's
     // values, contiguous along c; register tiles of kValueRows rows by the

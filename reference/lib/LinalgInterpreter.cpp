@@ -280,9 +280,13 @@ Tensor runGeneric(linalg::GenericOp generic, const ValueMap &values) {
   };
   bool empty = llvm::any_of(ranges, [](int64_t r) { return r == 0; });
   while (!empty) {
-    for (size_t i = 0; i < numInputs; ++i)
-      args[i] = element(values.at(generic.getDpsInputOperand(i)->get()),
-                        indexAt(maps[i]));
+    for (size_t i = 0; i < numInputs; ++i) {
+      const RuntimeValue &input =
+          values.at(generic.getDpsInputOperand(i)->get());
+      auto *index = std::get_if<IndexScalar>(&input);
+      args[i] = index ? static_cast<double>(index->value)
+                      : element(input, indexAt(maps[i]));
+    }
     int64_t offset = offsetOf(out.shape, indexAt(maps.back()), "output");
     args[numInputs] = out.data[offset];
     out.data[offset] = static_cast<float>(body.run(args, point)[0]);

@@ -184,6 +184,10 @@ private:
   Status translateOp(Operation *op);
   Status translateFill(linalg::FillOp op);
   Status translateGeneric(linalg::GenericOp op);
+  /// The first contributing iteration of each reduction loop (0, or what
+  /// `txl.first_contributing` says).
+  StatusOr<std::vector<Expr>> firstContributing(linalg::GenericOp op,
+                                                const TranslatedGeneric &generic);
   Status translateReturn(func::ReturnOp op);
   /// A scalar op, linalg.index or tensor.extract, in or out of a body.
   Status translateScalar(Operation *op, const std::vector<Expr> &loopExprs);
@@ -343,6 +347,79 @@ Status Translator::translateFill(linalg::FillOp op) {
   return Status::ok();
 }
 
+/// A reduction marked `txl.first_contributing` (txl-decompose's attention):
+/// iterations of that reduction loop before the first contributing one leave
+/// the output unchanged, so the RDom starts there, at a runtime bound (the
+/// memory rows held). Halide then narrows what the producers computed in the
+/// same tile compute too, so the work follows the bound.
+StatusOr<std::vector<Expr>>
+Translator::firstContributing(linalg::GenericOp op,
+                              const TranslatedGeneric &generic) {
+  std::vector<Expr> first(generic.loops.size(), Expr(0));
+  auto attr = op->getAttrOfType<DictionaryAttr>("txl.first_contributing");
+  if (!attr)
+    return first;
+  auto loop = attr.getAs<IntegerAttr>("loop");
+  auto input = attr.getAs<IntegerAttr>("input");
+  auto at = attr.getAs<AffineMapAttr>("at");
+  bool wellFormed =
+      loop && input && at && loop.getInt() >= 0 &&
+      loop.getInt() < static_cast<int64_t>(generic.loops.size()) &&
+      generic.loops[loop.getInt()].reduction && input.getInt() >= 0 &&
+      input.getInt() < static_cast<int64_t>(op.getNumDpsInputs()) &&
+      !isa<ShapedType>(op.getDpsInputs()[input.getInt()].getType()) &&
+      at.getValue().getNumDims() == 0 && at.getValue().getNumSymbols() == 1 &&
+      at.getValue().getNumResults() == 1;
+  if (!wellFormed)
+    return error(op, "malformed txl.first_contributing (expected {loop = "
+                     "<reduction loop>, input = <scalar input>, at = "
+                     "affine_map<()[s0] -> (...)>})");
+  StatusOr<Expr> symbol = scalar(op, op.getDpsInputs()[input.getInt()]);
+  if (!symbol.ok())
+    return symbol.status();
+  std::function<std::optional<Expr>(AffineExpr)> convert =
+      [&](AffineExpr e) -> std::optional<Expr> {
+    switch (e.getKind()) {
+    case AffineExprKind::Constant:
+      return Expr(static_cast<int>(cast<AffineConstantExpr>(e).getValue()));
+    case AffineExprKind::SymbolId:
+      return *symbol;
+    case AffineExprKind::Add:
+    case AffineExprKind::Mul: {
+      auto binary = cast<AffineBinaryOpExpr>(e);
+      std::optional<Expr> l = convert(binary.getLHS());
+      std::optional<Expr> r = convert(binary.getRHS());
+      if (!l || !r)
+        return std::nullopt;
+      return e.getKind() == AffineExprKind::Add ? *l + *r : *l * *r;
+    }
+    default:
+      return std::nullopt;
+    }
+  };
+  std::optional<Expr> at0 = convert(at.getValue().getResult(0));
+  if (!at0)
+    return error(op, "txl.first_contributing: only +, * and constants are "
+                     "supported in `at`");
+  int extent = static_cast<int>(generic.loops[loop.getInt()].extent);
+  first[loop.getInt()] = Halide::clamp(*at0, 0, extent);
+  // `at` = k - s0 (the attention's C - M): the whole range runs when the
+  // scalar is k. A condition on the Param itself (not its Int(32) cast)
+  // lets Halide substitute it inside the specialization.
+  AffineExpr e = at.getValue().getResult(0);
+  auto k = dyn_cast<AffineConstantExpr>(simplifyAffineExpr(
+      e.replaceSymbols({getAffineConstantExpr(0, op.getContext())}), 0, 0));
+  if (k && e == getAffineConstantExpr(k.getValue(), op.getContext()) -
+                    getAffineSymbolExpr(0, op.getContext())) {
+    Expr param = *symbol;
+    if (const auto *cast = param.as<Halide::Internal::Cast>())
+      param = cast->value;
+    result.fullRangeWhen.push_back(
+        param == Halide::cast(param.type(), static_cast<int>(k.getValue())));
+  }
+  return first;
+}
+
 Status Translator::translateGeneric(linalg::GenericOp op) {
   if (!op.hasPureTensorSemantics())
     return error(op, "linalg.generic must work on tensors");
@@ -438,12 +515,15 @@ Status Translator::translateGeneric(linalg::GenericOp op) {
     generic.vars[l] = Halide::Var(generic.loops[l].name);
     loopExprs[l] = generic.vars[l];
   }
+  StatusOr<std::vector<Expr>> first = firstContributing(op, generic);
+  if (!first.ok())
+    return first.status();
   for (int l = static_cast<int>(numLoops) - 1; l >= 0; --l) {
     if (!generic.loops[l].reduction)
       continue;
     generic.rdomDim[l] = static_cast<int>(region.size());
-    region.push_back(
-        Halide::Range(0, static_cast<int>(generic.loops[l].extent)));
+    Expr extent = static_cast<int>(generic.loops[l].extent);
+    region.push_back(Halide::Range((*first)[l], extent - (*first)[l]));
   }
   generic.hasUpdate = !region.empty();
   if (generic.hasUpdate) {
@@ -800,6 +880,14 @@ StatusOr<TranslatedKernel> buildScheduledKernel(func::FuncOp kernel,
     if (!status.isOk())
       return Status::error("kernel '" + kernel.getSymName().str() +
                            "': " + status.message());
+    // After the schedule: a specialization copies the schedule so far.
+    if (!translated->fullRangeWhen.empty()) {
+      Expr all = translated->fullRangeWhen.front();
+      for (const Expr &c : translated->fullRangeWhen)
+        all = all && c;
+      for (Halide::Func &out : translated->outputs)
+        out.specialize(all);
+    }
   } catch (const Halide::Error &e) {
     return Status::error("kernel '" + kernel.getSymName().str() +
                          "': Halide rejected the schedule: " + e.what());

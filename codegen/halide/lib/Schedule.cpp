@@ -365,6 +365,21 @@ Status parseFunc(DictionaryAttr dict, const std::string &path,
                                          stage + "\"");
     TXL_TRY(atReader.finish({"func", "loop", "stage"}));
   }
+  if (Attribute attr = reader.get("storage")) {
+    auto storage = dyn_cast<DictionaryAttr>(attr);
+    if (!storage)
+      return reader.error("storage", "expected a dictionary {loop = extent}, "
+                                     "got " + attrText(attr));
+    for (NamedAttribute entry : storage) {
+      auto extent = dyn_cast<IntegerAttr>(entry.getValue());
+      if (!extent || extent.getInt() < 1)
+        return Status::error(reader.pathOf("storage") + "." +
+                             entry.getName().str() +
+                             ": expected a positive integer, got " +
+                             attrText(entry.getValue()));
+      func.storage.push_back({entry.getName().str(), extent.getInt()});
+    }
+  }
   for (const char *stageName : {"pure", "update"}) {
     Attribute attr = reader.get(stageName);
     if (!attr)
@@ -391,10 +406,10 @@ Status parseFunc(DictionaryAttr dict, const std::string &path,
       accumulator->name = func.name + ".accumulator";
       func.accumulator = accumulator;
     }
-    return reader.finish(
-        {"name", "compute", "compute_at", "pure", "update", "accumulator"});
+    return reader.finish({"name", "compute", "compute_at", "storage", "pure",
+                          "update", "accumulator"});
   }
-  return reader.finish({"compute", "compute_at", "pure", "update"});
+  return reader.finish({"compute", "compute_at", "storage", "pure", "update"});
 }
 
 } // namespace

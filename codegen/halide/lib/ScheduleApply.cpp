@@ -596,6 +596,21 @@ private:
     ComputeLocation location;
     if (entry)
       location = entry->compute;
+    if (entry)
+      for (const auto &[loop, extent] : entry->storage) {
+        std::vector<Halide::Var> args = func.args();
+        auto var = std::find_if(args.begin(), args.end(), [&](const Halide::Var &v) {
+          return v.name() == loop;
+        });
+        if (var == args.end()) {
+          std::string names;
+          for (const Halide::Var &v : args)
+            names += (names.empty() ? "" : ", ") + v.name();
+          return Status::error(what + ": storage names loop '" + loop +
+                               "', not one of its pure loops (" + names + ")");
+        }
+        func.bound_storage(*var, static_cast<int>(extent));
+      }
     using Kind = ComputeLocation::Kind;
     if (isOutput && location.kind != Kind::Default &&
         location.kind != Kind::Root)

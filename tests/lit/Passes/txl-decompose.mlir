@@ -20,7 +20,10 @@ func.func @layer_norm(%x: tensor<1x4x8xf32>, %g: tensor<8xf32>, %b: tensor<8xf32
 // map); the mask is a predicate on indices and M: no mask tensor, no shifted
 // copy, no concatenation. Keys and values are laid out per head for the
 // two attention GEMMs.
+// The reductions over keys (max, sum, values) read the memory rows held and
+// say that keys before C - M contribute nothing (code generators start there).
 // CHECK: affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3 - d2 + 3)>
+// CHECK: #[[FIRST:.*]] = affine_map<()[s0] -> (-s0 + 6)>
 // CHECK-LABEL: func.func @attention
 // CHECK-SAME: %[[M:[a-z0-9]+]]: index
 // CHECK: {txl.name = "attention.keys_input"}
@@ -45,6 +48,8 @@ func.func @layer_norm(%x: tensor<1x4x8xf32>, %g: tensor<8xf32>, %b: tensor<8xf32
 // CHECK: %[[J:.*]] = linalg.index 3 : index
 // CHECK: arith.subi %[[QPOS]], %[[J]] : index
 // CHECK: arith.subi %c6{{.*}}, %[[M]] : index
+// CHECK: ins(%{{.*}}, %[[M]] : tensor<1x2x4x10xf32>, index)
+// CHECK-SAME: {txl.first_contributing = {at = #[[FIRST]], input = 1 : i64, loop = 3 : i64}, txl.name = "attention.max"}
 // CHECK: {txl.name = "attention.output"}
 // CHECK-NOT: tensor.concat
 // CHECK-NOT: txl.rel_attention
@@ -123,7 +128,7 @@ func.func @adaptive(%h: tensor<1x2x8xf32>, %w: tensor<10x8xf32>, %b: tensor<10xf
 // CHECK: {txl.name = "attention.values_by_head"}
 // CHECK: tensor.extract %arg2[{{.*}}] : tensor<1x6x6xf32>
 // CHECK: {txl.name = "attention.scores"}
-// CHECK: {txl.name = "attention.values"}
+// CHECK: txl.name = "attention.values"
 func.func @cached(%x: tensor<1x4x8xf32>, %kc: tensor<1x6x6xf32>, %vc: tensor<1x6x6xf32>, %m: index,
                   %pos: tensor<10x8xf32>, %wqkv: tensor<18x8xf32>, %wr: tensor<6x8xf32>,
                   %wo: tensor<8x6xf32>, %u: tensor<2x3xf32>) -> tensor<1x4x8xf32> {

@@ -37,7 +37,7 @@ TEST(HalideSchedule, ParsesEveryField) {
                  fuse = [{outer = "d0", inner = "d1", into = "rows"}],
                  order = ["rows", "d3", "k8", "d2"], unroll = ["k8", {loop = "d2", factor = 2}],
                  atomic},
-       accumulator = {compute_at = {loop = "d2"}, update = {}}},
+       accumulator = {compute_at = {loop = "d2"}, storage = {d2 = 64}, update = {}}},
       {name = "#3", compute_at = {func = "proj", loop = "d1", stage = "update"},
        pure = {gpu_tile = {loops = ["d0", "d1"], sizes = [8, 32]}}},
       {name = "mask", compute = "inline"}
@@ -57,6 +57,10 @@ TEST(HalideSchedule, ParsesEveryField) {
   ASSERT_EQ(proj.pure->vectorize.size(), 1u);
   EXPECT_EQ(proj.pure->vectorize[0].factor, 16);
   EXPECT_EQ(proj.pure->parallel, std::vector<std::string>{"d2"});
+  ASSERT_TRUE(proj.accumulator);
+  ASSERT_EQ(proj.accumulator->storage.size(), 1u);
+  EXPECT_EQ(proj.accumulator->storage[0].first, "d2");
+  EXPECT_EQ(proj.accumulator->storage[0].second, 64);
   ASSERT_TRUE(proj.update.has_value());
   EXPECT_EQ(proj.update->splits[0].inner, "k8");
   EXPECT_EQ(proj.update->fuses[0].fused, "rows");
@@ -90,6 +94,9 @@ TEST(HalideSchedule, RejectsMalformedSchedules) {
       R"({funcs = [{name = "a", pure = {split = [{loop = "d0", factor = 0}]}}]})",
       "txl.schedule.funcs[0].pure.split[0].factor: expected an "
       "integer >= 1");
+  expectParseError(R"({funcs = [{name = "a", storage = {d0 = 0}}]})",
+                   "txl.schedule.funcs[0].storage.d0: expected a positive "
+                   "integer");
   expectParseError(R"({tail = "sideways"})",
                    "unknown tail strategy 'sideways'");
   expectParseError(R"({funcs = [{pure = {}}]})", "funcs[0].name: missing");
@@ -292,6 +299,9 @@ TEST(HalideSchedule, ErrorsNameTheLoopsAndFuncs) {
   expectScheduleError(
       R"({funcs = [{name = "proj.bias", compute_at = {func = "proj", loop = "d7"}}]})",
       "'proj' has no loop named 'd7'");
+  expectScheduleError(
+      R"({funcs = [{name = "proj", storage = {d5 = 8}}]})",
+      "storage names loop 'd5', not one of its pure loops (d2, d1, d0)");
   expectScheduleError(R"({funcs = [{name = "proj.bias", accumulator = {}}]})",
                       "an accumulator needs reduction loops");
   expectScheduleError(

@@ -195,6 +195,15 @@ def TxlDecompose : Pass<"txl-decompose", "mlir::ModuleOp"> {
       `[B, H, K, Dh]`), so that both attention products are GEMMs
       contiguous along the loop vectors run over.
 
+    The reductions over keys (`attention.max`, `.sum`, `.values`) take the
+    memory rows held `M` as a scalar input and carry
+    `txl.first_contributing = {loop, input, at = affine_map<()[M] -> (C - M)>}`:
+    keys before `C - M` are masked, so their iterations leave the result
+    unchanged, and a code generator may start the loop there (the Halide
+    translator does: the attention's work then grows with the memory held
+    instead of always covering the whole window). The mask keeps the
+    numbers exact either way.
+
     Masked scores are `-1e30`, not `-inf`, and their softmax weight is
     selected to exactly 0, so no infinity reaches an exponential. Needs
     static shapes: run `txl-window-memory` first.

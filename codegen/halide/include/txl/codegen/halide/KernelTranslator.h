@@ -105,6 +105,10 @@ struct TranslatedKernel {
   /// The kernel's tensor arguments and scalar arguments, each in order.
   std::vector<Halide::ImageParam> images;
   std::vector<Halide::Param<int64_t>> scalars;
+  /// When each of these holds, every reduction marked txl.first_contributing
+  /// runs over its whole static range: the outputs are specialized on it,
+  /// so that case keeps constant bounds (and register-tiled accumulators).
+  std::vector<Halide::Expr> fullRangeWhen;
 
   Halide::Pipeline pipeline() const { return Halide::Pipeline(outputs); }
 };

@@ -133,6 +133,12 @@ struct FuncSchedule {
   /// Unset: the default schedule for that stage. Set but empty: no directives.
   std::optional<StageSchedule> pure;
   std::optional<StageSchedule> update;
+  /// Fixed storage extents per pure loop (`storage = {d3 = 64}`): the
+  /// allocation keeps this size even where the computed region is smaller
+  /// or known only at run time (a constant-size buffer stays on the stack
+  /// and its elements in registers). A region larger than this is a runtime
+  /// error.
+  std::vector<std::pair<std::string, int64_t>> storage;
   /// Computes the generic's reduction into a separate Func (its
   /// accumulator), typically `compute = "at"` a tile of the generic, which
   /// then only copies it out (the register-tile pattern of a GEMM).
