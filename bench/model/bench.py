@@ -125,6 +125,7 @@ def run_txl(so_path, weights, tokens, args):
         mems[-1][...] = 0
     mem_ptrs = (ctypes.POINTER(ctypes.c_float) * max(1, len(mems)))(*[fptr(m) for m in mems])
     scratch = aligned_empty((max(d.scratch_bytes, 64),), np.uint8)
+    scratch[...] = 0  # touched once, as a runtime would on allocation
     tok = aligned_empty((B, T), np.int64)
     hidden = aligned_empty((B, T, D), np.float32)
     logp = aligned_empty((B, T, V), np.float32)

@@ -972,18 +972,8 @@ private:
                              {"order", ab.strs({"d0", "d1", "d3", "d2", "d3i"})},
                              {"vectorize", ab.vectorize("d3i", width)}})},
            {"accumulator",
-            ab.dict(
-                {{"compute_at", ab.dict({{"loop", ab.str("d3")}})},
-                 {"storage", storage("d3", block)},
-                 {"pure", ab.dict({{"vectorize", ab.vectorize("d3", width)}})},
-                 {"update",
-                  ab.dict({{"split",
-                            ab.arr({ab.split("d2", kScoreRows, "d2i", "guard"),
-                                    ab.split("d3", width, "d3i", "guard")})},
-                           {"order", ab.strs({"d0", "d1", "d2", "d4", "d2i",
-                                              "d3", "d3i"})},
-                           {"vectorize", ab.vectorize("d3i", width)},
-                           {"unroll", ab.strs({"d2i", "d3"})}})}})}});
+            registerTiles("d3", {"d0", "d1"}, "d2", kScoreRows, "d3", "guard",
+                          "d4", storage("d3", block))}});
     entry("attention.mask", {{"compute", ab.str("inline")}});
     // Row statistics along the keys (contiguous): partial results in the
     // lanes of a vector.
@@ -1009,18 +999,37 @@ private:
                                                         "round_up")})},
                              {"vectorize", ab.vectorize("d3i", width)}})},
            {"accumulator",
-            ab.dict(
-                {{"compute_at", ab.dict({{"loop", ab.str("d0")}})},
-                 {"pure", ab.dict({{"vectorize", ab.vectorize("d3", width)}})},
-                 {"update",
-                  ab.dict({{"split",
-                            ab.arr({ab.split("d1", kValueRows, "d1i", "guard"),
-                                    ab.split("d3", width, "d3i", "round_up")})},
-                           {"order", ab.strs({"d0", "d2", "d1", "d4", "d1i",
-                                              "d3", "d3i"})},
-                           {"vectorize", ab.vectorize("d3i", width)},
-                           {"unroll", ab.strs({"d1i", "d3"})}})}})}});
+            registerTiles("d0", {"d0", "d2"}, "d1", kValueRows, "d3",
+                          "round_up", "d4", nullptr)}});
     return true;
+  }
+
+  /// An attention GEMM's accumulator, computed at its owner's loop `at`:
+  /// register tiles of `rows` rows (loop `row`) by vectors along `column`
+  /// (tail `columnTail`), unrolled, with the reduction loop outside each
+  /// tile and the loops `outer` outside everything.
+  DictionaryAttr registerTiles(StringRef at, ArrayRef<std::string> outer,
+                               const std::string &row, int64_t rows,
+                               const std::string &column, StringRef columnTail,
+                               const std::string &reduction,
+                               DictionaryAttr storage) {
+    SmallVector<std::string> order(outer.begin(), outer.end());
+    order.append({row, reduction, row + "i", column, column + "i"});
+    SmallVector<std::pair<StringRef, Attribute>> fields = {
+        {"compute_at", ab.dict({{"loop", ab.str(at)}})}};
+    if (storage)
+      fields.push_back({"storage", storage});
+    fields.push_back(
+        {"pure", ab.dict({{"vectorize", ab.vectorize(column, width)}})});
+    fields.push_back(
+        {"update",
+         ab.dict({{"split",
+                   ab.arr({ab.split(row, rows, row + "i", "guard"),
+                           ab.split(column, width, column + "i", columnTail)})},
+                  {"order", ab.strs(order)},
+                  {"vectorize", ab.vectorize(column + "i", width)},
+                  {"unroll", ab.strs({row + "i", column})}})});
+    return ab.dict(fields);
   }
 
   /// Register tiles of the attention's two GEMMs: scores kScoreRows query
