@@ -212,6 +212,59 @@ func.func @mask(%x: tensor<4x6xf32>, %m: index, %s: i64) -> tensor<4x6xf32> {
   }
 }
 
+/// A row sum over j marked `txl.first_contributing` at 6 - m: the body adds
+/// every element (no mask), so the result shows where the loop started.
+std::string firstContributingKernel(const std::string &marker) {
+  return R"mlir(
+func.func @held(%x: tensor<4x6xf32>, %m: index) -> tensor<4xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<4xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<4xf32>) -> tensor<4xf32>
+  %r = linalg.generic {
+      indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> ()>,
+                       affine_map<(d0, d1) -> (d0)>],
+      iterator_types = ["parallel", "reduction"]}
+      ins(%x, %m : tensor<4x6xf32>, index) outs(%init : tensor<4xf32>) )mlir" +
+         marker + R"mlir( {
+  ^bb0(%v: f32, %rows: index, %o: f32):
+    %s = arith.addf %o, %v : f32
+    linalg.yield %s : f32
+  } -> tensor<4xf32>
+  return %r : tensor<4xf32>
+}
+)mlir";
+}
+
+TEST(HalideKernelJit, ReductionStartsAtTheFirstContributingIteration) {
+  ParsedKernel parsed = parseKernel(firstContributingKernel(
+      "attrs = {txl.first_contributing = {loop = 1 : i64, input = 1 : i64, "
+      "at = affine_map<()[s0] -> (-s0 + 6)>}}"));
+  std::vector<float> x = randomFloats(24, 17);
+  // m = 6: the whole range (the specialized kernel); m = 0: nothing.
+  for (int64_t m : {0, 2, 5, 6}) {
+    std::vector<HostTensor> out =
+        run(parsed.kernel(), {HostTensor::ofF32({4, 6}, x)}, {m});
+    ASSERT_EQ(out.size(), 1u);
+    std::vector<double> expected(4, 0.0);
+    for (int i = 0; i < 4; ++i)
+      for (int j = 6 - m; j < 6; ++j)
+        expected[i] += x[i * 6 + j];
+    expectNear(out[0].f32, expected);
+  }
+}
+
+TEST(HalideKernelJit, AMalformedFirstContributingIsAnError) {
+  ParsedKernel parsed = parseKernel(firstContributingKernel(
+      "attrs = {txl.first_contributing = {loop = 0 : i64, input = 1 : i64, "
+      "at = affine_map<()[s0] -> (-s0 + 6)>}}"));
+  StatusOr<std::vector<HostTensor>> out = jitRun(
+      parsed.kernel(), {HostTensor::ofF32({4, 6}, randomFloats(24, 1))}, {2});
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.status().message().find("malformed txl.first_contributing"),
+            std::string::npos)
+      << out.status().message();
+}
+
 TEST(HalideKernelJit, EmbeddingGather) {
   ParsedKernel parsed = parseKernel(R"mlir(
 func.func @embed(%table: tensor<50x16xf32>, %tokens: tensor<2x7xi64>) -> tensor<2x7x16xf32> {
