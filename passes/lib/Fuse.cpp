@@ -51,8 +51,9 @@ std::string anchorLabel(StringRef role) {
   if (role == "attention.keys_input" || role == "attention.k" ||
       role == "attention.v")
     return "attention.kv";
-  if (role == "attention.q" || role == "attention.r" ||
-      role == "attention.output")
+  if (role == "attention.q")
+    return "attention.kv"; // reads the same rows: one kernel when adjacent
+  if (role == "attention.r" || role == "attention.output")
     return role.str();
   // Laid out by distance with the positions: weight-only, so hoisted with
   // them.
