@@ -292,8 +292,10 @@ def TxlFuse : Pass<"txl-fuse", "mlir::ModuleOp"> {
     | kernel | what it fuses |
     |---|---|
     | `embed` | gather(s) + projection(s) + cluster select + scale |
-    | `attention.q`, `attention.kv`, `attention.r` | projection GEMMs (keys and values share their input rows) |
-    | `attention.core` | content + position scores, scale, mask, softmax, value product: scores never leave the kernel |
+    | `attention.kv` | projection GEMMs of keys, values and (when next to them) queries: they share their input rows |
+    | `attention.q` | the query projection where it does not follow the keys and values |
+    | `attention.r` | projected positions, laid out by distance per head (weight-only: hoisted) |
+    | `attention.core` | per-head key/value layouts, content + position scores, scale, mask, softmax, value product: scores never leave the kernel |
     | `attention.output` | output projection + residual (+ LayerNorm when post-LN) |
     | `ffn.up` | GEMM + bias + ReLU |
     | `ffn.down` | GEMM + bias + residual (+ LayerNorm when post-LN) |
