@@ -290,12 +290,34 @@ Tensor feedForward(const Tensor &x, ConstTensorRef w1, ConstTensorRef b1,
 
 namespace {
 
+/// Checks the head sizes and the qkv weight [3 H Dh, D]; returns H Dh.
+int64_t checkHeads(const char *kernel, ConstTensorRef wQkv, int64_t nHead,
+                   int64_t dHead, int64_t D) {
+  if (nHead <= 0 || dHead <= 0)
+    fail(kernel, "n_head and d_head must be positive");
+  int64_t HD = nHead * dHead;
+  expectWeight(kernel, "qkv weight", wQkv, {3 * HD, D});
+  return HD;
+}
+
+/// The key and value of one input row (rows [HD, 2 HD) and [2 HD, 3 HD) of
+/// the qkv weight), in double.
+void projectKeyValue(ConstTensorRef wQkv, int64_t HD, int64_t D,
+                     const float *row, double *key, double *value) {
+  const float *wk = wQkv.data + HD * D, *wv = wQkv.data + 2 * HD * D;
+  for (int64_t c = 0; c < HD; ++c) {
+    key[c] = dot(wk + c * D, row, D);
+    value[c] = dot(wv + c * D, row, D);
+  }
+}
+
 /// Fills keys and values [K, H*Dh] (double) of batch row b.
 using KeyValueRows = std::function<void(int64_t b, std::vector<double> &keys,
                                         std::vector<double> &values)>;
 
 /// Relative attention [§3] once the keys and values of the K = M + T keys are
-/// known (`keyValues`): queries, position term, mask, softmax, o_net.
+/// known (`keyValues`): queries, position term, mask, softmax, o_net. The
+/// caller has checked the heads and the qkv weight (checkHeads).
 Tensor attendOverKeys(const char *kernel, const Tensor &x, int64_t M,
                       const Tensor &positions, ConstTensorRef wQkv,
                       ConstTensorRef wR, ConstTensorRef wO,
@@ -311,7 +333,6 @@ Tensor attendOverKeys(const char *kernel, const Tensor &x, int64_t M,
                      std::to_string(D) + "] for " + std::to_string(K) +
                      " keys");
   int64_t HD = nHead * dHead;
-  expectWeight(kernel, "qkv weight", wQkv, {3 * HD, D});
   expectWeight(kernel, "r weight", wR, {HD, D});
   expectWeight(kernel, "o weight", wO, {D, HD});
   expectWeight(kernel, "r_w_bias", rwBias, {nHead, dHead});
@@ -390,21 +411,14 @@ Tensor relativeAttention(const Tensor &x, const Tensor &memory,
   expectRank(kernel, "memory", memory.shape, 3);
   int64_t M = memory.dim(1);
   expectShape(kernel, "memory", memory.shape, {B, M, D});
-  if (nHead <= 0 || dHead <= 0)
-    fail(kernel, "n_head and d_head must be positive");
-  int64_t HD = nHead * dHead;
-  expectWeight(kernel, "qkv weight", wQkv, {3 * HD, D});
-  const float *wk = wQkv.data + HD * D, *wv = wQkv.data + 2 * HD * D;
+  int64_t HD = checkHeads(kernel, wQkv, nHead, dHead, D);
   // Keys and values over concat([memory, x]).
   auto project = [&](int64_t b, std::vector<double> &keys,
                      std::vector<double> &values) {
     for (int64_t j = 0; j < M + T; ++j) {
       const float *row = j < M ? memory.data.data() + (b * M + j) * D
                                : x.data.data() + (b * T + j - M) * D;
-      for (int64_t c = 0; c < HD; ++c) {
-        keys[j * HD + c] = dot(wk + c * D, row, D);
-        values[j * HD + c] = dot(wv + c * D, row, D);
-      }
+      projectKeyValue(wQkv, HD, D, row, &keys[j * HD], &values[j * HD]);
     }
   };
   return attendOverKeys(kernel, x, M, positions, wQkv, wR, wO, rwBias, rrBias,
@@ -417,18 +431,15 @@ std::pair<Tensor, Tensor> keyValueProjection(const Tensor &x,
   const char *kernel = "keyValueProjection";
   expectRank(kernel, "input", x.shape, 3);
   int64_t B = x.dim(0), T = x.dim(1), D = x.dim(2);
-  if (nHead <= 0 || dHead <= 0)
-    fail(kernel, "n_head and d_head must be positive");
-  int64_t HD = nHead * dHead;
-  expectWeight(kernel, "qkv weight", wQkv, {3 * HD, D});
-  const float *wk = wQkv.data + HD * D, *wv = wQkv.data + 2 * HD * D;
+  int64_t HD = checkHeads(kernel, wQkv, nHead, dHead, D);
   Tensor keys({B, T, HD}), values({B, T, HD});
-  for (int64_t r = 0; r < B * T; ++r)
-    for (int64_t c = 0; c < HD; ++c) {
-      const float *row = x.data.data() + r * D;
-      keys.data[r * HD + c] = static_cast<float>(dot(wk + c * D, row, D));
-      values.data[r * HD + c] = static_cast<float>(dot(wv + c * D, row, D));
-    }
+  std::vector<double> key(HD), value(HD);
+  for (int64_t r = 0; r < B * T; ++r) {
+    projectKeyValue(wQkv, HD, D, x.data.data() + r * D, key.data(),
+                    value.data());
+    std::copy(key.begin(), key.end(), keys.data.begin() + r * HD);
+    std::copy(value.begin(), value.end(), values.data.begin() + r * HD);
+  }
   return {std::move(keys), std::move(values)};
 }
 
@@ -441,10 +452,8 @@ Tensor cachedRelativeAttention(const Tensor &x, const Tensor &keyCache,
                                int64_t dHead, bool sameLength, int64_t memLen) {
   const char *kernel = "cachedRelativeAttention";
   expectRank(kernel, "input", x.shape, 3);
-  int64_t B = x.dim(0), T = x.dim(1);
-  if (nHead <= 0 || dHead <= 0)
-    fail(kernel, "n_head and d_head must be positive");
-  int64_t HD = nHead * dHead;
+  int64_t B = x.dim(0), T = x.dim(1), D = x.dim(2);
+  int64_t HD = checkHeads(kernel, wQkv, nHead, dHead, D);
   expectRank(kernel, "key cache", keyCache.shape, 3);
   int64_t M = keyCache.dim(1);
   expectShape(kernel, "key cache", keyCache.shape, {B, M, HD});
