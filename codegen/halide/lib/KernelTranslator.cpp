@@ -347,6 +347,40 @@ Status Translator::translateFill(linalg::FillOp op) {
   return Status::ok();
 }
 
+/// An affine expression as a Halide Expr, its dims and symbols bound to
+/// `dims` and `symbols`. floordiv and mod have positive constant divisors
+/// (affine maps' rule), where Halide's Euclidean `/` and `%` agree with them.
+Expr affineToHalide(AffineExpr e, llvm::ArrayRef<Expr> dims,
+                    llvm::ArrayRef<Expr> symbols) {
+  switch (e.getKind()) {
+  case AffineExprKind::DimId:
+    return dims[cast<AffineDimExpr>(e).getPosition()];
+  case AffineExprKind::SymbolId:
+    return symbols[cast<AffineSymbolExpr>(e).getPosition()];
+  case AffineExprKind::Constant:
+    return Expr(static_cast<int>(cast<AffineConstantExpr>(e).getValue()));
+  default:
+    break;
+  }
+  auto binary = cast<AffineBinaryOpExpr>(e);
+  Expr lhs = affineToHalide(binary.getLHS(), dims, symbols);
+  Expr rhs = affineToHalide(binary.getRHS(), dims, symbols);
+  switch (e.getKind()) {
+  case AffineExprKind::Add:
+    return lhs + rhs;
+  case AffineExprKind::Mul:
+    return lhs * rhs;
+  case AffineExprKind::FloorDiv:
+    return lhs / rhs;
+  case AffineExprKind::CeilDiv:
+    return (lhs + rhs - 1) / rhs;
+  case AffineExprKind::Mod:
+    return lhs % rhs;
+  default:
+    return Expr();
+  }
+}
+
 /// A reduction marked `txl.first_contributing` (txl-decompose's attention):
 /// iterations of that reduction loop before the first contributing one leave
 /// the output unchanged, so the RDom starts there, at a runtime bound (the
@@ -377,32 +411,9 @@ Translator::firstContributing(linalg::GenericOp op,
   StatusOr<Expr> symbol = scalar(op, op.getDpsInputs()[input.getInt()]);
   if (!symbol.ok())
     return symbol.status();
-  std::function<std::optional<Expr>(AffineExpr)> convert =
-      [&](AffineExpr e) -> std::optional<Expr> {
-    switch (e.getKind()) {
-    case AffineExprKind::Constant:
-      return Expr(static_cast<int>(cast<AffineConstantExpr>(e).getValue()));
-    case AffineExprKind::SymbolId:
-      return *symbol;
-    case AffineExprKind::Add:
-    case AffineExprKind::Mul: {
-      auto binary = cast<AffineBinaryOpExpr>(e);
-      std::optional<Expr> l = convert(binary.getLHS());
-      std::optional<Expr> r = convert(binary.getRHS());
-      if (!l || !r)
-        return std::nullopt;
-      return e.getKind() == AffineExprKind::Add ? *l + *r : *l * *r;
-    }
-    default:
-      return std::nullopt;
-    }
-  };
-  std::optional<Expr> at0 = convert(at.getValue().getResult(0));
-  if (!at0)
-    return error(op, "txl.first_contributing: only +, * and constants are "
-                     "supported in `at`");
+  Expr at0 = affineToHalide(at.getValue().getResult(0), {}, {*symbol});
   int extent = static_cast<int>(generic.loops[loop.getInt()].extent);
-  first[loop.getInt()] = Halide::clamp(*at0, 0, extent);
+  first[loop.getInt()] = Halide::clamp(at0, 0, extent);
   // `at` = k - s0 (the attention's C - M): the whole range runs when the
   // scalar is k. A condition on the Param itself (not its Int(32) cast)
   // lets Halide substitute it inside the specialization.
@@ -592,38 +603,8 @@ Status Translator::translateGeneric(linalg::GenericOp op) {
       return error(op, "input #" + std::to_string(i) +
                            " is a tensor.empty, whose contents are undefined");
     std::vector<Expr> coords;
-    for (AffineExpr expr : maps[i].getResults()) {
-      // Affine maps to Halide Exprs. floordiv and mod have positive constant
-      // divisors, where Halide's Euclidean `/` and `%` agree with them.
-      std::function<Expr(AffineExpr)> convert = [&](AffineExpr e) -> Expr {
-        switch (e.getKind()) {
-        case AffineExprKind::DimId:
-          return loopExprs[cast<AffineDimExpr>(e).getPosition()];
-        case AffineExprKind::Constant:
-          return Expr(static_cast<int>(cast<AffineConstantExpr>(e).getValue()));
-        default:
-          break;
-        }
-        auto binary = cast<AffineBinaryOpExpr>(e);
-        Expr lhsExpr = convert(binary.getLHS());
-        Expr rhsExpr = convert(binary.getRHS());
-        switch (e.getKind()) {
-        case AffineExprKind::Add:
-          return lhsExpr + rhsExpr;
-        case AffineExprKind::Mul:
-          return lhsExpr * rhsExpr;
-        case AffineExprKind::FloorDiv:
-          return lhsExpr / rhsExpr;
-        case AffineExprKind::CeilDiv:
-          return (lhsExpr + rhsExpr - 1) / rhsExpr;
-        case AffineExprKind::Mod:
-          return lhsExpr % rhsExpr;
-        default:
-          return Expr();
-        }
-      };
-      coords.push_back(convert(expr));
-    }
+    for (AffineExpr expr : maps[i].getResults())
+      coords.push_back(affineToHalide(expr, loopExprs, {}));
     scalars[arg] = (*source)->at(coords);
   }
   // A staged sum (`out + x`, the GEMM) accumulates from zero and adds its
