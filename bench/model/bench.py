@@ -236,12 +236,11 @@ def summarize(name, res, cfg, T, B, no_log_probs=False):
     return out
 
 
-PEAK_PER_CORE = 168.0  # GFLOP/s FP32, measured (docs/PERF.md)
 
 
 def print_table(summary):
     sides = summary["sides"]
-    peak = PEAK_PER_CORE * summary["threads"]
+    peak = flops.PEAK_PER_CORE * summary["threads"]
     print("\n%s: %d thread(s) (torch intra-op %d), batch %d, %d tokens per stream, T=%d; "
           "peak ~%.0f GFLOP/s" % (summary["model"], summary["threads"],
                                   summary["torch_threads"], summary["batch"],

@@ -20,6 +20,8 @@ would do (2*K*D*2*H*Dh + 2*Q*D*H*Dh); it is reported, not used for GFLOP/s.
 import json
 import sys
 
+PEAK_PER_CORE = 168.0  # GFLOP/s FP32 on one core of this machine, measured (docs/PERF.md)
+
 
 def segment_flops(cfg, Q, M):
     L, D, H, Dh, F, V = (cfg["n_layer"], cfg["d_model"], cfg["n_head"], cfg["d_head"],

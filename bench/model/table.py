@@ -15,7 +15,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import flops  # noqa: E402
 
-PEAK_PER_CORE = 168.0  # GFLOP/s FP32, measured (docs/PERF.md)
 
 
 def row(path):
@@ -38,7 +37,7 @@ def row(path):
                 txl["tok_s_steady"] / peer["tok_s_steady"],
                 txl["tok_s_all"] / peer["tok_s_all"],
                 peer["hidden_only_s"], txl["hidden_only_s"],
-                own, 100 * own / (PEAK_PER_CORE * t),
+                own, 100 * own / (flops.PEAK_PER_CORE * t),
                 min(diffs) if diffs else float("nan"), max(diffs) if diffs else float("nan")))
 
 
