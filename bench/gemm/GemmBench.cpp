@@ -59,18 +59,25 @@ struct Options {
   bool artifacts = false;
   /// With one thread: time by the thread's CPU clock instead of the wall.
   bool cpuClock = true;
+  /// Copies of each weight, used in turn: with enough of them every call
+  /// reads its weight from memory, as the model's kernels do (each layer's
+  /// weights are read once per segment), instead of from cache.
+  int weightCopies = 1;
 };
 
 void usage() {
   std::fprintf(stderr,
                "usage: bench-gemm [--threads=1,2] [--filter=SUBSTRING] "
                "[--rounds=9] [--min-time=0.1] [--target=host] "
-               "[--work-dir=DIR] [--artifacts] [--wall-clock]\n"
+               "[--work-dir=DIR] [--artifacts] [--wall-clock] "
+               "[--weight-copies=N]\n"
                "  --artifacts: keep each kernel's .mlir, .stmt and .s in the "
                "work directory\n"
                "  --wall-clock: time 1-thread runs by the wall clock too "
                "(default: the thread's CPU clock, which other processes' "
-               "time slices do not inflate)\n");
+               "time slices do not inflate)\n"
+               "  --weight-copies=N: every peer cycles through N copies of "
+               "each weight (cold weights, as in the model; default 1)\n");
 }
 
 bool parseOptions(int argc, char **argv, Options &o) {
@@ -101,6 +108,8 @@ bool parseOptions(int argc, char **argv, Options &o) {
       o.workDir = v;
     } else if (arg == "--artifacts") {
       o.artifacts = true;
+    } else if (const char *v = value("--weight-copies=")) {
+      o.weightCopies = std::max(1, std::atoi(v));
     } else if (arg == "--wall-clock") {
       o.cpuClock = false;
     } else {
@@ -198,6 +207,9 @@ struct Case {
   std::vector<Floats> args; // in kernel-argument order
   Floats w;                 // [N, K], oneDNN's weight
   Floats y, yPeer;
+  /// Further copies of the packed weight and of `w` (--weight-copies).
+  std::vector<Floats> packedCopies, wCopies;
+  int packedArgument = -1; // the packed weight's index in args
   std::vector<std::unique_ptr<DenseBuffer>> buffers;
   std::vector<void *> argv;
 };
@@ -230,6 +242,7 @@ void makeData(Case &c, uint32_t seed) {
         for (int64_t k = 0; k < s.k; ++k)
           for (int64_t j = 0; j < 16 && 16 * p + j < s.n; ++j)
             wp[(p * s.k + k) * 16 + j] = c.w[(16 * p + j) * s.k + k];
+      c.packedArgument = static_cast<int>(c.args.size());
       c.args.push_back(std::move(wp));
     } else if (a.name == "gamma") {
       Floats g = randomVector(product(a.shape), rng, 0.5f);
@@ -500,6 +513,10 @@ int main(int argc, char **argv) {
   uint32_t seed = 1;
   for (Case &c : cases) {
     makeData(c, seed++);
+    for (int copy = 1; copy < o.weightCopies; ++copy) {
+      c.wCopies.push_back(c.w);
+      c.packedCopies.push_back(c.args[c.packedArgument]);
+    }
     setThreads(1);
     if (int status = c.kernel(c.argv.data())) {
       std::fprintf(stderr, "%s: kernel returned %d\n", c.ir.symbol.c_str(),
@@ -533,9 +550,18 @@ int main(int argc, char **argv) {
     for (Case &c : cases) {
       const GemmShape &s = c.shape;
       const float *x = argument(c, "x")->data();
+      // The i-th call of a peer reads copy i mod --weight-copies.
+      auto copy = [&](int &next, const Floats &first,
+                      const std::vector<Floats> &more) {
+        int i = next;
+        next = (next + 1) % o.weightCopies;
+        return i == 0 ? first.data() : more[i - 1].data();
+      };
+      int nextSgemm = 0, nextMatmul = 0, nextTxl = 0;
       auto sgemm = [&] {
-        dnnl_sgemm('N', 'T', s.m(), s.n, s.k, 1.0f, x, s.k, c.w.data(), s.k,
-                   0.0f, c.yPeer.data(), s.n);
+        dnnl_sgemm('N', 'T', s.m(), s.n, s.k, 1.0f, x, s.k,
+                   copy(nextSgemm, c.w, c.wCopies), s.k, 0.0f,
+                   c.yPeer.data(), s.n);
       };
       // The matmul primitive, weights reordered once to its own layout.
       using tag = dnnl::memory::format_tag;
@@ -549,15 +575,25 @@ int main(int argc, char **argv) {
       dnnl::memory srcMem(src, engine, const_cast<float *>(x)),
           wUserMem(wUser, engine, c.w.data()), wMem(pd.weights_desc(), engine),
           dstMem(dst, engine, c.yPeer.data());
-      dnnl::reorder(wUserMem, wMem).execute(stream, wUserMem, wMem);
+      std::vector<dnnl::memory> wMems = {wMem};
+      for (int i = 1; i < o.weightCopies; ++i)
+        wMems.emplace_back(pd.weights_desc(), engine);
+      for (dnnl::memory &m : wMems)
+        dnnl::reorder(wUserMem, m).execute(stream, wUserMem, m);
       dnnl::matmul matmul(pd);
       auto mm = [&] {
         matmul.execute(stream, {{DNNL_ARG_SRC, srcMem},
-                                {DNNL_ARG_WEIGHTS, wMem},
+                                {DNNL_ARG_WEIGHTS, wMems[nextMatmul]},
                                 {DNNL_ARG_DST, dstMem}});
+        nextMatmul = (nextMatmul + 1) % o.weightCopies;
         stream.wait();
       };
-      auto txl = [&] { c.kernel(c.argv.data()); };
+      halide_buffer_t &packed = c.buffers[c.packedArgument]->buffer;
+      auto txl = [&] {
+        packed.host = reinterpret_cast<uint8_t *>(const_cast<float *>(
+            copy(nextTxl, c.args[c.packedArgument], c.packedCopies)));
+        c.kernel(c.argv.data());
+      };
 
       Timer tSgemm, tMatmul, tTxl;
       tSgemm.cpuClock = tMatmul.cpuClock = tTxl.cpuClock =

@@ -61,7 +61,8 @@ class ModelDesc(ctypes.Structure):
                 ("scratch_bytes", ctypes.c_int64),
                 ("num_states", ctypes.c_int32), ("states", ctypes.POINTER(StateDesc)),
                 ("num_prepared", ctypes.c_int32), ("prepared", ctypes.POINTER(WeightDesc)),
-                ("prepare_scratch_bytes", ctypes.c_int64)]
+                ("prepare_scratch_bytes", ctypes.c_int64),
+                ("state_capacity", ctypes.c_int64)]
 
 
 def aligned_empty(shape, dtype, align=64):
@@ -88,12 +89,13 @@ def run_txl(so_path, weights, tokens, args):
     lib.txl_model_step.restype = ctypes.c_int32
     fpp = ctypes.POINTER(ctypes.POINTER(ctypes.c_float))
     lib.txl_model_step.argtypes = [
-        fpp, fpp, ctypes.POINTER(ctypes.c_int64), ctypes.c_int64, ctypes.c_int64, fpp,
+        fpp, fpp, ctypes.POINTER(ctypes.c_int64), ctypes.c_int64, ctypes.c_int64,
+        ctypes.c_int64, fpp,
         ctypes.POINTER(ctypes.c_float), ctypes.POINTER(ctypes.c_float), ctypes.c_void_p]
     lib.txl_model_prepare.restype = ctypes.c_int32
     lib.txl_model_prepare.argtypes = [fpp, fpp, ctypes.c_void_p]
     d = lib.txl_model_describe().contents
-    assert d.abi_version == 2
+    assert d.abi_version == 3, "model ABI version %d, bench.py knows 3" % d.abi_version
     assert d.batch == tokens.shape[0], "model.so is compiled for batch %d" % d.batch
     B, T, ML, L, D, V = d.batch, d.tgt_len, d.mem_len, d.n_layer, d.d_model, d.vocab_size
     ptrs = (ctypes.POINTER(ctypes.c_float) * d.num_weights)()
@@ -117,11 +119,12 @@ def run_txl(so_path, weights, tokens, args):
     prepare_s = time.perf_counter() - t0
     assert rc == 0, "txl_model_prepare returned %d" % rc
     print("  txl   prepare (once, %d tensors): %8.3f s" % (len(prepared), prepare_s), flush=True)
-    # The state windows the descriptor asks for (key/value caches by default).
+    # The state buffers the descriptor asks for (key/value caches by default):
+    # [B, state_capacity, width]; each step sees the window [S, S + mem_len).
     mems = []
     for i in range(d.num_states):
         st = d.states[i]
-        mems.append(aligned_empty([st.shape[k] for k in range(st.rank)], np.float32))
+        mems.append(aligned_empty([B, d.state_capacity, st.shape[2]], np.float32))
         mems[-1][...] = 0
     mem_ptrs = (ctypes.POINTER(ctypes.c_float) * max(1, len(mems)))(*[fptr(m) for m in mems])
     scratch = aligned_empty((max(d.scratch_bytes, 64),), np.uint8)
@@ -131,15 +134,27 @@ def run_txl(so_path, weights, tokens, args):
     logp = aligned_empty((B, T, V), np.float32)
     N = tokens.shape[1]
     M = 0
+    S = 0  # window_start
+
+    def slide_back():
+        # What the runtime's Session does when the next rows would not fit
+        # after the window: the held rows move to the front (ModelABI.h).
+        nonlocal S
+        if ML and S + ML + T > d.state_capacity:
+            for m in mems:
+                m[:, ML - M:ML] = m[:, S + ML - M:S + ML].copy()
+            S = 0
+
     res = {"seg_s": [], "mem_rows": [], "hidden": [], "logp_first": None}
     for s in range(0, N, T):
         n = min(T, N - s)
         tok[...] = 0
         tok[:, :n] = tokens[:, s:s + n]
         t0 = time.perf_counter()
+        slide_back()
         rc = lib.txl_model_step(ptrs, prepared_ptrs,
                                 tok.ctypes.data_as(ctypes.POINTER(ctypes.c_int64)),
-                                n, M, mem_ptrs, fptr(hidden),
+                                n, M, S, mem_ptrs, fptr(hidden),
                                 None if args.no_log_probs else fptr(logp),
                                 scratch.ctypes.data)
         dt = time.perf_counter() - t0
@@ -151,12 +166,14 @@ def run_txl(so_path, weights, tokens, args):
             res["logp_first"] = logp[:, :n].copy()
         print("  txl   segment %2d (M=%3d): %8.3f s" % (s // T, M, dt), flush=True)
         M = min(ML, M + n)
+        S += n if ML else 0
     if args.hidden_only:
         tok[...] = tokens[:, :T]
         t0 = time.perf_counter()
+        slide_back()
         rc = lib.txl_model_step(ptrs, prepared_ptrs,
                                 tok.ctypes.data_as(ctypes.POINTER(ctypes.c_int64)),
-                                T, M, mem_ptrs, fptr(hidden), None, scratch.ctypes.data)
+                                T, M, S, mem_ptrs, fptr(hidden), None, scratch.ctypes.data)
         res["hidden_only_s"] = time.perf_counter() - t0
         res["hidden_only_M"] = M
         assert rc == 0

@@ -44,8 +44,7 @@ struct DecomposePass : public txl::impl::TxlDecomposeBase<DecomposePass> {
                        isa<RankedTensorType>(op->getResult(0).getType());
       if (tensorAdd ||
           isa<EmbedOp, PosEmbOp, RelAttentionOp, CachedRelAttentionOp,
-              KvProjectionOp, LayerNormOp, FfnOp, WindowUpdateOp,
-              AdaptiveLogSoftmaxOp>(op))
+              KvProjectionOp, LayerNormOp, FfnOp, AdaptiveLogSoftmaxOp>(op))
         work.push_back(op);
       if (isa<MemUpdateOp, SegmentScanOp>(op)) {
         op->emitOpError("has no decomposition: run txl-window-memory first");
@@ -76,9 +75,6 @@ struct DecomposePass : public txl::impl::TxlDecomposeBase<DecomposePass> {
               })
               .Case([&](LayerNormOp o) { return decomposeLayerNorm(lb, o); })
               .Case([&](FfnOp o) { return decomposeFfn(lb, o); })
-              .Case([&](WindowUpdateOp o) {
-                return decomposeWindowUpdate(lb, o);
-              })
               .Case([&](AdaptiveLogSoftmaxOp o) {
                 return decomposeAdaptiveLogSoftmax(lb, o);
               })

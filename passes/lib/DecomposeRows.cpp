@@ -203,28 +203,4 @@ Value decomposeFfn(LinalgBuilder &lb, FfnOp op) {
                              0, op.getDownBias(), 0, "ffn.down");
 }
 
-Value decomposeWindowUpdate(LinalgBuilder &lb, WindowUpdateOp op) {
-  auto type = cast<RankedTensorType>(op.getWindow().getType());
-  int64_t capacity = type.getDimSize(1);
-  if (capacity == 0)
-    return op.getWindow(); // mem_len 0: nothing is kept
-  auto hiddenType = cast<RankedTensorType>(op.getHidden().getType());
-  int64_t length = hiddenType.getDimSize(1);
-  Value window = op.getWindow(), hidden = op.getHidden();
-  Value segmentRows = op.getSegmentRows();
-  Value init = lb.builder().create<tensor::EmptyOp>(
-      lb.location(), type.getShape(), type.getElementType());
-  // Row r of the result is row r + n of [window; hidden]: no concatenation.
-  return lb.generic(
-      {}, init, {lb.dim(0), lb.dim(1), lb.dim(2)}, 3, {},
-      [&](OpBuilder &b, Location loc, ValueRange) {
-        Value source =
-            b.create<arith::AddIOp>(loc, lb.loopIndex(b, 1), segmentRows);
-        return rowOfConcatenation(lb, b, loc, window, capacity, hidden, length,
-                                  lb.loopIndex(b, 0), source,
-                                  lb.loopIndex(b, 2));
-      },
-      "window_update");
-}
-
 } // namespace txl

@@ -33,7 +33,6 @@ mlir::Value decomposeAdaptiveLogSoftmax(LinalgBuilder &lb,
 mlir::Value decomposePosEmb(LinalgBuilder &lb, PosEmbOp op);
 mlir::Value decomposeLayerNorm(LinalgBuilder &lb, LayerNormOp op);
 mlir::Value decomposeFfn(LinalgBuilder &lb, FfnOp op);
-mlir::Value decomposeWindowUpdate(LinalgBuilder &lb, WindowUpdateOp op);
 
 /// Reductions over the last dimension of `x` ([..., N] -> [...]).
 mlir::Value reduceLastDim(LinalgBuilder &lb, mlir::Value x, float init,

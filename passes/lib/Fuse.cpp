@@ -213,6 +213,11 @@ struct FusePass : public txl::impl::TxlFuseBase<FusePass> {
           op->erase();
         erased = !dead.empty();
       }
+      // A state's window update (the host's append, not a kernel) reads
+      // rows a kernel may now compute after it; it only feeds the return.
+      SmallVector<WindowUpdateOp> updates(function.getOps<WindowUpdateOp>());
+      for (WindowUpdateOp update : updates)
+        update->moveBefore(function.getBody().front().getTerminator());
     }
   }
 };

@@ -119,6 +119,8 @@ struct AttrBuilder {
 /// Element-wise results with at least this many elements are shared among
 /// threads (below it, waking a worker costs more than the copy).
 constexpr int64_t kParallelElements = 1 << 16;
+/// The least work of one such task (64 KiB of f32).
+constexpr int64_t kTaskElements = 1 << 14;
 
 /// One entry of `funcs` for a generic of a kernel, by the per-generic rules.
 /// `name` refers to the generic by its txl.name, or by its position (`#i`)
@@ -160,6 +162,21 @@ DictionaryAttr scheduleFor(linalg::GenericOp generic, StringRef name,
     if (elements >= kParallelElements)
       for (unsigned l = 0; l + 1 < ranges.size(); ++l)
         if (ranges[l] > 1) {
+          // Each task at least kTaskElements: one task per row of a memory
+          // window (410 floats) spent more in the thread pool's lock than
+          // in the copy.
+          int64_t perIteration = elements;
+          for (unsigned o = 0; o <= l; ++o)
+            perIteration /= ranges[o];
+          int64_t factor = std::min(
+              ranges[l], (kTaskElements + perIteration - 1) / perIteration);
+          if (factor > 1)
+            pure.push_back(b.getNamedAttr(
+                "split",
+                b.getArrayAttr({b.getDictionaryAttr(
+                    {b.getNamedAttr("loop", b.getStringAttr(loopName(l))),
+                     b.getNamedAttr("factor", b.getI64IntegerAttr(factor)),
+                     b.getNamedAttr("tail", b.getStringAttr("guard"))})})));
           pure.push_back(b.getNamedAttr(
               "parallel", b.getArrayAttr({b.getStringAttr(loopName(l))})));
           break;

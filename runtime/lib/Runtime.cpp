@@ -107,6 +107,11 @@ Status checkDescriptor(const std::string &name, const txl_model_desc &desc) {
       return fail(which + " is not a [batch, mem_len, width] window of a "
                           "layer");
   }
+  int64_t leastCapacity = desc.mem_len ? desc.mem_len + desc.tgt_len : 0;
+  if (desc.num_states > 0 && desc.state_capacity < leastCapacity)
+    return fail("field 'state_capacity' expected >= mem_len + tgt_len = " +
+                std::to_string(leastCapacity) + ", found " +
+                std::to_string(desc.state_capacity));
   if (desc.num_prepared < 0 || (desc.num_prepared > 0 && !desc.prepared) ||
       desc.prepare_scratch_bytes < 0)
     return fail("invalid prepared tensors");
@@ -445,7 +450,8 @@ Status Session::allocate() {
   memoryStates.assign(compiled->keepsMemories() ? desc.n_layer : 0, nullptr);
   for (int32_t i = 0; i < desc.num_states; ++i) {
     const txl_state_desc &state = desc.states[i];
-    auto window = alignedAlloc<float>(B * desc.mem_len * state.shape[2]);
+    auto window =
+        alignedAlloc<float>(B * desc.state_capacity * state.shape[2]);
     if (!window.ok())
       return fail(window.status());
     statePointers.push_back(window->get());
@@ -514,11 +520,13 @@ Status Session::step(const int64_t *tokens, int64_t n, float *hiddenOut,
     std::copy_n(tokens + b * n, n, tokenBuffer.get() + b * T);
     std::fill_n(tokenBuffer.get() + b * T + n, T - n, int64_t(0));
   }
+  if (windowStart + desc.mem_len + T > desc.state_capacity)
+    slideBack();
   kernelErrors.clear();
   int32_t code = compiled->functions().step(
       compiled->weightPointers().data(), compiled->preparedPointers().data(),
-      tokenBuffer.get(), n, rows, statePointers.data(), hiddenTarget,
-      logProbsTarget, scratch.get());
+      tokenBuffer.get(), n, rows, windowStart, statePointers.data(),
+      hiddenTarget, logProbsTarget, scratch.get());
   if (code != 0) {
     failed = true;
     std::string why = kernelErrors.empty()
@@ -537,26 +545,47 @@ Status Session::step(const int64_t *tokens, int64_t n, float *hiddenOut,
       std::copy_n(logProbsTarget + b * T * V, n * V, logProbsOut + b * n * V);
   }
   rows = std::min(desc.mem_len, rows + n);
+  if (desc.mem_len)
+    windowStart += n; // the model appended n rows after the window
   return Status::ok();
+}
+
+void Session::slideBack() {
+  const txl_model_desc &desc = compiled->desc();
+  const int64_t C = desc.mem_len, capacity = desc.state_capacity;
+  for (int32_t i = 0; i < desc.num_states; ++i) {
+    const int64_t width = desc.states[i].shape[2];
+    for (int64_t b = 0; b < desc.batch; ++b) {
+      float *row = statePointers[i] + b * capacity * width;
+      // The held rows end the window; rows before them are never read.
+      std::memmove(row + (C - rows) * width,
+                   row + (windowStart + C - rows) * width,
+                   rows * width * sizeof(float));
+    }
+  }
+  windowStart = 0;
 }
 
 void Session::reset() {
   const txl_model_desc &desc = compiled->desc();
   for (int32_t i = 0; i < desc.num_states; ++i)
     std::fill_n(statePointers[i],
-                desc.batch * desc.mem_len * desc.states[i].shape[2], 0.0f);
+                desc.batch * desc.state_capacity * desc.states[i].shape[2],
+                0.0f);
   rows = 0;
+  windowStart = 0;
   failed = false;
 }
 
 void Session::copyMemories(float *out) const {
   const txl_model_desc &desc = compiled->desc();
-  const int64_t B = desc.batch, D = desc.d_model, capacity = desc.mem_len;
+  const int64_t B = desc.batch, D = desc.d_model, C = desc.mem_len,
+                capacity = desc.state_capacity;
   for (size_t l = 0; l < memoryStates.size(); ++l)
     for (int64_t m = 0; m < rows; ++m)
       for (int64_t b = 0; b < B; ++b)
         std::copy_n(memoryStates[l] +
-                        (b * capacity + capacity - rows + m) * D,
+                        (b * capacity + windowStart + C - rows + m) * D,
                     D, out + ((l * rows + m) * B + b) * D);
 }
 

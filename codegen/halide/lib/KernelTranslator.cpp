@@ -94,11 +94,13 @@ std::vector<int64_t> stridesOf(const std::vector<int64_t> &shape) {
   return strides;
 }
 
-/// Constrains a buffer to be dense row-major with the static shape: the
-/// constants let Halide fold all index arithmetic.
-void constrainDense(Halide::OutputImageParam buffer,
-                    const std::vector<int64_t> &shape) {
-  std::vector<int64_t> strides = stridesOf(shape);
+/// Constrains a buffer to the static shape and row-major strides (dense
+/// unless given): the constants let Halide fold all index arithmetic.
+void constrainLayout(Halide::OutputImageParam buffer,
+                     const std::vector<int64_t> &shape,
+                     std::vector<int64_t> strides = {}) {
+  if (strides.empty())
+    strides = stridesOf(shape);
   int rank = static_cast<int>(shape.size());
   for (int h = 0; h < rank; ++h) {
     int k = rank - 1 - h;
@@ -259,7 +261,19 @@ Status Translator::translateArguments() {
     signature.arguments.push_back(*info);
     Halide::ImageParam image(halideTypeOf(info->element),
                              static_cast<int>(info->shape.size()), name);
-    constrainDense(image, info->shape);
+    // `txl.strides`: a window of a longer buffer (a state, StepProgram.h).
+    std::vector<int64_t> strides;
+    if (auto given = kernel.getArgAttrOfType<mlir::DenseI64ArrayAttr>(
+            arg.getArgNumber(), "txl.strides")) {
+      strides.assign(given.asArrayRef().begin(), given.asArrayRef().end());
+      if (strides.size() != info->shape.size())
+        return Status::error("kernel '" + signature.name + "': argument #" +
+                             std::to_string(arg.getArgNumber()) +
+                             ": txl.strides has " +
+                             std::to_string(strides.size()) +
+                             " entries, expected one per dimension");
+    }
+    constrainLayout(image, info->shape, strides);
     result.images.push_back(image);
     result.arguments.push_back(image);
     TensorSource source;
@@ -720,7 +734,7 @@ Status Translator::translateReturn(func::ReturnOp op) {
       output = copy.func;
       result.copies.push_back(copy);
     }
-    constrainDense(output.output_buffer(), info.shape);
+    constrainLayout(output.output_buffer(), info.shape);
     // Halide makes repeated Func names unique with '$' ("proj$1"), which
     // its C output spells '_'.
     std::string cName = output.name();

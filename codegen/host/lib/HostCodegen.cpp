@@ -122,19 +122,25 @@ private:
     }
   }
 
-  /// A constant global with the halide_dimension_t array of a shape.
-  mlir::Value dimensions(const std::vector<int64_t> &shape) {
+  /// A constant global with the halide_dimension_t array of a shape, dense
+  /// or with the given row-major strides (elements).
+  mlir::Value dimensions(const std::vector<int64_t> &shape,
+                         const std::vector<int64_t> &strides) {
     std::string name = "txl_dims";
     for (int64_t size : shape)
       name += "_" + std::to_string(size);
+    if (!strides.empty())
+      for (int64_t stride : strides)
+        name += "_s" + std::to_string(stride);
     if (!dimGlobals.count(name)) {
       std::vector<int32_t> fields;
       int64_t stride = 1;
       for (size_t d = shape.size(); d-- > 0;) {
         fields.push_back(0);                              // min
         fields.push_back(static_cast<int32_t>(shape[d])); // extent
-        fields.push_back(static_cast<int32_t>(stride));   // stride
-        fields.push_back(0);                              // flags
+        fields.push_back(static_cast<int32_t>(
+            strides.empty() ? stride : strides[d])); // stride
+        fields.push_back(0);                         // flags
         stride *= shape[d];
       }
       mlir::OpBuilder::InsertionGuard guard(builder);
@@ -174,8 +180,17 @@ private:
       return byteOffset(loadPointer(weightsArg, place.index), place.byteOffset);
     case Place::Kind::Tokens:
       return byteOffset(tokensArg, place.byteOffset);
-    case Place::Kind::State:
-      return byteOffset(loadPointer(statesArg, place.index), place.byteOffset);
+    case Place::Kind::State: {
+      // The step's window starts window_start rows into the state.
+      mlir::Value rowBytes =
+          constant(i64, program.states[place.index].shape[2] * 4);
+      mlir::Value offset =
+          builder.create<LLVM::MulOp>(loc, windowStartArg, rowBytes);
+      mlir::Value window = builder.create<LLVM::GEPOp>(
+          loc, ptrType, i8, loadPointer(statesArg, place.index),
+          llvm::ArrayRef<LLVM::GEPArg>{offset});
+      return byteOffset(window, place.byteOffset);
+    }
     case Place::Kind::Prepared:
       return byteOffset(loadPointer(preparedArg, place.index),
                         place.byteOffset);
@@ -216,7 +231,8 @@ private:
         loc, constant(i32, static_cast<int64_t>(view.shape.size())),
         field(kDimensions));
     builder.create<LLVM::StoreOp>(
-        loc, view.shape.empty() ? null : dimensions(view.shape), field(kDim));
+        loc, view.shape.empty() ? null : dimensions(view.shape, view.strides),
+        field(kDim));
     builder.create<LLVM::StoreOp>(loc, null, field(kPadding));
     return buffer;
   }
@@ -231,7 +247,7 @@ private:
     weightsArg = entry->getArgument(0);
     preparedArg = entry->getArgument(1);
     scratchArg = entry->getArgument(2);
-    tokensArg = statesArg = hiddenArg = logProbsArg = nullptr;
+    tokensArg = windowStartArg = statesArg = hiddenArg = logProbsArg = nullptr;
     builder.setInsertionPointToStart(entry);
     mlir::Block *failure = emitCalls(func, program.prepareCalls, nullptr,
                                      nullptr, nullptr);
@@ -308,11 +324,11 @@ private:
   void buildStep() {
     // int32_t txl_model_step(const float *const *weights,
     //     const float *const *prepared, const int64_t *tokens, int64_t n,
-    //     int64_t memory_rows, float *const *states, float *hidden,
-    //     float *log_probs, void *scratch)
+    //     int64_t memory_rows, int64_t window_start, float *const *states,
+    //     float *hidden, float *log_probs, void *scratch)
     auto type = LLVM::LLVMFunctionType::get(
-        i32, {ptrType, ptrType, ptrType, i64, i64, ptrType, ptrType, ptrType,
-              ptrType});
+        i32, {ptrType, ptrType, ptrType, i64, i64, i64, ptrType, ptrType,
+              ptrType, ptrType});
     auto func = builder.create<LLVM::LLVMFuncOp>(loc, "txl_model_step", type);
     mlir::Block *entry = func.addEntryBlock(builder);
     weightsArg = entry->getArgument(0);
@@ -320,10 +336,11 @@ private:
     tokensArg = entry->getArgument(2);
     mlir::Value nArg = entry->getArgument(3);
     mlir::Value memoryRowsArg = entry->getArgument(4);
-    statesArg = entry->getArgument(5);
-    hiddenArg = entry->getArgument(6);
-    logProbsArg = entry->getArgument(7);
-    scratchArg = entry->getArgument(8);
+    windowStartArg = entry->getArgument(5);
+    statesArg = entry->getArgument(6);
+    hiddenArg = entry->getArgument(7);
+    logProbsArg = entry->getArgument(8);
+    scratchArg = entry->getArgument(9);
 
     builder.setInsertionPointToStart(entry);
     mlir::Value null = builder.create<LLVM::ZeroOp>(loc, ptrType);
@@ -353,6 +370,23 @@ private:
         builder.setInsertionPointToStart(next);
       }
     }
+    // The segment's n rows go right after each state's window: rows
+    // window_start + mem_len ... of every batch row (no memory is copied).
+    for (const StateAppend &append : program.appends) {
+      mlir::Value bytes = builder.create<LLVM::MulOp>(
+          loc, nArg, constant(i64, append.rowBytes));
+      mlir::Value window =
+          address(Place{Place::Kind::State, append.state, 0});
+      for (int64_t b = 0; b < program.batch; ++b) {
+        mlir::Value to = byteOffset(
+            window,
+            (b * program.stateCapacity + program.memLen) * append.rowBytes);
+        mlir::Value from =
+            byteOffset(address(append.from), b * program.tgtLen * append.rowBytes);
+        builder.create<LLVM::MemcpyOp>(loc, to, from, bytes,
+                                       /*isVolatile=*/false);
+      }
+    }
     builder.create<LLVM::ReturnOp>(loc, zero32);
     finishFailure(func, failure);
   }
@@ -365,8 +399,8 @@ private:
   mlir::Type ptrType, i8, i32, i64;
   LLVM::LLVMStructType bufferType;
   std::set<std::string> declared, dimGlobals;
-  mlir::Value weightsArg, preparedArg, tokensArg, statesArg, hiddenArg,
-      logProbsArg, scratchArg, buffers;
+  mlir::Value weightsArg, preparedArg, tokensArg, windowStartArg, statesArg,
+      hiddenArg, logProbsArg, scratchArg, buffers;
 };
 
 /// A private constant C string; returns a pointer to it.
@@ -450,10 +484,10 @@ void addDescribe(llvm::Module &module, const StepProgram &program,
   auto *descType = llvm::StructType::create(
       ctx,
       {i32, ptr, ptr, i64, i64, i64, i64, i64, i64, i32, ptr, i64, i32, ptr,
-       i32, ptr, i64},
+       i32, ptr, i64, i64},
       "struct.txl_model_desc");
   llvm::Constant *fields[] = {
-      llvm::ConstantInt::get(i32, 2), // TXL_MODEL_ABI_VERSION
+      llvm::ConstantInt::get(i32, 3), // TXL_MODEL_ABI_VERSION
       cString(module, description.target, "txl_target"),
       cString(module, description.configJson, "txl_config_json"),
       llvm::ConstantInt::get(i64, program.batch),
@@ -469,7 +503,8 @@ void addDescribe(llvm::Module &module, const StepProgram &program,
       statesGlobal,
       llvm::ConstantInt::get(i32, program.prepared.size()),
       preparedGlobal,
-      llvm::ConstantInt::get(i64, program.prepareScratchBytes)};
+      llvm::ConstantInt::get(i64, program.prepareScratchBytes),
+      llvm::ConstantInt::get(i64, program.stateCapacity)};
   auto *desc = new llvm::GlobalVariable(
       module, descType, true, llvm::GlobalValue::InternalLinkage,
       llvm::ConstantStruct::get(descType, fields), "txl_model_desc");

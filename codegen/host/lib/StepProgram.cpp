@@ -177,7 +177,8 @@ std::string StepProgram::describe() const {
   for (size_t i = 0; i < weights.size(); ++i)
     os << "  [" << i << "] " << weights[i].name << " "
        << shapeText(weights[i].shape) << "\n";
-  os << "states (" << states.size() << "):\n";
+  os << "states (" << states.size() << ", " << stateCapacity
+     << " rows each per batch row, the window mem_len of them):\n";
   for (size_t i = 0; i < states.size(); ++i)
     os << "  [" << i << "] " << states[i].role << " of layer "
        << states[i].layer << " " << shapeText(states[i].shape) << "\n";
@@ -202,7 +203,17 @@ std::string StepProgram::describe() const {
     os << "copy " << copy.bytes << " bytes " << copy.from.describe() << " -> "
        << copy.to.describe()
        << (copy.onlyForLogProbs ? " [only with log_probs]" : "") << "\n";
+  for (const StateAppend &append : appends)
+    os << "append n rows of " << append.rowBytes << " bytes "
+       << append.from.describe() << " -> states[" << append.state
+       << "] after the window\n";
   return text;
+}
+
+int64_t stateCapacityFor(int64_t memLen, int64_t tgtLen) {
+  if (memLen == 0 || tgtLen <= 0)
+    return memLen;
+  return memLen + (memLen + tgtLen - 1) / tgtLen * tgtLen;
 }
 
 namespace {
@@ -275,7 +286,8 @@ Status Planner::collect(mlir::Block &body) {
       sliceOf[slice.getResult()] = {source, base + *offset};
       continue;
     }
-    if (mlir::isa<mlir::arith::ConstantOp>(op))
+    // The host appends rows to a state window (planStep checks the form).
+    if (mlir::isa<mlir::arith::ConstantOp, WindowUpdateOp>(op))
       continue;
     if (mlir::isa<KernelOp>(op)) {
       kernelPosition[&op] = kernelOps.size();
@@ -284,8 +296,8 @@ Status Planner::collect(mlir::Block &body) {
     }
     return Status::error(opText(&op) +
                          ": unexpected after txl-fuse (only txl.weight, "
-                         "tensor.extract_slice, constants and txl.kernel "
-                         "may remain)");
+                         "tensor.extract_slice, constants, txl.kernel and "
+                         "txl.window_update may remain)");
   }
   return Status::ok();
 }
@@ -331,8 +343,8 @@ StatusOr<int64_t> Planner::planArena(mlir::Operation *ret,
         return view.status();
       int64_t last = static_cast<int64_t>(i);
       for (mlir::Operation *user : result.getUsers()) {
-        if (user == ret)
-          last = end;
+        if (user == ret || mlir::isa<WindowUpdateOp>(user))
+          last = end; // the appends follow the last kernel
         else if (auto it = kernelPosition.find(user);
                  it != kernelPosition.end())
           last = std::max<int64_t>(last, it->second);
@@ -400,6 +412,9 @@ Status Planner::outline(llvm::StringRef prefix,
       if (!place.ok())
         return place.status();
       view->place = *place;
+      if (place->kind == Place::Kind::State) // the window of a longer buffer
+        view->strides = {program.stateCapacity * view->shape[2],
+                         view->shape[2], 1};
       call.arguments.push_back({CallArgument::Kind::Tensor, *view});
     }
     // Non-splat constant tensors become arguments bound to host globals.
@@ -435,6 +450,11 @@ Status Planner::outline(llvm::StringRef prefix,
         builder.getFunctionType(argumentTypes, kernel->getResultTypes()));
     if (mlir::Attribute schedule = kernel->getAttr("txl.schedule"))
       func->setAttr("txl.schedule", schedule);
+    // A state window is not dense: the kernel is compiled for its strides.
+    for (size_t a = 0; a < passed.size(); ++a)
+      if (const std::vector<int64_t> &strides = call.arguments[a].tensor.strides;
+          !strides.empty())
+        func.setArgAttr(a, "txl.strides", builder.getDenseI64ArrayAttr(strides));
     mlir::Block *entry = func.addEntryBlock();
     mlir::OpBuilder inner = mlir::OpBuilder::atBlockBegin(entry);
     mlir::IRMapping mapping;
@@ -573,6 +593,7 @@ Status Planner::planStep(mlir::func::FuncOp step) {
   }
   for (auto &[role, count] : layersOfRole)
     program.numLayers = std::max(program.numLayers, count);
+  program.stateCapacity = stateCapacityFor(program.memLen, program.tgtLen);
   if (ret.getNumOperands() != 2 + stateArguments.size())
     return Status::error(where + ": expected (hidden, log_probs, new "
                                  "states...) results, one per state");
@@ -635,20 +656,33 @@ Status Planner::planStep(mlir::func::FuncOp step) {
     program.copies.push_back({*from, Place{Place::Kind::LogProbs, 0, 0},
                               bytesOf(logProbsValue), true});
   }
+  // Each new state is its window slid by n rows: the rows are appended.
   for (auto [s, a] : llvm::enumerate(stateArguments)) {
     Value window = ret.getOperand(2 + s);
     if (window == body.getArgument(a))
-      continue; // unchanged (mem_len 0)
+      continue; // unchanged
     std::string what = where + " new state " + std::to_string(s);
-    auto from = placeOf(window, what);
+    auto update = window.getDefiningOp<WindowUpdateOp>();
+    if (!update || update.getWindow() != body.getArgument(a) ||
+        update.getMemoryRows() != body.getArgument(2) ||
+        update.getSegmentRows() != body.getArgument(1) || !window.hasOneUse())
+      return Status::error(what + ": expected txl.window_update of state " +
+                           std::to_string(s) + "[M] with this segment's n "
+                           "rows, returned once and used nowhere else");
+    if (program.memLen == 0)
+      continue; // nothing is kept
+    auto rows = viewOf(update.getHidden().getType(), what + " rows");
+    if (!rows.ok())
+      return rows.status();
+    if (rows->shape.size() != 3 || rows->shape[0] != program.batch ||
+        rows->shape[1] != program.tgtLen ||
+        rows->shape[2] != program.states[s].shape[2])
+      return Status::error(what + ": appended rows are not [B, T, width]");
+    auto from = placeOf(update.getHidden(), what);
     if (!from.ok())
       return from.status();
-    if (from->kind != Place::Kind::Scratch)
-      return Status::error(what + " is not computed by a kernel");
-    if (bytesOf(window))
-      program.copies.push_back(
-          {*from, Place{Place::Kind::State, static_cast<int64_t>(s), 0},
-           bytesOf(window), false});
+    program.appends.push_back(
+        {static_cast<int64_t>(s), *from, rows->shape[2] * 4});
   }
   return Status::ok();
 }

@@ -100,12 +100,12 @@ struct BrokenStep {
 
   static int32_t step(const float *const *w, const float *const *prepared,
                       const int64_t *tokens, int64_t n, int64_t rows,
-                      float *const *states, float *hidden, float *logProbs,
-                      void *scratch) {
+                      int64_t windowStart, float *const *states, float *hidden,
+                      float *logProbs, void *scratch) {
     if (broken)
       return kernel(nullptr, nullptr, nullptr);
-    return real.step(w, prepared, tokens, n, rows, states, hidden, logProbs,
-                     scratch);
+    return real.step(w, prepared, tokens, n, rows, windowStart, states, hidden,
+                     logProbs, scratch);
   }
 };
 

@@ -389,12 +389,12 @@ struct LinkedModel {
   static const txl_model_desc *describe() { return &desc; }
   static int32_t step(const float *const *w, const float *const *prepared,
                       const int64_t *tokens, int64_t n, int64_t rows,
-                      float *const *states, float *hidden, float *logProbs,
-                      void *scratch) {
+                      int64_t windowStart, float *const *states, float *hidden,
+                      float *logProbs, void *scratch) {
     if (failWith)
       return failWith;
-    return real.step(w, prepared, tokens, n, rows, states, hidden, logProbs,
-                     scratch);
+    return real.step(w, prepared, tokens, n, rows, windowStart, states, hidden,
+                     logProbs, scratch);
   }
   static const unsigned char *embedded(uint64_t *size) {
     *size = blob.size();
@@ -502,12 +502,22 @@ TEST(LinkedModel, DescriptorChecks) {
 
   LinkedModel::desc.abi_version = 99;
   EXPECT_CONTAINS(error(), "demo-exe: compiled for model ABI version 99, this "
-                           "runtime implements version 2");
+                           "runtime implements version " + std::to_string(TXL_MODEL_ABI_VERSION));
   LinkedModel::desc.abi_version = TXL_MODEL_ABI_VERSION;
 
   LinkedModel::desc.tgt_len = 0;
   EXPECT_CONTAINS(error(), "field 'tgt_len' expected >= 1, found 0");
   LinkedModel::desc.tgt_len = data.tgtLen;
+
+  // State buffers without room to append a segment after the window.
+  int64_t capacity = LinkedModel::desc.state_capacity;
+  ASSERT_GT(LinkedModel::desc.mem_len, 0);
+  LinkedModel::desc.state_capacity = LinkedModel::desc.mem_len;
+  EXPECT_CONTAINS(error(), "field 'state_capacity' expected >= mem_len + "
+                           "tgt_len = " +
+                               std::to_string(LinkedModel::desc.mem_len +
+                                              data.tgtLen));
+  LinkedModel::desc.state_capacity = capacity;
 
   LinkedModel::desc.n_layer = 3;
   EXPECT_CONTAINS(error(), "demo-exe: descriptor field 'n_layer' is 3 but "

@@ -172,9 +172,11 @@ def TxlDecompose : Pass<"txl-decompose", "mlir::ModuleOp"> {
   let summary = "Lower model-level txl ops to linalg on tensors";
   let description = [{
     Replaces `txl.embed`, `txl.pos_emb`, `txl.rel_attention`,
-    `txl.layer_norm`, `txl.ffn`, `txl.window_update`,
-    `txl.adaptive_logsoftmax` and tensor `arith.addf` by `linalg.generic`
-    ops on static-shape tensors — the form kernels are generated from. Every
+    `txl.layer_norm`, `txl.ffn`, `txl.adaptive_logsoftmax` and tensor
+    `arith.addf` by `linalg.generic` ops on static-shape tensors — the form
+    kernels are generated from. `txl.window_update` stays: it is no kernel
+    but the host's append of the segment's rows to a state window
+    (docs/CODEGEN.md, "State windows"), so no step copies a memory. Every
     generic carries a `txl.name` attribute naming its role
     (`attention.scores`, `ffn.up`, ...), for schedules and for people.
 
@@ -189,7 +191,7 @@ def TxlDecompose : Pass<"txl-decompose", "mlir::ModuleOp"> {
       the scores (future keys, memory rows not yet held, and with
       `same_length` distances `>= mem_len`);
     * the **concatenation** `[memory; segment]`: keys read either source by
-      index, and the memory window update reads row `r + n` of both. Keys
+      index. Keys
       and values are laid out per head (`attention.key_rows_by_head`, then
       `.keys_by_head` `[B, H, Dh, K]` transposed, `.values_by_head`
       `[B, H, K, Dh]`), so that both attention products are GEMMs
@@ -301,7 +303,7 @@ def TxlFuse : Pass<"txl-fuse", "mlir::ModuleOp"> {
     | `ffn.down` | GEMM + bias + residual (+ LayerNorm when post-LN) |
     | `layer_norm` | a LayerNorm that follows no kernel (pre-LN inputs, memories) |
     | `logsoftmax` | adaptive log-softmax: logits, log-sum-exps, assembly |
-    | `window_update`, `pos_emb` | one each |
+    | `pos_emb` | its own |
 
     A residual or LayerNorm joins the kernel before it only when it
     consumes that kernel's result. `mode=none` makes every linalg op its own

@@ -9,18 +9,26 @@
  * memory capacity mem_len. Everything is f32 row-major and contiguous unless
  * stated otherwise.
  *
- * State. A session keeps the model's recurrent state in state windows
- * [B, mem_len, width] that it owns, one per txl_model_desc.states entry: a
- * layer's hidden memory (role "memory", width D: the layer's inputs from
- * earlier segments) and/or, when the model was compiled with its key/value
- * cache (txl-kv-cache, the default), the layer's projected keys and values
- * (roles "keys" and "values", width n_head * d_head). The M rows currently
- * held (0 at the start of a stream, at most mem_len) are RIGHT-ALIGNED: rows
- * mem_len-M .. mem_len-1 hold the rows of earlier segments, oldest first;
- * rows before them are ignored. txl_model_step reads the windows and updates
- * them in place: afterwards they hold the last min(mem_len, M + n) rows of
- * [old rows; this segment's n rows], right-aligned again. All windows hold
- * the same M rows.
+ * State. A session keeps the model's recurrent state in state buffers
+ * [B, state_capacity, width] that it owns, one per txl_model_desc.states
+ * entry: a layer's hidden memory (role "memory", width D: the layer's inputs
+ * from earlier segments) and/or, when the model was compiled with its
+ * key/value cache (txl-kv-cache, the default), the layer's projected keys and
+ * values (roles "keys" and "values", width n_head * d_head).
+ *
+ * A step sees a WINDOW of each buffer: rows [S, S + mem_len) of every batch
+ * row, S = window_start (the same for all states). The M rows currently held
+ * (0 at the start of a stream, at most mem_len) are right-aligned in the
+ * window: rows S + mem_len - M .. S + mem_len - 1, oldest first; rows before
+ * them are ignored. txl_model_step reads the windows and APPENDS this
+ * segment's n rows right after them (rows S + mem_len .. S + mem_len + n - 1;
+ * nothing else is written, no memory is copied): the next step's window
+ * starts at S + n and holds the last min(mem_len, M + n) rows of [old rows;
+ * this segment's rows], right-aligned again. The caller keeps
+ * S + mem_len + T <= state_capacity: when the room runs out it moves the M
+ * held rows of every batch row to the end of rows [0, mem_len) and starts
+ * again at S = 0 (with state_capacity = mem_len + ~mem_len, once every
+ * ~mem_len / T steps: amortised, T rows per step, as the appends).
  *
  * Prepared tensors. What the model computes from its weights alone (the
  * projected relative positions, txl-hoist-invariants) is computed once, by
@@ -36,7 +44,7 @@
 extern "C" {
 #endif
 
-#define TXL_MODEL_ABI_VERSION 2
+#define TXL_MODEL_ABI_VERSION 3
 
 /* One parameter the model reads, by its Hugging Face state_dict name. */
 typedef struct txl_weight_desc {
@@ -45,7 +53,8 @@ typedef struct txl_weight_desc {
   const int64_t *shape;
 } txl_weight_desc;
 
-/* One recurrent state window of a session: [B, mem_len, width]. */
+/* One recurrent state of a session: its window [B, mem_len, width] (the
+ * buffer is [B, state_capacity, width]). */
 typedef struct txl_state_desc {
   const char *role;     /* "memory", "keys" or "values" */
   int32_t layer;        /* the layer it belongs to (0..L-1) */
@@ -71,6 +80,8 @@ typedef struct txl_model_desc {
   int32_t num_prepared;         /* tensors txl_model_prepare computes */
   const txl_weight_desc *prepared; /* named after the kernel computing each */
   int64_t prepare_scratch_bytes;   /* scratch txl_model_prepare needs */
+  int64_t state_capacity;   /* rows per batch row of every state buffer:
+                               >= mem_len + T, or 0 when mem_len is 0 */
 } txl_model_desc;
 
 /* Static description of the compiled model. */
@@ -92,7 +103,10 @@ int32_t txl_model_prepare(const float *const *weights, float *const *prepared,
  *   n            tokens in this segment (1..T)
  *   memory_rows  M, rows held in each state window before this step
  *                (0..mem_len)
- *   states       num_states pointers to [B, mem_len, width]; updated in place
+ *   window_start S, the first row of every state's window; S + mem_len + T
+ *                <= state_capacity
+ *   states       num_states pointers to [B, state_capacity, width], 64-byte
+ *                aligned; the n new rows are appended after the window
  *   hidden       out: [B, T, D] final hidden states (rows >= n undefined)
  *   log_probs    out: [B, T, V] log-probabilities, or NULL to skip the
  *                adaptive softmax (rows >= n undefined)
@@ -100,8 +114,9 @@ int32_t txl_model_prepare(const float *const *weights, float *const *prepared,
  * Returns 0 on success, non-zero on failure (a kernel error). */
 int32_t txl_model_step(const float *const *weights,
                        const float *const *prepared, const int64_t *tokens,
-                       int64_t n, int64_t memory_rows, float *const *states,
-                       float *hidden, float *log_probs, void *scratch);
+                       int64_t n, int64_t memory_rows, int64_t window_start,
+                       float *const *states, float *hidden, float *log_probs,
+                       void *scratch);
 
 /*===--- Optional exports ------------------------------------------------===//
  *

@@ -40,8 +40,8 @@ struct ModelEntryPoints {
   const txl_model_desc *(*describe)(void) = nullptr;
   int32_t (*step)(const float *const *weights, const float *const *prepared,
                   const int64_t *tokens, int64_t n, int64_t memoryRows,
-                  float *const *states, float *hidden, float *logProbs,
-                  void *scratch) = nullptr;
+                  int64_t windowStart, float *const *states, float *hidden,
+                  float *logProbs, void *scratch) = nullptr;
   /// Optional (`txlc --embed-weights`): the model's weights as a safetensors
   /// blob that lives as long as the code; stores the blob's size in `*size`.
   const unsigned char *(*embeddedWeights)(uint64_t *size) = nullptr;
@@ -166,9 +166,11 @@ private:
   bool embedded = false;
 };
 
-/// One stream of segments through a model: the memory of every layer
-/// ([B, mem_len, D], right-aligned, M rows held), a scratch arena and the
-/// step's output buffers, all owned. Independent of every other session.
+/// One stream of segments through a model: the state of every layer (its
+/// memory or key/value caches: a window of mem_len rows, M of them held,
+/// that slides along a longer buffer as steps append rows; ModelABI.h), a
+/// scratch arena and the step's output buffers, all owned. Independent of
+/// every other session.
 class Session {
 public:
   /// A session at the start of a stream (M = 0).
@@ -232,6 +234,11 @@ private:
   Aligned<float> hiddenBuffer;   // [B, T, D]
   Aligned<float> logProbsBuffer; // [B, T, V], on the first step asking
   int64_t rows = 0;
+  /// Where every state's window starts (ModelABI.h's window_start).
+  int64_t windowStart = 0;
+  /// Moves the held rows of every state to the front (window_start 0),
+  /// when the next step's rows would not fit after the window.
+  void slideBack();
   bool failed = false;
 };
 

@@ -116,15 +116,28 @@ TEST(StepProgram, PlansPlainModel) {
   }
   EXPECT_TRUE(hiddenWritten);
 
-  // New windows: computed into the arena, copied into memories at the end.
-  int windowCopies = 0;
+  // No window is copied: each state gets the segment's rows (a layer's
+  // input, in the arena) appended after its window, which slides along a
+  // buffer of mem_len + 8 rows (rounded up to whole segments of 5: 10).
+  EXPECT_EQ(program.stateCapacity, 18);
   for (const FinalCopy &copy : program.copies)
-    if (copy.to.kind == Place::Kind::State) {
-      ++windowCopies;
-      EXPECT_EQ(copy.from.kind, Place::Kind::Scratch);
-      EXPECT_EQ(copy.bytes, 2 * 8 * 24 * 4);
-    }
-  EXPECT_EQ(windowCopies, 2);
+    EXPECT_NE(copy.to.kind, Place::Kind::State);
+  ASSERT_EQ(program.appends.size(), 2u);
+  for (auto [s, append] : llvm::enumerate(program.appends)) {
+    EXPECT_EQ(append.state, static_cast<int64_t>(s));
+    EXPECT_EQ(append.from.kind, Place::Kind::Scratch);
+    EXPECT_EQ(append.rowBytes, 24 * 4);
+  }
+  // Kernels read a state as a window of that buffer: batch stride 18 rows.
+  int stateReads = 0;
+  for (const KernelCall &call : program.calls)
+    for (const CallArgument &argument : call.arguments)
+      if (argument.tensor.place.kind == Place::Kind::State) {
+        ++stateReads;
+        EXPECT_EQ(argument.tensor.strides,
+                  (std::vector<int64_t>{18 * 24, 24, 1}));
+      }
+  EXPECT_EQ(stateReads, 2);
 
   // Outlined kernels, one per call, named after them.
   size_t funcs = 0;

@@ -95,7 +95,8 @@ struct ReferenceModel {
   int64_t failingToken = -1;
   std::vector<ParameterSpec> parameters;
   std::vector<txl_weight_desc> weightDescs;
-  /// One hidden memory per layer: [B, mem_len, D] each.
+  /// One hidden memory per layer: windows [B, mem_len, D] of buffers
+  /// [B, state_capacity, D].
   std::vector<txl_state_desc> stateDescs;
   std::vector<int64_t> stateShape;
   std::map<std::string, size_t> indexByName;
@@ -157,14 +158,17 @@ struct ReferenceModel {
     desc.num_prepared = 0; // nothing to prepare: txl_model_prepare is a no-op
     desc.prepared = nullptr;
     desc.prepare_scratch_bytes = 0;
+    // The least room the ABI allows: the runtime slides the windows back
+    // almost every step, so its tests exercise that.
+    desc.state_capacity = desc.mem_len ? desc.mem_len + desc.tgt_len : 0;
     return model;
   }
 
   /// One segment, computed with the kernels as the graph builder composes
   /// them (semantics §3-§5); throws on any inconsistency.
   void step(const float *const *weights, const int64_t *tokens, int64_t n,
-            int64_t memoryRows, float *const *memories, float *hidden,
-            float *logProbs, void *scratch) const;
+            int64_t memoryRows, int64_t windowStart, float *const *memories,
+            float *hidden, float *logProbs, void *scratch) const;
 };
 
 /// The instance, created on first use (thread-safe); nullptr after a
@@ -182,19 +186,26 @@ const ReferenceModel *instance() {
 }
 
 void ReferenceModel::step(const float *const *weights, const int64_t *tokens,
-                          int64_t n, int64_t memoryRows, float *const *memories,
-                          float *hidden, float *logProbs, void *scratch) const {
+                          int64_t n, int64_t memoryRows, int64_t windowStart,
+                          float *const *memories, float *hidden,
+                          float *logProbs, void *scratch) const {
   const ModelConfig &c = config;
   const int64_t B = desc.batch, T = desc.tgt_len, D = desc.d_model,
-                V = desc.vocab_size, capacity = desc.mem_len, L = desc.n_layer,
-                M = memoryRows;
+                V = desc.vocab_size, C = desc.mem_len, L = desc.n_layer,
+                capacity = desc.state_capacity, M = memoryRows,
+                S = windowStart;
   if (n < 1 || n > T)
     throw std::invalid_argument("n = " + std::to_string(n) +
                                 ", expected 1 <= n <= " + std::to_string(T));
-  if (M < 0 || M > capacity)
+  if (M < 0 || M > C)
     throw std::invalid_argument(
         "memory_rows = " + std::to_string(M) +
-        ", expected 0 <= memory_rows <= " + std::to_string(capacity));
+        ", expected 0 <= memory_rows <= " + std::to_string(C));
+  if (S < 0 || (C > 0 && S + C + T > capacity))
+    throw std::invalid_argument(
+        "window_start = " + std::to_string(S) + ", expected 0 <= window_start "
+        "<= state_capacity - mem_len - T = " +
+        std::to_string(capacity - C - T));
   if (!weights || !tokens || !memories || !hidden)
     throw std::invalid_argument("weights, tokens, memories or hidden is NULL");
   if (!scratch || reinterpret_cast<uintptr_t>(scratch) % 64 != 0)
@@ -248,22 +259,18 @@ void ReferenceModel::step(const float *const *weights, const int64_t *tokens,
   Tensor positions = reference::positionalEmbedding(M + n, D, c.clamp_len);
 
   for (int64_t l = 0; l < L; ++l) {
-    // The held rows: the last M of [B, mem_len, D].
+    // The held rows: the last M of the window [S, S + mem_len).
     Tensor memory({B, M, D});
     for (int64_t b = 0; b < B; ++b)
-      std::copy_n(memories[l] + (b * capacity + capacity - M) * D, M * D,
+      std::copy_n(memories[l] + (b * capacity + S + C - M) * D, M * D,
                   memory.data.begin() + b * M * D);
 
-    // The memory keeps the layer's input (§4), updated in place,
-    // right-aligned; the rows before it are undefined.
-    Tensor updated = reference::memoryUpdate(memory, h, capacity);
-    int64_t held = updated.dim(1);
-    for (int64_t b = 0; b < B; ++b) {
-      float *rows = memories[l] + b * capacity * D;
-      std::fill_n(rows, (capacity - held) * D, kUndefined);
-      std::copy_n(updated.data.begin() + b * held * D, held * D,
-                  rows + (capacity - held) * D);
-    }
+    // The memory keeps the layer's input (§4): its n rows are appended
+    // after the window, which the caller then slides by n.
+    if (C > 0)
+      for (int64_t b = 0; b < B; ++b)
+        std::copy_n(h.data.begin() + b * n * D, n * D,
+                    memories[l] + (b * capacity + S + C) * D);
 
     auto norm = [&](const Tensor &x, const std::string &which) {
       return reference::layerNorm(
@@ -343,8 +350,9 @@ int32_t txl_model_prepare(const float *const *weights, float *const *prepared,
 
 int32_t txl_model_step(const float *const *weights,
                        const float *const *prepared, const int64_t *tokens,
-                       int64_t n, int64_t memory_rows, float *const *memories,
-                       float *hidden, float *log_probs, void *scratch) {
+                       int64_t n, int64_t memory_rows, int64_t window_start,
+                       float *const *memories, float *hidden, float *log_probs,
+                       void *scratch) {
   const ReferenceModel *model = instance();
   if (!model)
     return 2;
@@ -360,8 +368,8 @@ int32_t txl_model_step(const float *const *weights,
       std::abort();
   };
   try {
-    model->step(weights, tokens, n, memory_rows, memories, hidden, log_probs,
-                scratch);
+    model->step(weights, tokens, n, memory_rows, window_start, memories, hidden,
+                log_probs, scratch);
     return 0;
   } catch (const KernelError &error) {
     report(error, true);

@@ -13,9 +13,15 @@
 // tensor i `prepared[i]`, the tokens the `tokens` pointer, state window s
 // `states[s]`, the step's hidden states `hidden` and its log-probabilities
 // `log_probs`; every other kernel result lives in the scratch arena
-// (ArenaPlan.h). New state windows are written to the arena and copied into
-// `states[s]` at the end of the step, because the kernels read the old
-// windows during it.
+// (ArenaPlan.h).
+//
+// State windows slide (docs/CODEGEN.md, "State windows"): state s is
+// `states[s]`, [B, state_capacity, width], and the step's window of it is
+// rows [window_start, window_start + mem_len) of every batch row. A
+// `txl.window_update` of a state is no kernel: the step appends the
+// segment's n rows right after the window (an `append`), and the next
+// window starts n rows later. No memory is copied; the caller moves the
+// held rows back to the front when the room after the window runs out.
 //
 // A model may also have a @prepare function (txl-hoist-invariants): kernels
 // that read only weights, run once at load into the `prepared` tensors; it
@@ -68,6 +74,9 @@ struct TensorView {
   /// Halide type: code (0 int, 1 uint, 2 float) and bits.
   uint8_t typeCode = 2;
   uint8_t typeBits = 32;
+  /// Row-major strides in elements; empty means dense. A state window's
+  /// batch stride is state_capacity rows.
+  std::vector<int64_t> strides;
   int64_t numElements() const;
   int64_t bytes() const { return numElements() * (typeBits / 8); }
 };
@@ -98,6 +107,15 @@ struct FinalCopy {
   bool onlyForLogProbs = false;
 };
 
+/// The end of a step for state `state`: each batch row's first n rows of
+/// `from` ([B, T, width], dense) go to the rows after the state's window.
+struct StateAppend {
+  int64_t state = 0;
+  Place from;
+  /// width * 4.
+  int64_t rowBytes = 0;
+};
+
 struct WeightEntry {
   std::string name;
   std::vector<int64_t> shape;
@@ -109,7 +127,8 @@ struct ConstantTensor {
   mlir::DenseElementsAttr value;
 };
 
-/// One recurrent state window [B, mem_len, width] of the step.
+/// One recurrent state of the step: the kernels see its window
+/// [B, mem_len, width]; the session holds [B, state_capacity, width].
 struct StateEntry {
   /// "memory" (a layer's hidden memory), "keys" or "values" (its caches).
   std::string role;
@@ -127,6 +146,8 @@ struct ArenaBuffer {
 struct StepProgram {
   int64_t batch = 0, tgtLen = 0, memLen = 0, numLayers = 0, dModel = 0,
           vocabSize = 0;
+  /// Rows per batch row of every state: the window and room to slide it.
+  int64_t stateCapacity = 0;
   /// In first-use order (prepare, then step); the order of `weights` in
   /// txl_model_prepare and txl_model_step.
   std::vector<WeightEntry> weights;
@@ -140,6 +161,8 @@ struct StepProgram {
   int64_t prepareScratchBytes = 0;
   std::vector<KernelCall> calls;
   std::vector<FinalCopy> copies;
+  /// After the copies: the segment's rows appended to the state windows.
+  std::vector<StateAppend> appends;
   std::vector<ConstantTensor> constants;
   std::vector<ArenaBuffer> arena;
   int64_t scratchBytes = 0;
@@ -148,6 +171,12 @@ struct StepProgram {
   /// A readable listing of the plan.
   std::string describe() const;
 };
+
+/// The rows a session holds per state and batch row: mem_len and as many
+/// again (rounded up to whole segments) for the window to slide into, so
+/// the held rows move back to the front once every ~mem_len / T steps
+/// (0 when mem_len is 0).
+int64_t stateCapacityFor(int64_t memLen, int64_t tgtLen);
 
 /// The symbol of kernel `index` named `name`: `<prefix><index>_<name>` with
 /// every character outside [A-Za-z0-9_] replaced by '_' (prefix `txl_k` for
