@@ -551,10 +551,14 @@ int main(int argc, char **argv) {
       const GemmShape &s = c.shape;
       const float *x = argument(c, "x")->data();
       // The i-th call of a peer reads copy i mod --weight-copies.
-      auto copy = [&](int &next, const Floats &first,
-                      const std::vector<Floats> &more) {
+      auto take = [&](int &next) {
         int i = next;
         next = (next + 1) % o.weightCopies;
+        return i;
+      };
+      auto copy = [&](int &next, const Floats &first,
+                      const std::vector<Floats> &more) {
+        int i = take(next);
         return i == 0 ? first.data() : more[i - 1].data();
       };
       int nextSgemm = 0, nextMatmul = 0, nextTxl = 0;
@@ -583,9 +587,8 @@ int main(int argc, char **argv) {
       dnnl::matmul matmul(pd);
       auto mm = [&] {
         matmul.execute(stream, {{DNNL_ARG_SRC, srcMem},
-                                {DNNL_ARG_WEIGHTS, wMems[nextMatmul]},
+                                {DNNL_ARG_WEIGHTS, wMems[take(nextMatmul)]},
                                 {DNNL_ARG_DST, dstMem}});
-        nextMatmul = (nextMatmul + 1) % o.weightCopies;
         stream.wait();
       };
       halide_buffer_t &packed = c.buffers[c.packedArgument]->buffer;

@@ -520,7 +520,7 @@ Status Session::step(const int64_t *tokens, int64_t n, float *hiddenOut,
     std::copy_n(tokens + b * n, n, tokenBuffer.get() + b * T);
     std::fill_n(tokenBuffer.get() + b * T + n, T - n, int64_t(0));
   }
-  if (windowStart + desc.mem_len + T > desc.state_capacity)
+  if (desc.mem_len && windowStart + desc.mem_len + T > desc.state_capacity)
     slideBack();
   kernelErrors.clear();
   int32_t code = compiled->functions().step(

@@ -1,6 +1,7 @@
 //===- HostCodegen.cpp - txl_model_step as LLVM dialect, then an object ---===//
 
 #include "txl/codegen/host/HostCodegen.h"
+#include "txl/runtime/ModelABI.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/Builders.h"
@@ -377,12 +378,13 @@ private:
           loc, nArg, constant(i64, append.rowBytes));
       mlir::Value window =
           address(Place{Place::Kind::State, append.state, 0});
+      mlir::Value rows = address(append.from);
       for (int64_t b = 0; b < program.batch; ++b) {
         mlir::Value to = byteOffset(
             window,
             (b * program.stateCapacity + program.memLen) * append.rowBytes);
         mlir::Value from =
-            byteOffset(address(append.from), b * program.tgtLen * append.rowBytes);
+            byteOffset(rows, b * program.tgtLen * append.rowBytes);
         builder.create<LLVM::MemcpyOp>(loc, to, from, bytes,
                                        /*isVolatile=*/false);
       }
@@ -487,7 +489,7 @@ void addDescribe(llvm::Module &module, const StepProgram &program,
        i32, ptr, i64, i64},
       "struct.txl_model_desc");
   llvm::Constant *fields[] = {
-      llvm::ConstantInt::get(i32, 3), // TXL_MODEL_ABI_VERSION
+      llvm::ConstantInt::get(i32, TXL_MODEL_ABI_VERSION),
       cString(module, description.target, "txl_target"),
       cString(module, description.configJson, "txl_config_json"),
       llvm::ConstantInt::get(i64, program.batch),
