@@ -244,8 +244,7 @@ LogicalResult verifyAttentionCommon(Operation *op, int64_t heads,
   if (heads < 1)
     return op->emitOpError() << "n_head must be positive, found " << heads;
   if (headWidth < 1)
-    return op->emitOpError() << "d_head must be positive, found "
-                             << headWidth;
+    return op->emitOpError() << "d_head must be positive, found " << headWidth;
   if (memLen < 0)
     return op->emitOpError() << "mem_len must be >= 0, found " << memLen;
   if (sameLength && memLen == 0)
@@ -277,9 +276,9 @@ LogicalResult verifyAttentionCommon(Operation *op, int64_t heads,
                          {heads, headWidth})))
     return failure();
   if (input.getType() != result.getType())
-    return op->emitOpError() << "result type " << result.getType()
-                             << " must equal the input type "
-                             << input.getType();
+    return op->emitOpError()
+           << "result type " << result.getType()
+           << " must equal the input type " << input.getType();
   return success();
 }
 
@@ -309,14 +308,13 @@ LogicalResult RelAttentionOp::verify() {
     return emitOpError() << "memory holds " << memoryRows
                          << " rows, more than mem_len = " << memLen;
   }
-  int64_t maxKeys = length == kAny ? kAny
-                                   : (memoryRows == kAny ? memLen : memoryRows) +
-                                         length;
+  int64_t maxKeys = length == kAny
+                        ? kAny
+                        : (memoryRows == kAny ? memLen : memoryRows) + length;
   return verifyAttentionCommon(
       op, getNHeadAttr().getInt(), getDHeadAttr().getInt(), memLen,
-      getSameLength(), getInput(), getPositions(), getQkvWeight(),
-      getRWeight(), getOWeight(), getRWBias(), getRRBias(), getResult(),
-      maxKeys);
+      getSameLength(), getInput(), getPositions(), getQkvWeight(), getRWeight(),
+      getOWeight(), getRWBias(), getRRBias(), getResult(), maxKeys);
 }
 
 LogicalResult CachedRelAttentionOp::verify() {
@@ -329,8 +327,7 @@ LogicalResult CachedRelAttentionOp::verify() {
   int64_t batch = dimOf(getInput(), 0), length = dimOf(getInput(), 1);
   for (auto [cache, role] : {std::pair{getKeyCache(), "key_cache"},
                              std::pair{getValueCache(), "value_cache"}})
-    if (failed(expectShape(op, cache, role,
-                           "[batch, mem_len, n_head * d_head]",
+    if (failed(expectShape(op, cache, role, "[batch, mem_len, n_head * d_head]",
                            {batch, memLen, inner})))
       return failure();
   for (auto [segment, role] :
@@ -341,8 +338,8 @@ LogicalResult CachedRelAttentionOp::verify() {
       return failure();
   return verifyAttentionCommon(
       op, getNHeadAttr().getInt(), getDHeadAttr().getInt(), memLen,
-      getSameLength(), getInput(), getPositions(), getQkvWeight(),
-      getRWeight(), getOWeight(), getRWBias(), getRRBias(), getResult(),
+      getSameLength(), getInput(), getPositions(), getQkvWeight(), getRWeight(),
+      getOWeight(), getRWBias(), getRRBias(), getResult(),
       length == kAny ? kAny : memLen + length);
 }
 
@@ -364,8 +361,7 @@ LogicalResult KvProjectionOp::verify() {
     return failure();
   for (auto [result, role] :
        {std::pair{getKeys(), "keys"}, std::pair{getValues(), "values"}})
-    if (failed(expectShape(op, result, role,
-                           "[batch, length, n_head * d_head]",
+    if (failed(expectShape(op, result, role, "[batch, length, n_head * d_head]",
                            {batch, length, inner})))
       return failure();
   return success();
@@ -475,11 +471,96 @@ LogicalResult WindowUpdateOp::verify() {
 // txl.adaptive_logsoftmax
 //===----------------------------------------------------------------------===//
 
+/// The output layer's operands, shared by txl.adaptive_logsoftmax and
+/// txl.adaptive_nll: weights, biases, projections and cluster parameters for
+/// a vocabulary of `vocab` tokens over inputs of width `dModel`.
+namespace {
+template <typename OutputLayerOp>
+LogicalResult verifyOutputLayer(OutputLayerOp self, int64_t dModel,
+                                int64_t vocab) {
+  Operation *op = self.getOperation();
+  int64_t divVal = self.getDivValAttr().getInt();
+  if (divVal < 1)
+    return self.emitOpError() << "div_val must be >= 1, found " << divVal;
+  auto ends = clusterEnds(op, self.getCutoffs(), vocab);
+  if (failed(ends))
+    return failure();
+  size_t numClusters = ends->size() - 1, tails = numClusters - 1;
+
+  size_t expectedLayers = divVal == 1 ? 1 : numClusters;
+  StringRef why =
+      divVal == 1 ? "div_val == 1 uses one output layer" : "one per cluster";
+  if (failed(expectCount(op, self.getWeights().size(), expectedLayers,
+                         "output weights", why)) ||
+      failed(expectCount(op, self.getBiases().size(), expectedLayers,
+                         "output biases", why)))
+    return failure();
+  auto embedWidth =
+      staticDim(op, self.getWeights()[0], "weight 0", 1, "d_embed");
+  if (failed(embedWidth))
+    return failure();
+
+  bool projected = !self.getProjections().empty();
+  if (projected &&
+      failed(expectCount(op, self.getProjections().size(), numClusters,
+                         "projections", "none, or one per cluster")))
+    return failure();
+  if (divVal > 1 && !projected)
+    return self.emitOpError("div_val > 1 needs one projection per cluster");
+
+  for (size_t i = 0; i < numClusters; ++i) {
+    auto width = divVal == 1 ? FailureOr<int64_t>(*embedWidth)
+                             : clusterWidth(op, *embedWidth, divVal, i);
+    if (failed(width))
+      return failure();
+    if (projected &&
+        failed(expectShape(op, self.getProjections()[i],
+                           "projection " + std::to_string(i),
+                           "[d_model, d_embed / div_val^i]", {dModel, *width})))
+      return failure();
+    if (!projected && *width != dModel)
+      return self.emitOpError()
+             << "output weights have width " << *width
+             << " but there is no projection to d_model = " << dModel;
+    if (divVal == 1)
+      continue;
+    int64_t rows = (*ends)[i + 1] - (*ends)[i];
+    if (failed(expectShape(
+            op, self.getWeights()[i], "weight " + std::to_string(i),
+            "[ends[i+1] - ends[i], d_embed / div_val^i]", {rows, *width})) ||
+        failed(expectShape(op, self.getBiases()[i], "bias " + std::to_string(i),
+                           "[ends[i+1] - ends[i]]", {rows})))
+      return failure();
+  }
+  if (divVal == 1 &&
+      (failed(expectShape(op, self.getWeights()[0], "weight 0",
+                          "[vocab, d_embed]", {vocab, *embedWidth})) ||
+       failed(
+           expectShape(op, self.getBiases()[0], "bias 0", "[vocab]", {vocab}))))
+    return failure();
+
+  bool hasClusters = self.getClusterWeight() != nullptr;
+  if (hasClusters != (tails > 0))
+    return self.emitOpError()
+           << "cluster_weight and cluster_bias are needed iff "
+              "there are cutoffs; found "
+           << self.getCutoffs().size() << " cutoffs and "
+           << (hasClusters ? "" : "no ") << "cluster parameters";
+  if (hasClusters &&
+      (failed(expectShape(op, self.getClusterWeight(), "cluster_weight",
+                          "[number of cutoffs, d_embed]",
+                          {static_cast<int64_t>(tails), *embedWidth})) ||
+       failed(expectShape(op, self.getClusterBias(), "cluster_bias",
+                          "[number of cutoffs]",
+                          {static_cast<int64_t>(tails)}))))
+    return failure();
+  return success();
+}
+
+} // namespace
+
 LogicalResult AdaptiveLogSoftmaxOp::verify() {
   Operation *op = getOperation();
-  int64_t divVal = getDivValAttr().getInt();
-  if (divVal < 1)
-    return emitOpError() << "div_val must be >= 1, found " << divVal;
   if (failed(
           expectRank(op, getInput(), "input", 3, "[batch, length, d_model]")) ||
       failed(
@@ -491,76 +572,30 @@ LogicalResult AdaptiveLogSoftmaxOp::verify() {
       failed(expectShape(op, getResult(), "result", "[batch, length, vocab]",
                          {dimOf(getInput(), 0), dimOf(getInput(), 1), *vocab})))
     return failure();
-  auto ends = clusterEnds(op, getCutoffs(), *vocab);
-  if (failed(ends))
-    return failure();
-  size_t numClusters = ends->size() - 1, tails = numClusters - 1;
+  return verifyOutputLayer(*this, *dModel, *vocab);
+}
 
-  size_t expectedLayers = divVal == 1 ? 1 : numClusters;
-  StringRef why =
-      divVal == 1 ? "div_val == 1 uses one output layer" : "one per cluster";
-  if (failed(expectCount(op, getWeights().size(), expectedLayers,
-                         "output weights", why)) ||
-      failed(expectCount(op, getBiases().size(), expectedLayers,
-                         "output biases", why)))
-    return failure();
-  auto embedWidth = staticDim(op, getWeights()[0], "weight 0", 1, "d_embed");
-  if (failed(embedWidth))
-    return failure();
+//===----------------------------------------------------------------------===//
+// txl.adaptive_nll
+//===----------------------------------------------------------------------===//
 
-  bool projected = !getProjections().empty();
-  if (projected &&
-      failed(expectCount(op, getProjections().size(), numClusters,
-                         "projections", "none, or one per cluster")))
+LogicalResult AdaptiveNllOp::verify() {
+  Operation *op = getOperation();
+  if (failed(
+          expectRank(op, getInput(), "input", 3, "[batch, length, d_model]")) ||
+      failed(expectRank(op, getTargets(), "targets", 2, "[batch, length]")) ||
+      failed(expectShape(op, getTargets(), "targets", "[batch, length]",
+                         {dimOf(getInput(), 0), dimOf(getInput(), 1)})) ||
+      failed(expectShape(op, getResult(), "result", "[batch, length]",
+                         {dimOf(getInput(), 0), dimOf(getInput(), 1)})))
     return failure();
-  if (divVal > 1 && !projected)
-    return emitOpError("div_val > 1 needs one projection per cluster");
-
-  for (size_t i = 0; i < numClusters; ++i) {
-    auto width = divVal == 1 ? FailureOr<int64_t>(*embedWidth)
-                             : clusterWidth(op, *embedWidth, divVal, i);
-    if (failed(width))
-      return failure();
-    if (projected && failed(expectShape(op, getProjections()[i],
-                                        "projection " + std::to_string(i),
-                                        "[d_model, d_embed / div_val^i]",
-                                        {*dModel, *width})))
-      return failure();
-    if (!projected && *width != *dModel)
-      return emitOpError() << "output weights have width " << *width
-                           << " but there is no projection to d_model = "
-                           << *dModel;
-    if (divVal == 1)
-      continue;
-    int64_t rows = (*ends)[i + 1] - (*ends)[i];
-    if (failed(expectShape(op, getWeights()[i], "weight " + std::to_string(i),
-                           "[ends[i+1] - ends[i], d_embed / div_val^i]",
-                           {rows, *width})) ||
-        failed(expectShape(op, getBiases()[i], "bias " + std::to_string(i),
-                           "[ends[i+1] - ends[i]]", {rows})))
-      return failure();
-  }
-  if (divVal == 1 &&
-      (failed(expectShape(op, getWeights()[0], "weight 0", "[vocab, d_embed]",
-                          {*vocab, *embedWidth})) ||
-       failed(expectShape(op, getBiases()[0], "bias 0", "[vocab]", {*vocab}))))
+  auto dModel = staticDim(op, getInput(), "input", 2, "d_model");
+  if (failed(dModel))
     return failure();
-
-  bool hasClusters = getClusterWeight() != nullptr;
-  if (hasClusters != (tails > 0))
-    return emitOpError() << "cluster_weight and cluster_bias are needed iff "
-                            "there are cutoffs; found "
-                         << getCutoffs().size() << " cutoffs and "
-                         << (hasClusters ? "" : "no ") << "cluster parameters";
-  if (hasClusters &&
-      (failed(expectShape(op, getClusterWeight(), "cluster_weight",
-                          "[number of cutoffs, d_embed]",
-                          {static_cast<int64_t>(tails), *embedWidth})) ||
-       failed(expectShape(op, getClusterBias(), "cluster_bias",
-                          "[number of cutoffs]",
-                          {static_cast<int64_t>(tails)}))))
-    return failure();
-  return success();
+  int64_t vocab = getVocabSizeAttr().getInt();
+  if (vocab < 1)
+    return emitOpError() << "vocab_size must be positive, found " << vocab;
+  return verifyOutputLayer(*this, *dModel, vocab);
 }
 
 //===----------------------------------------------------------------------===//

@@ -39,6 +39,8 @@ public:
     buildStep();
     builder.setInsertionPointToEnd(module->getBody());
     buildScore();
+    builder.setInsertionPointToEnd(module->getBody());
+    buildNll();
     return module;
   }
 
@@ -163,39 +165,51 @@ private:
     return layerNorm(add(y, feedForward(y, l)), l, "pos_ff");
   }
 
-  Value logSoftmax(Value hidden) {
-    std::vector<int64_t> ends = config.clusterEnds();
+  /// The operands of the projected adaptive softmax (semantics §5), shared
+  /// by the log-probabilities and the scored form.
+  struct OutputLayer {
     SmallVector<Value> weights, biases, projections;
+    Value clusterWeight, clusterBias;
+  };
+
+  OutputLayer outputLayer() {
+    std::vector<int64_t> ends = config.clusterEnds();
+    OutputLayer out;
     if (config.div_val == 1) {
-      weights.push_back(weight(outputLayerWeightName(config, 0),
-                               {config.vocab_size, config.d_embed}));
-      biases.push_back(
+      out.weights.push_back(weight(outputLayerWeightName(config, 0),
+                                   {config.vocab_size, config.d_embed}));
+      out.biases.push_back(
           weight(outputLayerBiasName(config, 0), {config.vocab_size}));
       if (config.d_embed != config.d_model)
         for (size_t i = 0; i < numParts(); ++i)
-          projections.push_back(weight(outputProjectionName(config, i),
-                                       {dModel(), config.d_embed}));
+          out.projections.push_back(weight(outputProjectionName(config, i),
+                                           {dModel(), config.d_embed}));
     } else {
       for (size_t i = 0; i < numParts(); ++i) {
         int64_t rows = ends[i + 1] - ends[i];
-        weights.push_back(
+        out.weights.push_back(
             weight(outputLayerWeightName(config, i), {rows, clusterWidth(i)}));
-        biases.push_back(weight(outputLayerBiasName(config, i), {rows}));
-        projections.push_back(weight(outputProjectionName(config, i),
-                                     {dModel(), clusterWidth(i)}));
+        out.biases.push_back(weight(outputLayerBiasName(config, i), {rows}));
+        out.projections.push_back(weight(outputProjectionName(config, i),
+                                         {dModel(), clusterWidth(i)}));
       }
     }
-    Value clusterWeight, clusterBias;
     int64_t tails = config.numClusters();
     if (tails > 0) {
-      clusterWeight =
+      out.clusterWeight =
           weight(clusterWeightName(config), {tails, config.d_embed});
-      clusterBias = weight(clusterBiasName(config), {tails});
+      out.clusterBias = weight(clusterBiasName(config), {tails});
     }
+    return out;
+  }
+
+  Value logSoftmax(Value hidden) {
+    OutputLayer out = outputLayer();
     auto type = f32({shape.batch, segmentLength(), config.vocab_size});
     return builder.create<AdaptiveLogSoftmaxOp>(
-        loc, type, hidden, weights, biases, projections, clusterWeight,
-        clusterBias, builder.getDenseI64ArrayAttr(config.cutoffs),
+        loc, type, hidden, out.weights, out.biases, out.projections,
+        out.clusterWeight, out.clusterBias,
+        builder.getDenseI64ArrayAttr(config.cutoffs),
         builder.getI64IntegerAttr(config.div_val));
   }
 
@@ -253,6 +267,27 @@ private:
         body->getArgument(0), memories,
         builder.getI64IntegerAttr(maxSegmentLength()));
     builder.create<func::ReturnOp>(loc, scan.getResults());
+  }
+
+  /// @nll: a segment's final hidden states scored at its targets (the next
+  /// tokens). Apart from the recurrence: it reads only the step's output.
+  void buildNll() {
+    auto nll = builder.create<func::FuncOp>(
+        loc, "nll",
+        builder.getFunctionType(
+            {hiddenType(segmentLength()), tokenType(segmentLength())},
+            {f32({shape.batch, segmentLength()})}));
+    Block *body = nll.addEntryBlock();
+    builder.setInsertionPointToStart(body);
+    OutputLayer out = outputLayer();
+    Value scored = builder.create<AdaptiveNllOp>(
+        loc, f32({shape.batch, segmentLength()}), body->getArgument(0),
+        body->getArgument(1), out.weights, out.biases, out.projections,
+        out.clusterWeight, out.clusterBias,
+        builder.getDenseI64ArrayAttr(config.cutoffs),
+        builder.getI64IntegerAttr(config.div_val),
+        builder.getI64IntegerAttr(config.vocab_size));
+    builder.create<func::ReturnOp>(loc, scored);
   }
 };
 

@@ -42,9 +42,9 @@ struct DecomposePass : public txl::impl::TxlDecomposeBase<DecomposePass> {
     getOperation().walk([&](Operation *op) {
       bool tensorAdd = isa<arith::AddFOp>(op) &&
                        isa<RankedTensorType>(op->getResult(0).getType());
-      if (tensorAdd ||
-          isa<EmbedOp, PosEmbOp, RelAttentionOp, CachedRelAttentionOp,
-              KvProjectionOp, LayerNormOp, FfnOp, AdaptiveLogSoftmaxOp>(op))
+      if (tensorAdd || isa<EmbedOp, PosEmbOp, RelAttentionOp,
+                           CachedRelAttentionOp, KvProjectionOp, LayerNormOp,
+                           FfnOp, AdaptiveLogSoftmaxOp, AdaptiveNllOp>(op))
         work.push_back(op);
       if (isa<MemUpdateOp, SegmentScanOp>(op)) {
         op->emitOpError("has no decomposition: run txl-window-memory first");
@@ -78,6 +78,8 @@ struct DecomposePass : public txl::impl::TxlDecomposeBase<DecomposePass> {
               .Case([&](AdaptiveLogSoftmaxOp o) {
                 return decomposeAdaptiveLogSoftmax(lb, o);
               })
+              .Case(
+                  [&](AdaptiveNllOp o) { return decomposeAdaptiveNll(lb, o); })
               .Case([&](arith::AddFOp o) {
                 return lb.map(
                     {o.getLhs(), o.getRhs()},

@@ -28,6 +28,9 @@ std::pair<mlir::Value, mlir::Value> decomposeKvProjection(LinalgBuilder &lb,
 mlir::Value decomposeEmbed(LinalgBuilder &lb, EmbedOp op);
 mlir::Value decomposeAdaptiveLogSoftmax(LinalgBuilder &lb,
                                         AdaptiveLogSoftmaxOp op);
+/// The scored form: the head for all rows, a tail's logits only for the
+/// rows whose target is in it.
+mlir::Value decomposeAdaptiveNll(LinalgBuilder &lb, AdaptiveNllOp op);
 
 // Row-wise and element-wise pieces.
 mlir::Value decomposePosEmb(LinalgBuilder &lb, PosEmbOp op);

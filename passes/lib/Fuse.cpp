@@ -67,6 +67,12 @@ std::string anchorLabel(StringRef role) {
     return "ffn.down";
   if (role.starts_with("logsoftmax"))
     return "logsoftmax";
+  // Scoring: the head and the cluster tables, then the tails, which take
+  // the cluster counts as scalars (so the host reads them in between).
+  if (role.starts_with("nll.tail"))
+    return "nll.tail";
+  if (role.starts_with("nll."))
+    return "nll.head";
   return role.str(); // pos_emb, window_update, ...
 }
 

@@ -228,11 +228,11 @@ private:
               attn.getMemLenAttr().getInt())};
         })
         .Case([&](KvProjectionOp projection) -> std::vector<RuntimeValue> {
-          auto [keys, projected] = keyValueProjection(
-              tensor(values, projection.getInput(), a),
-              ref(values, projection.getQkvWeight()),
-              projection.getNHeadAttr().getInt(),
-              projection.getDHeadAttr().getInt());
+          auto [keys, projected] =
+              keyValueProjection(tensor(values, projection.getInput(), a),
+                                 ref(values, projection.getQkvWeight()),
+                                 projection.getNHeadAttr().getInt(),
+                                 projection.getDHeadAttr().getInt());
           return {std::move(keys), std::move(projected)};
         })
         .Case([&](CachedRelAttentionOp attn) -> std::vector<RuntimeValue> {
@@ -248,11 +248,11 @@ private:
               tensor(values, attn.getKeys(), keys),
               tensor(values, attn.getValues(), segmentValues),
               tensor(values, attn.getPositions(), c),
-              ref(values, attn.getQkvWeight()),
-              ref(values, attn.getRWeight()), ref(values, attn.getOWeight()),
-              ref(values, attn.getRWBias()), ref(values, attn.getRRBias()),
-              attn.getNHeadAttr().getInt(), attn.getDHeadAttr().getInt(),
-              attn.getSameLength(), attn.getMemLenAttr().getInt())};
+              ref(values, attn.getQkvWeight()), ref(values, attn.getRWeight()),
+              ref(values, attn.getOWeight()), ref(values, attn.getRWBias()),
+              ref(values, attn.getRRBias()), attn.getNHeadAttr().getInt(),
+              attn.getDHeadAttr().getInt(), attn.getSameLength(),
+              attn.getMemLenAttr().getInt())};
         })
         .Case([&](LayerNormOp norm) -> std::vector<RuntimeValue> {
           return {layerNorm(tensor(values, norm.getInput(), a),
@@ -306,6 +306,26 @@ private:
               std::vector<int64_t>(softmax.getCutoffs().begin(),
                                    softmax.getCutoffs().end()),
               softmax.getDivValAttr().getInt(), staticDim(softmax, 2))};
+        })
+        .Case([&](AdaptiveNllOp nll) -> std::vector<RuntimeValue> {
+          // Independent of the compiled path: the full log-probabilities,
+          // read at the targets.
+          ConstTensorRef noClusters{nullptr, {0}};
+          const TokenTensor &targets = tokens(values, nll.getTargets());
+          return {targetNll(
+              adaptiveLogSoftmax(
+                  tensor(values, nll.getInput(), a),
+                  refs(values, nll.getWeights()), refs(values, nll.getBiases()),
+                  refs(values, nll.getProjections()),
+                  nll.getClusterWeight() ? ref(values, nll.getClusterWeight())
+                                         : noClusters,
+                  nll.getClusterBias() ? ref(values, nll.getClusterBias())
+                                       : noClusters,
+                  std::vector<int64_t>(nll.getCutoffs().begin(),
+                                       nll.getCutoffs().end()),
+                  nll.getDivValAttr().getInt(),
+                  nll.getVocabSizeAttr().getInt()),
+              targets.data)};
         })
         .Case([&](SegmentScanOp scan) { return segmentScan(scan, values); })
         .Case([&](KernelOp kernel) {

@@ -426,8 +426,8 @@ Tensor relativeAttention(const Tensor &x, const Tensor &memory,
 }
 
 std::pair<Tensor, Tensor> keyValueProjection(const Tensor &x,
-                                             ConstTensorRef wQkv,
-                                             int64_t nHead, int64_t dHead) {
+                                             ConstTensorRef wQkv, int64_t nHead,
+                                             int64_t dHead) {
   const char *kernel = "keyValueProjection";
   expectRank(kernel, "input", x.shape, 3);
   int64_t B = x.dim(0), T = x.dim(1), D = x.dim(2);
@@ -666,6 +666,24 @@ std::vector<float> nextTokenNll(const Tensor &logProbs,
                          std::to_string(V) + ")");
       nll[b * (N - 1) + t] = -logProbs.data[(b * N + t) * V + next];
     }
+  return nll;
+}
+
+Tensor targetNll(const Tensor &logProbs, const std::vector<int64_t> &targets) {
+  const char *kernel = "targetNll";
+  expectRank(kernel, "log-probabilities", logProbs.shape, 3);
+  int64_t B = logProbs.dim(0), T = logProbs.dim(1), V = logProbs.dim(2);
+  if (static_cast<int64_t>(targets.size()) != B * T)
+    fail(kernel, std::to_string(targets.size()) + " targets for B=" +
+                     std::to_string(B) + ", T=" + std::to_string(T));
+  Tensor nll({B, T});
+  for (int64_t row = 0; row < B * T; ++row) {
+    int64_t target = targets[row];
+    if (target < -1 || target >= V)
+      fail(kernel, "target " + std::to_string(target) + " is outside [-1, " +
+                       std::to_string(V) + ")");
+    nll.data[row] = target < 0 ? 0.0f : -logProbs.data[row * V + target];
+  }
   return nll;
 }
 

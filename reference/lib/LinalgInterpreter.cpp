@@ -355,6 +355,22 @@ std::vector<RuntimeValue> runStructuredOp(Operation *op,
       .Case([&](linalg::GenericOp generic) -> std::vector<RuntimeValue> {
         return {runGeneric(generic, values)};
       })
+      // An integer read out of a tensor between kernels (txl.adaptive_nll's
+      // cluster counts): an index scalar.
+      .Case([&](tensor::ExtractOp extract) -> std::vector<RuntimeValue> {
+        if (!extract.getType().isIntOrIndex())
+          throw ExecutionError("only integer tensor.extract is supported "
+                               "outside a generic");
+        std::vector<int64_t> index;
+        for (Value i : extract.getIndices())
+          index.push_back(scalarOf(values, i));
+        return {IndexScalar{static_cast<int64_t>(
+                                element(values.at(extract.getTensor()), index)),
+                            {}}};
+      })
+      .Case([&](arith::IndexCastOp cast) -> std::vector<RuntimeValue> {
+        return {IndexScalar{scalarOf(values, cast.getIn()), {}}};
+      })
       .Default([&](Operation *) -> std::vector<RuntimeValue> {
         throw ExecutionError("the reference executor does not run this op");
       });

@@ -445,6 +445,32 @@ func.func @mem_result(%m: tensor<1x3x8xf32>, %h: tensor<1x4x8xf32>) {
 
 // -----
 
+// === txl.adaptive_nll ===
+
+func.func @nll_targets_shape(%h: tensor<1x4x8xf32>, %t: tensor<1x3xi64>, %w: tensor<10x8xf32>, %b: tensor<10xf32>) {
+  // expected-error @+1 {{targets must have shape [batch, length] = [1, 4], found 'tensor<1x3xi64>'}}
+  %l = txl.adaptive_nll %h targets(%t) weights(%w) biases(%b) {cutoffs = array<i64>, div_val = 1 : i64, vocab_size = 10 : i64} : (tensor<1x4x8xf32>, tensor<1x3xi64>, tensor<10x8xf32>, tensor<10xf32>) -> tensor<1x4xf32>
+  return
+}
+
+// -----
+
+func.func @nll_vocab(%h: tensor<1x4x8xf32>, %t: tensor<1x4xi64>, %w: tensor<10x8xf32>, %b: tensor<10xf32>) {
+  // expected-error @+1 {{weight 0 must have shape [vocab, d_embed] = [12, 8], found 'tensor<10x8xf32>'}}
+  %l = txl.adaptive_nll %h targets(%t) weights(%w) biases(%b) {cutoffs = array<i64>, div_val = 1 : i64, vocab_size = 12 : i64} : (tensor<1x4x8xf32>, tensor<1x4xi64>, tensor<10x8xf32>, tensor<10xf32>) -> tensor<1x4xf32>
+  return
+}
+
+// -----
+
+func.func @nll_result(%h: tensor<1x4x8xf32>, %t: tensor<1x4xi64>, %w: tensor<10x8xf32>, %b: tensor<10xf32>) {
+  // expected-error @+1 {{result must have shape [batch, length] = [1, 4], found 'tensor<1x4x10xf32>'}}
+  %l = txl.adaptive_nll %h targets(%t) weights(%w) biases(%b) {cutoffs = array<i64>, div_val = 1 : i64, vocab_size = 10 : i64} : (tensor<1x4x8xf32>, tensor<1x4xi64>, tensor<10x8xf32>, tensor<10xf32>) -> tensor<1x4x10xf32>
+  return
+}
+
+// -----
+
 // === txl.adaptive_logsoftmax ===
 
 func.func @als_div_val(%h: tensor<1x4x8xf32>, %w: tensor<10x8xf32>, %b: tensor<10xf32>) {

@@ -76,6 +76,17 @@ func.func @pre_ln_step(%tokens: tensor<2x4xi64>, %mem: tensor<2x3x8xf32>)
   return %out, %lp, %new : tensor<2x4x8xf32>, tensor<2x4x30xf32>, tensor<2x6x8xf32>
 }
 
+// Scoring at targets, with the same output layer operands.
+// CHECK-LABEL: func.func @nll
+// CHECK: txl.adaptive_nll %{{[a-z0-9_]+}} targets(%{{[a-z0-9_]+}}) weights(%{{[a-z0-9_]+}}) biases(%{{[a-z0-9_]+}}) clusters(%{{[a-z0-9_]+}}, %{{[a-z0-9_]+}})
+// CHECK-SAME: vocab_size = 10 : i64
+// CHECK-SAME: -> tensor<1x2xf32>
+func.func @nll(%h: tensor<1x2x8xf32>, %t: tensor<1x2xi64>, %w: tensor<10x8xf32>, %b: tensor<10xf32>, %cw: tensor<1x8xf32>, %cb: tensor<1xf32>) -> tensor<1x2xf32> {
+  %nll = txl.adaptive_nll %h targets(%t) weights(%w) biases(%b) clusters(%cw, %cb) {cutoffs = array<i64: 4>, div_val = 1 : i64, vocab_size = 10 : i64}
+      : (tensor<1x2x8xf32>, tensor<1x2xi64>, tensor<10x8xf32>, tensor<10xf32>, tensor<1x8xf32>, tensor<1xf32>) -> tensor<1x2xf32>
+  return %nll : tensor<1x2xf32>
+}
+
 // A step with a dynamic segment length: the stream may end in a partial segment.
 func.func @dynamic_step(%tokens: tensor<1x?xi64>, %mem: tensor<1x?x8xf32>)
     -> (tensor<1x?x8xf32>, tensor<1x?x8xf32>) {

@@ -109,6 +109,35 @@ func.func @adaptive(%h: tensor<1x2x8xf32>, %w: tensor<10x8xf32>, %b: tensor<10xf
 
 // -----
 
+// Scoring at targets with two clusters: the head for every row; the tail's
+// rows are gathered by slot (rank among the rows in the cluster), and its
+// per-slot results are read at min(slot, count - 1), the count crossing
+// between the two kernels as an index scalar.
+// CHECK-LABEL: func.func @nll
+// CHECK-NOT: txl.adaptive_nll
+// CHECK: {txl.name = "nll.head.cluster_logits"}
+// CHECK: {txl.name = "nll.head.head_lse"}
+// CHECK: {txl.name = "nll.head.target"}
+// CHECK: {txl.name = "nll.rows.rank"}
+// CHECK: {txl.name = "nll.rows.table"}
+// CHECK: {txl.name = "nll.rows.count"}
+// CHECK: %[[COUNT:.*]] = tensor.extract %{{.*}}[%{{.*}}] : tensor<1xi64>
+// CHECK: %[[N:.*]] = arith.index_cast %[[COUNT]] : i64 to index
+// CHECK: {txl.name = "nll.tail.gather"}
+// CHECK: tensor.extract_slice %{{.*}}[4, 0] [6, 8]
+// CHECK: {txl.name = "nll.tail.logits"}
+// CHECK: {txl.name = "nll.tail.target"}
+// CHECK: arith.subi %[[N]], %c1
+// CHECK: {txl.name = "nll.tail.assemble"}
+// CHECK: arith.negf
+func.func @nll(%h: tensor<1x2x8xf32>, %t: tensor<1x2xi64>, %w: tensor<10x8xf32>, %b: tensor<10xf32>, %cw: tensor<1x8xf32>, %cb: tensor<1xf32>) -> tensor<1x2xf32> {
+  %nll = txl.adaptive_nll %h targets(%t) weights(%w) biases(%b) clusters(%cw, %cb) {cutoffs = array<i64: 4>, div_val = 1 : i64, vocab_size = 10 : i64}
+      : (tensor<1x2x8xf32>, tensor<1x2xi64>, tensor<10x8xf32>, tensor<10xf32>, tensor<1x8xf32>, tensor<1xf32>) -> tensor<1x2xf32>
+  return %nll : tensor<1x2xf32>
+}
+
+// -----
+
 // The cached form: only the segment's rows are projected (k and v blocks of
 // the weight); the per-head layouts read key j from the cache (j < C) or the
 // segment (j - C) by index, so nothing is concatenated and no key is

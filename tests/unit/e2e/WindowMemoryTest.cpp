@@ -5,7 +5,9 @@
 // step is interpreted one segment at a time exactly as the runtime drives
 // compiled code (tokens padded to T, n and M passed, right-aligned state
 // windows carried), and must reproduce the PyTorch vectors, including the
-// partial last segments and the memory growing from empty to full.
+// partial last segments and the memory growing from empty to full. After
+// each step @nll (txl.adaptive_nll, lowered as far as the step) scores its
+// hidden states at the next tokens, against the vectors' nll.
 //
 //===----------------------------------------------------------------------===//
 
@@ -161,13 +163,12 @@ TEST_P(WindowMemory, WindowedStepMatchesPyTorch) {
   }
   ASSERT_EQ(step.getNumArguments(), 3 + states.size() + prepared.size());
   int64_t layers = config.n_layer;
-  int64_t expectedStates =
-      GetParam().state == State::Memories          ? layers
-      : GetParam().state == State::KvCache          ? 2 * layers
-                                                    : 3 * layers;
+  int64_t expectedStates = GetParam().state == State::Memories  ? layers
+                           : GetParam().state == State::KvCache ? 2 * layers
+                                                                : 3 * layers;
   ASSERT_EQ(int64_t(states.size()), expectedStates);
 
-  Tensor hidden({B, N, D}), logProbs({B, N, V});
+  Tensor hidden({B, N, D}), logProbs({B, N, V}), nll({B, N - 1});
   int64_t held = 0;
   for (int64_t begin = 0; begin < N; begin += T) {
     int64_t n = std::min(T, N - begin);
@@ -195,10 +196,28 @@ TEST_P(WindowMemory, WindowedStepMatchesPyTorch) {
     for (size_t i = 0; i < states.size(); ++i)
       states[i] = std::get<Tensor>((*results)[2 + i]);
     held = std::min(C, held + n);
+
+    // @nll scores the segment's hidden states at the next tokens (-1 where
+    // there is none: padding, and the stream's last token).
+    reference::TokenTensor targets{{B, T}, std::vector<int64_t>(B * T, -1)};
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t t = 0; t < n && begin + t + 1 < N; ++t)
+        targets.data[b * T + t] = vc.tokens.data[b * N + begin + t + 1];
+    auto scored = interpreter.run("nll", {h, targets});
+    ASSERT_TRUE(scored.ok()) << scored.status().message();
+    const Tensor &segmentNll = std::get<Tensor>((*scored)[0]);
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t t = 0; t < T; ++t) {
+        if (t < n && begin + t + 1 < N)
+          nll.data[b * (N - 1) + begin + t] = segmentNll.data[b * T + t];
+        else
+          EXPECT_EQ(segmentNll.data[b * T + t], 0.0f) << "no target, no loss";
+      }
   }
 
   EXPECT_TRUE(near(hidden, vc.expected("hidden"), "hidden"));
   EXPECT_TRUE(near(logProbs, vc.expected("log_probs"), "log_probs"));
+  EXPECT_TRUE(near(nll, vc.expected("nll"), "nll"));
   if (GetParam().state == State::KvCache)
     return; // no hidden memories kept
   // The memories are the last `held` rows of each memory window, in order.

@@ -414,6 +414,48 @@ def Txl_AdaptiveLogSoftmaxOp
   let hasVerifier = 1;
 }
 
+def Txl_AdaptiveNllOp
+    : Txl_Op<"adaptive_nll", [Pure, AttrSizedOperandSegments]> {
+  let summary = "projected adaptive log-softmax scored at targets: nll [B, T]";
+  let description = [{
+    `nll[b, t] = -log p(targets[b, t] | input[b, t])` under the same
+    distribution as `txl.adaptive_logsoftmax` (same operands, same cluster
+    order); a target of -1 means "no target" and gives 0. `V` is the
+    `vocab_size` attribute; targets must lie in [-1, V).
+
+    It computes what the original evaluation computes (the `target` path of
+    ProjectedAdaptiveLogSoftmax): the head for every row, and a tail
+    cluster's logits only for the rows whose target is in that cluster. The
+    `[B, T, V]` log-probabilities are never formed.
+
+    ```mlir
+    %nll = txl.adaptive_nll %h targets(%t) weights(%w0) biases(%b0)
+        {cutoffs = array<i64>, div_val = 1 : i64, vocab_size = 204 : i64}
+        : (tensor<1x80x512xf32>, tensor<1x80xi64>, tensor<204x512xf32>,
+           tensor<204xf32>) -> tensor<1x80xf32>
+    ```
+  }];
+  let arguments = (ins Txl_F32Tensor:$input,
+                       Txl_TokenTensor:$targets,
+                       Variadic<Txl_F32Tensor>:$weights,
+                       Variadic<Txl_F32Tensor>:$biases,
+                       Variadic<Txl_F32Tensor>:$projections,
+                       Optional<Txl_F32Tensor>:$cluster_weight,
+                       Optional<Txl_F32Tensor>:$cluster_bias,
+                       DenseI64ArrayAttr:$cutoffs,
+                       I64Attr:$div_val,
+                       I64Attr:$vocab_size);
+  let results = (outs Txl_F32Tensor:$result);
+  let assemblyFormat = [{
+    $input `targets` `(` $targets `)` `weights` `(` $weights `)`
+    `biases` `(` $biases `)`
+    (`projections` `(` $projections^ `)`)?
+    (`clusters` `(` $cluster_weight^ `,` $cluster_bias `)`)?
+    attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Kernels
 //===----------------------------------------------------------------------===//

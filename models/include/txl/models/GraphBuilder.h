@@ -36,9 +36,12 @@ struct StepShape {
 ///       -> (hidden [B, T, D], log_probs [B, T, V], new memories [B, ?, D]...)
 ///   func.func @score(%tokens: [B, ?] i64)
 ///       -> (hidden [B, ?, D], log_probs [B, ?, V], final memories...)
+///   func.func @nll(%hidden: [B, T, D] f32, %targets: [B, T] i64)
+///       -> nll [B, T] f32
 /// where @score starts from empty memories and runs @step with
-/// txl.segment_scan. Weights are txl.weight ops with the canonical Hugging
-/// Face names of ParameterSpec.h.
+/// txl.segment_scan, and @nll scores a step's hidden states at their targets
+/// (txl.adaptive_nll; -1: no target). Weights are txl.weight ops with the
+/// canonical Hugging Face names of ParameterSpec.h.
 mlir::OwningOpRef<mlir::ModuleOp> buildModelModule(mlir::MLIRContext &context,
                                                    const ModelConfig &config,
                                                    const StepShape &shape);

@@ -89,8 +89,8 @@ Tensor relativeAttention(const Tensor &x, const Tensor &memory,
 /// wQkv [3*H*Dh, D]), each [B, T, H*Dh] rounded to float32 (what a key/value
 /// cache holds).
 std::pair<Tensor, Tensor> keyValueProjection(const Tensor &x,
-                                             ConstTensorRef wQkv,
-                                             int64_t nHead, int64_t dHead);
+                                             ConstTensorRef wQkv, int64_t nHead,
+                                             int64_t dHead);
 
 /// relativeAttention with the memory's keys and values given instead of the
 /// memory: keyCache, valueCache [B, M, H*Dh] (the M memory rows' projections,
@@ -144,6 +144,12 @@ Tensor add(const Tensor &a, const Tensor &b);
 std::vector<float> nextTokenNll(const Tensor &logProbs,
                                 const std::vector<int64_t> &tokens, int64_t B,
                                 int64_t N);
+
+/// Negative log-likelihood at given targets: [B, T] with nll[b, t] =
+/// -logProbs[b, t, targets[b, t]], or 0 where the target is -1 (no target);
+/// logProbs [B, T, V], targets [B*T] row-major [B, T]. Any other target
+/// outside [0, V) is an error.
+Tensor targetNll(const Tensor &logProbs, const std::vector<int64_t> &targets);
 
 } // namespace txl::reference
 
