@@ -26,6 +26,11 @@ __attribute__((weak)) const char *txl_model_vocabulary(uint64_t *size);
 __attribute__((weak)) void
 txl_model_set_error_handler(txl_model_error_handler handler);
 __attribute__((weak)) int32_t txl_model_set_num_threads(int32_t n);
+__attribute__((weak)) int32_t txl_model_nll(const float *const *weights,
+                                            const float *const *prepared,
+                                            const float *hidden,
+                                            const int64_t *targets, float *nll,
+                                            void *scratch);
 }
 
 namespace {
@@ -68,6 +73,7 @@ int main(int argc, char **argv) {
     entryPoints.describe = txl_model_describe;
     entryPoints.step = txl_model_step;
     entryPoints.prepare = txl_model_prepare;
+    entryPoints.nll = txl_model_nll;
     entryPoints.embeddedWeights = txl_model_embedded_weights;
     entryPoints.vocabulary = txl_model_vocabulary;
     entryPoints.setErrorHandler = txl_model_set_error_handler;

@@ -188,6 +188,8 @@ CompiledModel::load(const std::string &libraryPath,
         reinterpret_cast<decltype(functions.step)>(symbol("txl_model_step"));
     functions.prepare = reinterpret_cast<decltype(functions.prepare)>(
         symbol("txl_model_prepare"));
+    functions.nll =
+        reinterpret_cast<decltype(functions.nll)>(symbol("txl_model_nll"));
     functions.embeddedWeights =
         reinterpret_cast<decltype(functions.embeddedWeights)>(
             symbol(kEmbeddedWeightsSymbol));
@@ -450,8 +452,7 @@ Status Session::allocate() {
   memoryStates.assign(compiled->keepsMemories() ? desc.n_layer : 0, nullptr);
   for (int32_t i = 0; i < desc.num_states; ++i) {
     const txl_state_desc &state = desc.states[i];
-    auto window =
-        alignedAlloc<float>(B * desc.state_capacity * state.shape[2]);
+    auto window = alignedAlloc<float>(B * desc.state_capacity * state.shape[2]);
     if (!window.ok())
       return fail(window.status());
     statePointers.push_back(window->get());
@@ -473,7 +474,8 @@ Status Session::allocate() {
 }
 
 Status Session::step(const int64_t *tokens, int64_t n, float *hiddenOut,
-                     float *logProbsOut) {
+                     float *logProbsOut, const int64_t *targets,
+                     float *nllOut) {
   const txl_model_desc &desc = compiled->desc();
   const int64_t B = desc.batch, T = desc.tgt_len, D = desc.d_model,
                 V = desc.vocab_size;
@@ -498,6 +500,37 @@ Status Session::step(const int64_t *tokens, int64_t n, float *hiddenOut,
             std::to_string(t) + " is outside the vocabulary [0, " +
             std::to_string(V) + ")");
     }
+
+  if ((targets == nullptr) != (nllOut == nullptr))
+    return Status::error(compiled->name() +
+                         ": step: targets and nll go together");
+  if (nllOut && !compiled->functions().nll)
+    return Status::error(compiled->name() +
+                         ": step: the model exports no txl_model_nll");
+  // Not finished: with B > 1 the compiled tails read some rows of the wrong
+  // batch row (docs/PERF.md, "Scoring at targets"); refused, not wrong.
+  if (nllOut && B > 1)
+    return Status::error(compiled->name() +
+                         ": step: scoring at targets (txl_model_nll) is not "
+                         "finished for batch > 1; ask for log_probs");
+  for (int64_t b = 0; nllOut && b < B; ++b)
+    for (int64_t t = 0; t < n; ++t) {
+      int64_t id = targets[b * n + t];
+      if (id < -1 || id >= V)
+        return Status::error(
+            compiled->name() + ": step: target " + std::to_string(id) +
+            " at batch row " + std::to_string(b) + ", position " +
+            std::to_string(t) + " is outside the vocabulary [0, " +
+            std::to_string(V) + ") (-1: no target)");
+    }
+  if (nllOut && !nllBuffer) {
+    auto scoredTargets = alignedAlloc<int64_t>(size_t(B) * T);
+    auto scored = alignedAlloc<float>(size_t(B) * T);
+    if (!scoredTargets.ok() || !scored.ok())
+      return Status::error(compiled->name() + ": step: no room for targets");
+    targetBuffer = std::move(*scoredTargets);
+    nllBuffer = std::move(*scored);
+  }
 
   // The model writes [B, T, ...]: straight into the caller's buffer when that
   // is the same layout (n == T) and aligned like ours, else into ours.
@@ -537,6 +570,26 @@ Status Session::step(const int64_t *tokens, int64_t n, float *hiddenOut,
                          "; the session's memory is undefined until reset");
   }
   kernelErrors.clear();
+  if (nllOut) {
+    for (int64_t b = 0; b < B; ++b) {
+      std::copy_n(targets + b * n, n, targetBuffer.get() + b * T);
+      std::fill_n(targetBuffer.get() + b * T + n, T - n, int64_t(-1));
+    }
+    code = compiled->functions().nll(
+        compiled->weightPointers().data(), compiled->preparedPointers().data(),
+        hiddenTarget, targetBuffer.get(), nllBuffer.get(), scratch.get());
+    if (code != 0) {
+      failed = true;
+      std::string why = kernelErrors.empty()
+                            ? std::string()
+                            : ": " + std::exchange(kernelErrors, std::string());
+      return Status::error(compiled->name() + ": txl_model_nll failed (code " +
+                           std::to_string(code) + ")" + why +
+                           "; the session's memory is undefined until reset");
+    }
+    for (int64_t b = 0; b < B; ++b)
+      std::copy_n(nllBuffer.get() + b * T, n, nllOut + b * n);
+  }
 
   for (int64_t b = 0; b < B; ++b) {
     if (hiddenOut && !hiddenDirect)

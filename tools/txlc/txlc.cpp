@@ -551,7 +551,8 @@ int main(int argc, char **argv) {
   StatusOr<host::StepProgram> program = [&] {
     mlir::TimingScope scope = rootTiming.nest("outline and plan");
     return host::analyzeStep(
-        step, *kernels, module->lookupSymbol<mlir::func::FuncOp>("prepare"));
+        step, *kernels, module->lookupSymbol<mlir::func::FuncOp>("prepare"),
+        module->lookupSymbol<mlir::func::FuncOp>("nll"));
   }();
   if (!program.ok())
     return fail(program.status().message());
@@ -638,6 +639,8 @@ int main(int argc, char **argv) {
     for (const host::KernelCall &call : program->prepareCalls)
       calls.push_back(&call);
     for (const host::KernelCall &call : program->calls)
+      calls.push_back(&call);
+    for (const host::KernelCall &call : program->nllCalls)
       calls.push_back(&call);
     size_t index = 0;
     for (auto func : kernels->getOps<mlir::func::FuncOp>()) {

@@ -82,9 +82,11 @@ public:
     builder.setInsertionPointToEnd(module->getBody());
     declareKernels(program.prepareCalls);
     declareKernels(program.calls);
+    declareKernels(program.nllCalls);
     defineConstants();
     buildPrepare();
     buildStep();
+    buildNll();
     return std::move(module);
   }
 
@@ -199,6 +201,10 @@ private:
       return byteOffset(hiddenArg, place.byteOffset);
     case Place::Kind::LogProbs:
       return byteOffset(logProbsArg, place.byteOffset);
+    case Place::Kind::Targets:
+      return byteOffset(targetsArg, place.byteOffset);
+    case Place::Kind::Nll:
+      return byteOffset(nllArg, place.byteOffset);
     case Place::Kind::Scratch:
       return byteOffset(scratchArg, place.byteOffset);
     case Place::Kind::Constant:
@@ -250,8 +256,8 @@ private:
     scratchArg = entry->getArgument(2);
     tokensArg = windowStartArg = statesArg = hiddenArg = logProbsArg = nullptr;
     builder.setInsertionPointToStart(entry);
-    mlir::Block *failure = emitCalls(func, program.prepareCalls, nullptr,
-                                     nullptr, nullptr);
+    mlir::Block *failure =
+        emitCalls(func, program.prepareCalls, nullptr, nullptr, nullptr);
     builder.create<LLVM::ReturnOp>(loc, constant(i32, 0));
     finishFailure(func, failure);
   }
@@ -297,6 +303,10 @@ private:
         case CallArgument::Kind::MemoryRows:
           operands.push_back(memoryRows);
           break;
+        case CallArgument::Kind::Loaded:
+          operands.push_back(builder.create<LLVM::LoadOp>(
+              loc, i64, address(argument.tensor.place)));
+          break;
         }
       }
       for (const TensorView &result : call.results)
@@ -327,9 +337,9 @@ private:
     //     const float *const *prepared, const int64_t *tokens, int64_t n,
     //     int64_t memory_rows, int64_t window_start, float *const *states,
     //     float *hidden, float *log_probs, void *scratch)
-    auto type = LLVM::LLVMFunctionType::get(
-        i32, {ptrType, ptrType, ptrType, i64, i64, i64, ptrType, ptrType,
-              ptrType, ptrType});
+    auto type = LLVM::LLVMFunctionType::get(i32, {ptrType, ptrType, ptrType,
+                                                  i64, i64, i64, ptrType,
+                                                  ptrType, ptrType, ptrType});
     auto func = builder.create<LLVM::LLVMFuncOp>(loc, "txl_model_step", type);
     mlir::Block *entry = func.addEntryBlock(builder);
     weightsArg = entry->getArgument(0);
@@ -376,13 +386,12 @@ private:
     for (const StateAppend &append : program.appends) {
       mlir::Value bytes = builder.create<LLVM::MulOp>(
           loc, nArg, constant(i64, append.rowBytes));
-      mlir::Value window =
-          address(Place{Place::Kind::State, append.state, 0});
+      mlir::Value window = address(Place{Place::Kind::State, append.state, 0});
       mlir::Value rows = address(append.from);
       for (int64_t b = 0; b < program.batch; ++b) {
-        mlir::Value to = byteOffset(
-            window,
-            (b * program.stateCapacity + program.memLen) * append.rowBytes);
+        mlir::Value to =
+            byteOffset(window, (b * program.stateCapacity + program.memLen) *
+                                   append.rowBytes);
         mlir::Value from =
             byteOffset(rows, b * program.tgtLen * append.rowBytes);
         builder.create<LLVM::MemcpyOp>(loc, to, from, bytes,
@@ -390,6 +399,29 @@ private:
       }
     }
     builder.create<LLVM::ReturnOp>(loc, zero32);
+    finishFailure(func, failure);
+  }
+
+  /// int32_t txl_model_nll(const float *const *weights,
+  ///     const float *const *prepared, const float *hidden,
+  ///     const int64_t *targets, float *nll, void *scratch): the calls of
+  /// @nll (none: the model has no scoring function, and it returns 0).
+  void buildNll() {
+    auto type = LLVM::LLVMFunctionType::get(
+        i32, {ptrType, ptrType, ptrType, ptrType, ptrType, ptrType});
+    auto func = builder.create<LLVM::LLVMFuncOp>(loc, "txl_model_nll", type);
+    mlir::Block *entry = func.addEntryBlock(builder);
+    weightsArg = entry->getArgument(0);
+    preparedArg = entry->getArgument(1);
+    hiddenArg = entry->getArgument(2);
+    targetsArg = entry->getArgument(3);
+    nllArg = entry->getArgument(4);
+    scratchArg = entry->getArgument(5);
+    tokensArg = windowStartArg = statesArg = logProbsArg = nullptr;
+    builder.setInsertionPointToStart(entry);
+    mlir::Block *failure =
+        emitCalls(func, program.nllCalls, nullptr, nullptr, nullptr);
+    builder.create<LLVM::ReturnOp>(loc, constant(i32, 0));
     finishFailure(func, failure);
   }
 
@@ -402,7 +434,7 @@ private:
   LLVM::LLVMStructType bufferType;
   std::set<std::string> declared, dimGlobals;
   mlir::Value weightsArg, preparedArg, tokensArg, windowStartArg, statesArg,
-      hiddenArg, logProbsArg, scratchArg, buffers;
+      hiddenArg, logProbsArg, targetsArg, nllArg, scratchArg, buffers;
 };
 
 /// A private constant C string; returns a pointer to it.
@@ -454,10 +486,9 @@ void addDescribe(llvm::Module &module, const StepProgram &program,
     for (size_t i = 0; i < entries.size(); ++i) {
       std::string suffix = kind + "_" + std::to_string(i);
       descs.push_back(llvm::ConstantStruct::get(
-          weightType,
-          {cString(module, entries[i].name, "txl_name_" + suffix),
-           llvm::ConstantInt::get(i32, entries[i].shape.size()),
-           shapeGlobal(entries[i].shape, "txl_shape_" + suffix)}));
+          weightType, {cString(module, entries[i].name, "txl_name_" + suffix),
+                       llvm::ConstantInt::get(i32, entries[i].shape.size()),
+                       shapeGlobal(entries[i].shape, "txl_shape_" + suffix)}));
     }
     return arrayGlobal(weightType, descs, array);
   };
@@ -483,11 +514,11 @@ void addDescribe(llvm::Module &module, const StepProgram &program,
       arrayGlobal(stateType, states, "txl_states");
 
   // txl_model_desc, field by field (ModelABI.h).
-  auto *descType = llvm::StructType::create(
-      ctx,
-      {i32, ptr, ptr, i64, i64, i64, i64, i64, i64, i32, ptr, i64, i32, ptr,
-       i32, ptr, i64, i64},
-      "struct.txl_model_desc");
+  auto *descType =
+      llvm::StructType::create(ctx,
+                               {i32, ptr, ptr, i64, i64, i64, i64, i64, i64,
+                                i32, ptr, i64, i32, ptr, i32, ptr, i64, i64},
+                               "struct.txl_model_desc");
   llvm::Constant *fields[] = {
       llvm::ConstantInt::get(i32, TXL_MODEL_ABI_VERSION),
       cString(module, description.target, "txl_target"),
@@ -498,13 +529,12 @@ void addDescribe(llvm::Module &module, const StepProgram &program,
       llvm::ConstantInt::get(i64, program.numLayers),
       llvm::ConstantInt::get(i64, program.dModel),
       llvm::ConstantInt::get(i64, program.vocabSize),
-      llvm::ConstantInt::get(i32, program.weights.size()),
-      weightsGlobal,
-      llvm::ConstantInt::get(i64, program.scratchBytes),
-      llvm::ConstantInt::get(i32, program.states.size()),
-      statesGlobal,
-      llvm::ConstantInt::get(i32, program.prepared.size()),
-      preparedGlobal,
+      llvm::ConstantInt::get(i32, program.weights.size()), weightsGlobal,
+      // One scratch arena serves txl_model_step and txl_model_nll.
+      llvm::ConstantInt::get(
+          i64, std::max(program.scratchBytes, program.nllScratchBytes)),
+      llvm::ConstantInt::get(i32, program.states.size()), statesGlobal,
+      llvm::ConstantInt::get(i32, program.prepared.size()), preparedGlobal,
       llvm::ConstantInt::get(i64, program.prepareScratchBytes),
       llvm::ConstantInt::get(i64, program.stateCapacity)};
   auto *desc = new llvm::GlobalVariable(

@@ -93,7 +93,8 @@ StatusOr<int64_t> contiguousSliceOffset(mlir::tensor::ExtractSliceOp slice) {
   return offset * (bits / 8);
 }
 
-void describeCalls(llvm::raw_ostream &os, const std::vector<KernelCall> &calls) {
+void describeCalls(llvm::raw_ostream &os,
+                   const std::vector<KernelCall> &calls) {
   for (size_t i = 0; i < calls.size(); ++i) {
     const KernelCall &call = calls[i];
     os << "  " << i << ": " << call.symbol << "(";
@@ -104,6 +105,8 @@ void describeCalls(llvm::raw_ostream &os, const std::vector<KernelCall> &calls) 
         os << "n";
       else if (argument.kind == CallArgument::Kind::MemoryRows)
         os << "M";
+      else if (argument.kind == CallArgument::Kind::Loaded)
+        os << "load i64 " << argument.tensor.place.describe();
       else
         os << argument.tensor.place.describe()
            << shapeText(argument.tensor.shape);
@@ -139,6 +142,12 @@ std::string Place::describe() const {
     break;
   case Kind::LogProbs:
     base = "log_probs";
+    break;
+  case Kind::Targets:
+    base = "targets";
+    break;
+  case Kind::Nll:
+    base = "nll";
     break;
   case Kind::Scratch:
     base = "scratch";
@@ -207,6 +216,11 @@ std::string StepProgram::describe() const {
     os << "append n rows of " << append.rowBytes << " bytes "
        << append.from.describe() << " -> states[" << append.state
        << "] after the window\n";
+  if (!nllCalls.empty()) {
+    os << "nll scratch: " << nllScratchBytes << " bytes\n";
+    os << "nll calls (" << nllCalls.size() << "):\n";
+    describeCalls(os, nllCalls);
+  }
   return text;
 }
 
@@ -229,6 +243,7 @@ public:
 
   Status planPrepare(mlir::func::FuncOp prepare);
   Status planStep(mlir::func::FuncOp step);
+  Status planNll(mlir::func::FuncOp nll);
 
 private:
   /// Records the weights, weight slices and kernels of `body`.
@@ -256,6 +271,9 @@ private:
   llvm::DenseMap<Value, std::pair<Value, int64_t>> sliceOf;
   std::vector<mlir::Operation *> kernelOps;
   llvm::DenseMap<mlir::Operation *, size_t> kernelPosition;
+  /// Index values read out of a kernel result between kernels: the tensor
+  /// and the element.
+  llvm::DenseMap<Value, std::pair<Value, int64_t>> loaded;
 };
 
 Status Planner::collect(mlir::Block &body) {
@@ -264,7 +282,35 @@ Status Planner::collect(mlir::Block &body) {
   sliceOf.clear();
   kernelOps.clear();
   kernelPosition.clear();
+  loaded.clear();
   for (mlir::Operation &op : body.without_terminator()) {
+    // An index read from a kernel's i64 result (at constant indices), for
+    // a later kernel: the host loads it when it makes that call.
+    if (auto extract = mlir::dyn_cast<mlir::tensor::ExtractOp>(op)) {
+      auto type =
+          mlir::cast<mlir::RankedTensorType>(extract.getTensor().getType());
+      int64_t element = 0;
+      for (auto [d, index] : llvm::enumerate(extract.getIndices())) {
+        auto constant = index.getDefiningOp<mlir::arith::ConstantIndexOp>();
+        if (!constant)
+          return Status::error(opText(&op) + ": indices must be constants");
+        element = element * type.getDimSize(d) + constant.value();
+      }
+      if (!type.getElementType().isSignlessInteger(64) ||
+          !extract.getTensor().getDefiningOp<KernelOp>())
+        return Status::error(opText(&op) +
+                             ": only an i64 element of a kernel result may "
+                             "be read between kernels");
+      loaded[extract.getResult()] = {extract.getTensor(), element};
+      continue;
+    }
+    if (auto cast = mlir::dyn_cast<mlir::arith::IndexCastOp>(op)) {
+      auto it = loaded.find(cast.getIn());
+      if (it == loaded.end())
+        return Status::error(opText(&op) + ": casts only a loaded index");
+      loaded[cast.getResult()] = it->second;
+      continue;
+    }
     if (auto weight = mlir::dyn_cast<WeightOp>(op)) {
       weightOf[weight.getResult()] = weight.getName().str();
       continue;
@@ -343,8 +389,10 @@ StatusOr<int64_t> Planner::planArena(mlir::Operation *ret,
         return view.status();
       int64_t last = static_cast<int64_t>(i);
       for (mlir::Operation *user : result.getUsers()) {
-        if (user == ret || mlir::isa<WindowUpdateOp>(user))
-          last = end; // the appends follow the last kernel
+        if (user == ret || mlir::isa<WindowUpdateOp>(user) ||
+            mlir::isa<mlir::tensor::ExtractOp>(user))
+          last = end; // the appends follow the last kernel; loads (a few
+                      // bytes) stay until then too
         else if (auto it = kernelPosition.find(user);
                  it != kernelPosition.end())
           last = std::max<int64_t>(last, it->second);
@@ -375,8 +423,8 @@ StatusOr<int64_t> Planner::planArena(mlir::Operation *ret,
 }
 
 Status Planner::outline(llvm::StringRef prefix,
-                        const std::vector<bool> &onlyLogProbs, Value n,
-                        Value m, std::vector<KernelCall> &calls) {
+                        const std::vector<bool> &onlyLogProbs, Value n, Value m,
+                        std::vector<KernelCall> &calls) {
   for (size_t i = 0; i < kernelOps.size(); ++i) {
     auto kernel = mlir::cast<KernelOp>(kernelOps[i]);
     KernelCall call;
@@ -400,8 +448,19 @@ Status Planner::outline(llvm::StringRef prefix,
           argument.kind = CallArgument::Kind::SegmentLength;
         else if (m && input == m)
           argument.kind = CallArgument::Kind::MemoryRows;
-        else
-          return Status::error(argWhat + ": an index that is neither n nor M");
+        else if (auto it = loaded.find(input); it != loaded.end()) {
+          auto place = placeOf(it->second.first, argWhat);
+          if (!place.ok())
+            return place.status();
+          argument.kind = CallArgument::Kind::Loaded;
+          argument.tensor.place = *place;
+          argument.tensor.place.byteOffset += it->second.second * 8;
+          argument.tensor.shape = {1};
+          argument.tensor.typeCode = 0;
+          argument.tensor.typeBits = 64;
+        } else
+          return Status::error(argWhat + ": an index that is neither n, M "
+                                         "nor read from a kernel result");
         call.arguments.push_back(argument);
         continue;
       }
@@ -413,8 +472,8 @@ Status Planner::outline(llvm::StringRef prefix,
         return place.status();
       view->place = *place;
       if (place->kind == Place::Kind::State) // the window of a longer buffer
-        view->strides = {program.stateCapacity * view->shape[2],
-                         view->shape[2], 1};
+        view->strides = {program.stateCapacity * view->shape[2], view->shape[2],
+                         1};
       call.arguments.push_back({CallArgument::Kind::Tensor, *view});
     }
     // Non-splat constant tensors become arguments bound to host globals.
@@ -452,9 +511,11 @@ Status Planner::outline(llvm::StringRef prefix,
       func->setAttr("txl.schedule", schedule);
     // A state window is not dense: the kernel is compiled for its strides.
     for (size_t a = 0; a < passed.size(); ++a)
-      if (const std::vector<int64_t> &strides = call.arguments[a].tensor.strides;
+      if (const std::vector<int64_t> &strides =
+              call.arguments[a].tensor.strides;
           !strides.empty())
-        func.setArgAttr(a, "txl.strides", builder.getDenseI64ArrayAttr(strides));
+        func.setArgAttr(a, "txl.strides",
+                        builder.getDenseI64ArrayAttr(strides));
     mlir::Block *entry = func.addEntryBlock();
     mlir::OpBuilder inner = mlir::OpBuilder::atBlockBegin(entry);
     mlir::IRMapping mapping;
@@ -561,7 +622,8 @@ Status Planner::planStep(mlir::func::FuncOp step) {
   std::map<std::string, int64_t> layersOfRole;
   for (unsigned a = 3; a < numArgs; ++a) {
     Value argument = body.getArgument(a);
-    if (auto index = step.getArgAttrOfType<mlir::IntegerAttr>(a, "txl.prepared")) {
+    if (auto index =
+            step.getArgAttrOfType<mlir::IntegerAttr>(a, "txl.prepared")) {
       int64_t i = index.getInt();
       if (i < 0 || i >= static_cast<int64_t>(program.prepared.size()) ||
           program.prepared[i].shape !=
@@ -667,7 +729,8 @@ Status Planner::planStep(mlir::func::FuncOp step) {
         update.getMemoryRows() != body.getArgument(2) ||
         update.getSegmentRows() != body.getArgument(1) || !window.hasOneUse())
       return Status::error(what + ": expected txl.window_update of state " +
-                           std::to_string(s) + "[M] with this segment's n "
+                           std::to_string(s) +
+                           "[M] with this segment's n "
                            "rows, returned once and used nowhere else");
     if (program.memLen == 0)
       continue; // nothing is kept
@@ -687,11 +750,50 @@ Status Planner::planStep(mlir::func::FuncOp step) {
   return Status::ok();
 }
 
+Status Planner::planNll(mlir::func::FuncOp nll) {
+  std::string where = "@" + nll.getSymName().str();
+  mlir::Block &body = nll.getBody().front();
+  auto ret = mlir::dyn_cast<mlir::func::ReturnOp>(body.getTerminator());
+  if (body.getNumArguments() != 2 || !ret || ret.getNumOperands() != 1)
+    return Status::error(where + ": expected (hidden, targets) -> nll");
+  auto hidden = viewOf(body.getArgument(0).getType(), where + " hidden");
+  auto targets = viewOf(body.getArgument(1).getType(), where + " targets");
+  auto scored = viewOf(ret.getOperand(0).getType(), where + " nll");
+  if (!hidden.ok() || !targets.ok() || !scored.ok())
+    return !hidden.ok() ? hidden.status()
+                        : (!targets.ok() ? targets.status() : scored.status());
+  std::vector<int64_t> rows = {program.batch, program.tgtLen};
+  if (hidden->shape !=
+          std::vector<int64_t>{program.batch, program.tgtLen, program.dModel} ||
+      targets->shape != rows || targets->typeBits != 64 ||
+      scored->shape != rows)
+    return Status::error(where + ": expected hidden [B, T, D], targets "
+                                 "[B, T] i64 and nll [B, T] of the step's "
+                                 "B, T and D");
+  if (Status status = collect(body); !status.isOk())
+    return status;
+  places[body.getArgument(0)] = Place{Place::Kind::Hidden, 0, 0};
+  places[body.getArgument(1)] = Place{Place::Kind::Targets, 0, 0};
+  Value result = ret.getOperand(0);
+  auto kernel = result.getDefiningOp<KernelOp>();
+  if (!kernel || !result.hasOneUse())
+    return Status::error(where + ": nll must be a kernel result, returned "
+                                 "once and used nowhere else");
+  places[result] = Place{Place::Kind::Nll, 0, 0};
+  auto bytes = planArena(ret, program.nllArena, nullptr);
+  if (!bytes.ok())
+    return bytes.status();
+  program.nllScratchBytes = *bytes;
+  return outline("txl_n", std::vector<bool>(kernelOps.size(), false), nullptr,
+                 nullptr, program.nllCalls);
+}
+
 } // namespace
 
 StatusOr<StepProgram> analyzeStep(mlir::func::FuncOp step,
                                   mlir::ModuleOp kernels,
-                                  mlir::func::FuncOp prepare) {
+                                  mlir::func::FuncOp prepare,
+                                  mlir::func::FuncOp nll) {
   StepProgram program;
   Planner planner(program, kernels);
   if (prepare)
@@ -699,6 +801,9 @@ StatusOr<StepProgram> analyzeStep(mlir::func::FuncOp step,
       return status;
   if (Status status = planner.planStep(step); !status.isOk())
     return status;
+  if (nll)
+    if (Status status = planner.planNll(nll); !status.isOk())
+      return status;
   return program;
 }
 

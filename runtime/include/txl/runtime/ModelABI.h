@@ -44,7 +44,7 @@
 extern "C" {
 #endif
 
-#define TXL_MODEL_ABI_VERSION 3
+#define TXL_MODEL_ABI_VERSION 4
 
 /* One parameter the model reads, by its Hugging Face state_dict name. */
 typedef struct txl_weight_desc {
@@ -63,25 +63,25 @@ typedef struct txl_state_desc {
 } txl_state_desc;
 
 typedef struct txl_model_desc {
-  int32_t abi_version;        /* TXL_MODEL_ABI_VERSION */
-  const char *target;         /* Halide target string it was compiled for */
-  const char *config_json;    /* the config.json it was compiled from */
-  int64_t batch;              /* B */
-  int64_t tgt_len;            /* T: most tokens per step */
-  int64_t mem_len;            /* memory capacity per layer */
-  int64_t n_layer;            /* L */
-  int64_t d_model;            /* D */
-  int64_t vocab_size;         /* V */
+  int32_t abi_version;     /* TXL_MODEL_ABI_VERSION */
+  const char *target;      /* Halide target string it was compiled for */
+  const char *config_json; /* the config.json it was compiled from */
+  int64_t batch;           /* B */
+  int64_t tgt_len;         /* T: most tokens per step */
+  int64_t mem_len;         /* memory capacity per layer */
+  int64_t n_layer;         /* L */
+  int64_t d_model;         /* D */
+  int64_t vocab_size;      /* V */
   int32_t num_weights;
   const txl_weight_desc *weights; /* the order of `weights` in txl_model_step */
-  int64_t scratch_bytes;      /* size of the scratch arena a step needs */
+  int64_t scratch_bytes;          /* the scratch arena of a step (or an nll) */
   int32_t num_states;
-  const txl_state_desc *states; /* the order of `states` in txl_model_step */
-  int32_t num_prepared;         /* tensors txl_model_prepare computes */
+  const txl_state_desc *states;    /* the order of `states` in txl_model_step */
+  int32_t num_prepared;            /* tensors txl_model_prepare computes */
   const txl_weight_desc *prepared; /* named after the kernel computing each */
   int64_t prepare_scratch_bytes;   /* scratch txl_model_prepare needs */
-  int64_t state_capacity;   /* rows per batch row of every state buffer:
-                               >= mem_len + T, or 0 when mem_len is 0 */
+  int64_t state_capacity;          /* rows per batch row of every state buffer:
+                                      >= mem_len + T, or 0 when mem_len is 0 */
 } txl_model_desc;
 
 /* Static description of the compiled model. */
@@ -117,6 +117,25 @@ int32_t txl_model_step(const float *const *weights,
                        int64_t n, int64_t memory_rows, int64_t window_start,
                        float *const *states, float *hidden, float *log_probs,
                        void *scratch);
+
+/* Scores a step's hidden states at targets: nll[b, t] = -log p(targets[b, t]
+ * | hidden[b, t]) under the model's adaptive softmax, as the original
+ * evaluation computes it (the head for every row; a tail cluster's logits
+ * only for the rows whose target is in it), without forming log_probs.
+ *   weights      num_weights pointers, in txl_model_desc.weights order
+ *   prepared     num_prepared pointers filled by txl_model_prepare
+ *   hidden       [B, T, D], as txl_model_step wrote it
+ *   targets      [B, T] int64: the next token of each row, or -1 for none
+ *                (rows past the segment's n, the stream's last token);
+ *                anything else outside [0, V) is the caller's error
+ *   nll          out: [B, T]; 0 where the target is -1
+ *   scratch      scratch_bytes of memory, 64-byte aligned (the step's)
+ * NOT FINISHED: correct for B = 1 only (checked against PyTorch); with
+ * B > 1 some tail rows are wrong, and the runtime refuses it.
+ * Returns 0 on success, non-zero on failure (a kernel error). */
+int32_t txl_model_nll(const float *const *weights, const float *const *prepared,
+                      const float *hidden, const int64_t *targets, float *nll,
+                      void *scratch);
 
 /*===--- Optional exports ------------------------------------------------===//
  *

@@ -57,6 +57,11 @@ struct ModelEntryPoints {
   /// Computes the prepared tensors once at load (required).
   int32_t (*prepare)(const float *const *weights, float *const *prepared,
                      void *scratch) = nullptr;
+  /// Scores hidden states at targets (every txlc model has it since ABI 4;
+  /// without it Session::step refuses targets).
+  int32_t (*nll)(const float *const *weights, const float *const *prepared,
+                 const float *hidden, const int64_t *targets, float *nll,
+                 void *scratch) = nullptr;
 };
 
 /// Names of the optional symbols (ModelABI.h).
@@ -65,8 +70,7 @@ inline constexpr const char *kEmbeddedWeightsSymbol =
 inline constexpr const char *kVocabularySymbol = "txl_model_vocabulary";
 inline constexpr const char *kSetErrorHandlerSymbol =
     "txl_model_set_error_handler";
-inline constexpr const char *kSetNumThreadsSymbol =
-    "txl_model_set_num_threads";
+inline constexpr const char *kSetNumThreadsSymbol = "txl_model_set_num_threads";
 
 /// A compiled model bound to its weights. Immutable after loading; shared by
 /// the sessions that run it (they keep it alive).
@@ -191,8 +195,13 @@ public:
   /// model itself fails, the Status carries the kernel's message (Halide's,
   /// recorded for this thread by the model's error handler), the memory is
   /// undefined and the session refuses to step until reset().
+  ///   targets, nllOut  optional, together: targets [B, n] int64 (the next
+  ///                  token of each row, -1 for none; others in [0, V)) and
+  ///                  nllOut [B, n], -log p(target) (0 for none), scored by
+  ///                  the model's txl_model_nll without the log-probabilities
   Status step(const int64_t *tokens, int64_t n, float *hiddenOut,
-              float *logProbsOut);
+              float *logProbsOut, const int64_t *targets = nullptr,
+              float *nllOut = nullptr);
 
   /// Forgets the memory: the next step starts a fresh stream.
   void reset();
@@ -232,6 +241,8 @@ private:
   Aligned<unsigned char> scratch;
   Aligned<int64_t> tokenBuffer;  // [B, T]
   Aligned<float> hiddenBuffer;   // [B, T, D]
+  Aligned<int64_t> targetBuffer; // [B, T], on the first scored step
+  Aligned<float> nllBuffer;      // [B, T]
   Aligned<float> logProbsBuffer; // [B, T, V], on the first step asking
   int64_t rows = 0;
   /// Where every state's window starts (ModelABI.h's window_start).

@@ -54,6 +54,9 @@ struct Place {
     Prepared,
     Hidden,
     LogProbs,
+    /// txl_model_nll's targets [B, T] (i64) and its result nll [B, T].
+    Targets,
+    Nll,
     Scratch,
     /// A constant tensor of the model (a global of the host object).
     Constant
@@ -83,9 +86,11 @@ struct TensorView {
 
 /// One argument of a kernel call.
 struct CallArgument {
-  enum class Kind { Tensor, SegmentLength, MemoryRows };
+  /// Loaded: an index computed by an earlier kernel, read (one i64) from
+  /// `tensor` when the call is made (txl.adaptive_nll's cluster counts).
+  enum class Kind { Tensor, SegmentLength, MemoryRows, Loaded };
   Kind kind = Kind::Tensor;
-  TensorView tensor; // for Tensor
+  TensorView tensor; // for Tensor and Loaded
 };
 
 struct KernelCall {
@@ -161,6 +166,11 @@ struct StepProgram {
   int64_t prepareScratchBytes = 0;
   std::vector<KernelCall> calls;
   std::vector<FinalCopy> copies;
+  /// The calls of txl_model_nll (@nll: a step's hidden states scored at
+  /// targets) and its arena; it shares the step's scratch memory.
+  std::vector<KernelCall> nllCalls;
+  std::vector<ArenaBuffer> nllArena;
+  int64_t nllScratchBytes = 0;
   /// After the copies: the segment's rows appended to the state windows.
   std::vector<StateAppend> appends;
   std::vector<ConstantTensor> constants;
@@ -195,9 +205,12 @@ std::string kernelSymbol(size_t index, llvm::StringRef name,
 /// step's arguments marked `txl.prepared` read them. The step's arguments
 /// after (tokens, n, M) are its state windows (`txl.state` gives the role;
 /// none means a memory) and prepared tensors.
+/// `nll`, when given, is @nll(hidden [B, T, D], targets [B, T] i64) ->
+/// nll [B, T], planned into nllCalls.
 StatusOr<StepProgram> analyzeStep(mlir::func::FuncOp step,
                                   mlir::ModuleOp kernels,
-                                  mlir::func::FuncOp prepare = nullptr);
+                                  mlir::func::FuncOp prepare = nullptr,
+                                  mlir::func::FuncOp nll = nullptr);
 
 } // namespace txl::codegen::host
 
