@@ -58,6 +58,25 @@ Value inRange(LinalgBuilder &lb, OpBuilder &b, Location loc, Value token,
   return b.create<arith::AndIOp>(loc, atLeast, below);
 }
 
+/// Cluster i's logits of rows x, (x @ P_i) @ W_i^T + b_i, named
+/// `prefix`.project / `prefix`.logits; returns (x @ P_i, logits). With
+/// div_val 1 the cluster is a row block of the one weight and bias.
+template <typename OutputLayerOp>
+std::pair<Value, Value> clusterLogitsOf(LinalgBuilder &lb, OutputLayerOp op,
+                                        ArrayRef<int64_t> ends, Value x,
+                                        size_t i, StringRef prefix) {
+  bool single = op.getDivValAttr().getInt() == 1;
+  if (!op.getProjections().empty())
+    x = lb.matmul(x, op.getProjections()[i], (prefix + ".project").str());
+  int64_t offset = single ? ends[i] : 0;
+  Value logits =
+      lb.matmulTransposed(x, single ? op.getWeights()[0] : op.getWeights()[i],
+                          ends[i + 1] - ends[i], offset,
+                          single ? op.getBiases()[0] : op.getBiases()[i],
+                          offset, (prefix + ".logits").str());
+  return {x, logits};
+}
+
 /// The head's log-normaliser: log-sum-exp over [cluster 0's logits ;
 /// one logit per tail cluster], both parts around their common maximum.
 Value headNormaliser(LinalgBuilder &lb, Value headLogits, Value clusterLogits,
@@ -157,21 +176,14 @@ Value decomposeAdaptiveLogSoftmax(LinalgBuilder &lb, AdaptiveLogSoftmaxOp op) {
   int64_t vocab = resultType.getDimSize(2);
   std::vector<int64_t> ends = clusterEnds(op.getCutoffs(), vocab);
   size_t clusters = ends.size() - 1;
-  bool single = op.getDivValAttr().getInt() == 1;
 
   // logit_i = (h @ P_i) @ W_i^T + b_i, on cluster i's rows of W and b.
   std::vector<Value> projected, logits;
   for (size_t i = 0; i < clusters; ++i) {
-    Value h = op.getInput();
-    if (!op.getProjections().empty())
-      h = lb.matmul(h, op.getProjections()[i], "logsoftmax.project");
+    auto [h, blockLogits] =
+        clusterLogitsOf(lb, op, ends, op.getInput(), i, "logsoftmax");
     projected.push_back(h);
-    Value weight = single ? op.getWeights()[0] : op.getWeights()[i];
-    Value bias = single ? op.getBiases()[0] : op.getBiases()[i];
-    int64_t offset = single ? ends[i] : 0;
-    logits.push_back(lb.matmulTransposed(h, weight, ends[i + 1] - ends[i],
-                                         offset, bias, offset,
-                                         "logsoftmax.logits"));
+    logits.push_back(blockLogits);
   }
   if (clusters == 1) {
     Value lse = logSumExpLastDim(lb, logits[0], "logsoftmax");
@@ -256,21 +268,9 @@ Value decomposeAdaptiveNll(LinalgBuilder &lb, AdaptiveNllOp op) {
   std::vector<int64_t> ends =
       clusterEnds(op.getCutoffs(), op.getVocabSizeAttr().getInt());
   size_t clusters = ends.size() - 1;
-  bool single = op.getDivValAttr().getInt() == 1;
   Value input = op.getInput(), targets = op.getTargets();
   int64_t width = cast<RankedTensorType>(input.getType()).getDimSize(2);
 
-  // Cluster i's logits of rows x: (x @ P_i) @ W_i^T + b_i.
-  auto logitsOf = [&](Value x, size_t i, StringRef prefix) {
-    if (!op.getProjections().empty())
-      x = lb.matmul(x, op.getProjections()[i], (prefix + ".project").str());
-    int64_t offset = single ? ends[i] : 0;
-    return std::pair(x, lb.matmulTransposed(
-                            x, single ? op.getWeights()[0] : op.getWeights()[i],
-                            ends[i + 1] - ends[i], offset,
-                            single ? op.getBiases()[0] : op.getBiases()[i],
-                            offset, (prefix + ".logits").str()));
-  };
   auto targetIndex = [](OpBuilder &b, Location loc, Value target) {
     return b.create<arith::IndexCastOp>(loc, b.getIndexType(), target)
         .getResult();
@@ -285,7 +285,8 @@ Value decomposeAdaptiveNll(LinalgBuilder &lb, AdaptiveNllOp op) {
   };
 
   // Head: cluster 0's logits and one per tail cluster.
-  auto [projected, headLogits] = logitsOf(input, 0, "nll.head");
+  auto [projected, headLogits] =
+      clusterLogitsOf(lb, op, ends, input, 0, "nll.head");
   Value clusterLogits, norm;
   if (clusters == 1) {
     norm = logSumExpLastDim(lb, headLogits, "nll.head");
@@ -435,7 +436,8 @@ Value decomposeAdaptiveNll(LinalgBuilder &lb, AdaptiveNllOp op) {
               .getResult();
         },
         "nll.tail.gather");
-    Value logits = logitsOf(gathered, i, "nll.tail").second;
+    Value logits =
+        clusterLogitsOf(lb, op, ends, gathered, i, "nll.tail").second;
     Value lse = logSumExpLastDim(lb, logits, "nll.tail");
     int64_t first = ends[i], size = ends[i + 1] - ends[i];
     tailParts.push_back(lb.generic(

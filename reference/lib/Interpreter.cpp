@@ -186,6 +186,21 @@ private:
     return cast<RankedTensorType>(value.getType()).getDimSize(dim);
   }
 
+  /// The adaptive softmax's full log-probabilities over `vocab` tokens, for
+  /// txl.adaptive_logsoftmax and txl.adaptive_nll (same operands).
+  template <typename OutputLayerOp>
+  static Tensor fullLogProbs(OutputLayerOp op, const ValueMap &values,
+                             Tensor &scratch, int64_t vocab) {
+    ConstTensorRef noClusters{nullptr, {0}};
+    return adaptiveLogSoftmax(
+        tensor(values, op.getInput(), scratch), refs(values, op.getWeights()),
+        refs(values, op.getBiases()), refs(values, op.getProjections()),
+        op.getClusterWeight() ? ref(values, op.getClusterWeight()) : noClusters,
+        op.getClusterBias() ? ref(values, op.getClusterBias()) : noClusters,
+        std::vector<int64_t>(op.getCutoffs().begin(), op.getCutoffs().end()),
+        op.getDivValAttr().getInt(), vocab);
+  }
+
   std::vector<RuntimeValue> execute(Operation *op, const ValueMap &values) {
     Tensor a, b, c;
     return llvm::TypeSwitch<Operation *, std::vector<RuntimeValue>>(op)
@@ -292,40 +307,14 @@ private:
           return {rightAligned(memoryUpdate(memory, rows, capacity), capacity)};
         })
         .Case([&](AdaptiveLogSoftmaxOp softmax) -> std::vector<RuntimeValue> {
-          ConstTensorRef noClusters{nullptr, {0}};
-          return {adaptiveLogSoftmax(
-              tensor(values, softmax.getInput(), a),
-              refs(values, softmax.getWeights()),
-              refs(values, softmax.getBiases()),
-              refs(values, softmax.getProjections()),
-              softmax.getClusterWeight()
-                  ? ref(values, softmax.getClusterWeight())
-                  : noClusters,
-              softmax.getClusterBias() ? ref(values, softmax.getClusterBias())
-                                       : noClusters,
-              std::vector<int64_t>(softmax.getCutoffs().begin(),
-                                   softmax.getCutoffs().end()),
-              softmax.getDivValAttr().getInt(), staticDim(softmax, 2))};
+          return {fullLogProbs(softmax, values, a, staticDim(softmax, 2))};
         })
         .Case([&](AdaptiveNllOp nll) -> std::vector<RuntimeValue> {
           // Independent of the compiled path: the full log-probabilities,
           // read at the targets.
-          ConstTensorRef noClusters{nullptr, {0}};
-          const TokenTensor &targets = tokens(values, nll.getTargets());
           return {targetNll(
-              adaptiveLogSoftmax(
-                  tensor(values, nll.getInput(), a),
-                  refs(values, nll.getWeights()), refs(values, nll.getBiases()),
-                  refs(values, nll.getProjections()),
-                  nll.getClusterWeight() ? ref(values, nll.getClusterWeight())
-                                         : noClusters,
-                  nll.getClusterBias() ? ref(values, nll.getClusterBias())
-                                       : noClusters,
-                  std::vector<int64_t>(nll.getCutoffs().begin(),
-                                       nll.getCutoffs().end()),
-                  nll.getDivValAttr().getInt(),
-                  nll.getVocabSizeAttr().getInt()),
-              targets.data)};
+              fullLogProbs(nll, values, a, nll.getVocabSizeAttr().getInt()),
+              tokens(values, nll.getTargets()).data)};
         })
         .Case([&](SegmentScanOp scan) { return segmentScan(scan, values); })
         .Case([&](KernelOp kernel) {

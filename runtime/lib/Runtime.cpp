@@ -490,16 +490,23 @@ Status Session::step(const int64_t *tokens, int64_t n, float *hiddenOut,
                          std::to_string(T) + " (the compiled segment length)");
   if (!tokens)
     return Status::error(compiled->name() + ": step: tokens is NULL");
-  for (int64_t b = 0; b < B; ++b)
-    for (int64_t t = 0; t < n; ++t) {
-      int64_t id = tokens[b * n + t];
-      if (id < 0 || id >= V)
-        return Status::error(
-            compiled->name() + ": step: token id " + std::to_string(id) +
-            " at batch row " + std::to_string(b) + ", position " +
-            std::to_string(t) + " is outside the vocabulary [0, " +
-            std::to_string(V) + ")");
-    }
+  // Ids [B, n] in [lowest, V): tokens, and targets (-1: no target).
+  auto checkIds = [&](const int64_t *ids, int64_t lowest,
+                      const char *what) -> Status {
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t t = 0; t < n; ++t) {
+        int64_t id = ids[b * n + t];
+        if (id < lowest || id >= V)
+          return Status::error(
+              compiled->name() + ": step: " + what + " " + std::to_string(id) +
+              " at batch row " + std::to_string(b) + ", position " +
+              std::to_string(t) + " is outside the vocabulary [0, " +
+              std::to_string(V) + ")" + (lowest < 0 ? " (-1: no target)" : ""));
+      }
+    return Status::ok();
+  };
+  if (Status status = checkIds(tokens, 0, "token id"); !status.isOk())
+    return status;
 
   if ((targets == nullptr) != (nllOut == nullptr))
     return Status::error(compiled->name() +
@@ -513,16 +520,9 @@ Status Session::step(const int64_t *tokens, int64_t n, float *hiddenOut,
     return Status::error(compiled->name() +
                          ": step: scoring at targets (txl_model_nll) is not "
                          "finished for batch > 1; ask for log_probs");
-  for (int64_t b = 0; nllOut && b < B; ++b)
-    for (int64_t t = 0; t < n; ++t) {
-      int64_t id = targets[b * n + t];
-      if (id < -1 || id >= V)
-        return Status::error(
-            compiled->name() + ": step: target " + std::to_string(id) +
-            " at batch row " + std::to_string(b) + ", position " +
-            std::to_string(t) + " is outside the vocabulary [0, " +
-            std::to_string(V) + ") (-1: no target)");
-    }
+  if (nllOut)
+    if (Status status = checkIds(targets, -1, "target"); !status.isOk())
+      return status;
   if (nllOut && !nllBuffer) {
     auto scoredTargets = alignedAlloc<int64_t>(size_t(B) * T);
     auto scored = alignedAlloc<float>(size_t(B) * T);
@@ -560,15 +560,18 @@ Status Session::step(const int64_t *tokens, int64_t n, float *hiddenOut,
       compiled->weightPointers().data(), compiled->preparedPointers().data(),
       tokenBuffer.get(), n, rows, windowStart, statePointers.data(),
       hiddenTarget, logProbsTarget, scratch.get());
-  if (code != 0) {
+  // A model failure: the kernel's message, and the session is stopped.
+  auto modelFailed = [&](const char *entry, int32_t status) {
     failed = true;
     std::string why = kernelErrors.empty()
                           ? std::string()
                           : ": " + std::exchange(kernelErrors, std::string());
-    return Status::error(compiled->name() + ": txl_model_step failed (code " +
-                         std::to_string(code) + ")" + why +
+    return Status::error(compiled->name() + ": " + entry + " failed (code " +
+                         std::to_string(status) + ")" + why +
                          "; the session's memory is undefined until reset");
-  }
+  };
+  if (code != 0)
+    return modelFailed("txl_model_step", code);
   kernelErrors.clear();
   if (nllOut) {
     for (int64_t b = 0; b < B; ++b) {
@@ -578,15 +581,8 @@ Status Session::step(const int64_t *tokens, int64_t n, float *hiddenOut,
     code = compiled->functions().nll(
         compiled->weightPointers().data(), compiled->preparedPointers().data(),
         hiddenTarget, targetBuffer.get(), nllBuffer.get(), scratch.get());
-    if (code != 0) {
-      failed = true;
-      std::string why = kernelErrors.empty()
-                            ? std::string()
-                            : ": " + std::exchange(kernelErrors, std::string());
-      return Status::error(compiled->name() + ": txl_model_nll failed (code " +
-                           std::to_string(code) + ")" + why +
-                           "; the session's memory is undefined until reset");
-    }
+    if (code != 0)
+      return modelFailed("txl_model_nll", code);
     for (int64_t b = 0; b < B; ++b)
       std::copy_n(nllBuffer.get() + b * T, n, nllOut + b * n);
   }
