@@ -3,7 +3,8 @@
 
     bench.py --so model.so --weights model.safetensors --config config.json \
              --tokens N [--batch 1] [--threads 1] [--torch-threads T] [--seed 1]
-             [--which txl,torch] [--json out.json]
+             [--which txl,torch] [--score log-probs|targets] [--token-dist uniform|zipf]
+             [--json out.json]
 
 --batch must be the batch model.so was compiled for; each of the B streams gets its own
 random tokens. --torch-threads is torch's intra-op pool (default: --threads); the BLAS
@@ -11,14 +12,22 @@ under it takes its threads from its own variable (run.sh sets OPENBLAS_NUM_THREA
 
 txl: txl_model_step of model.so called directly through ctypes (the ABI of
 runtime/include/txl/runtime/ModelABI.h), each segment timed alone; the step computes
-hidden states and the full log-probabilities (as txl-run asks for). Weights are copied
+hidden states and, with --score log-probs (the default), the full log-probabilities. With
+--score targets each segment is scored at its next tokens instead, as evaluation does:
+txl_model_step without log-probs, then txl_model_nll (both timed). Weights are copied
 once into 64-byte-aligned buffers. The Halide thread pool size comes from HL_NUM_THREADS,
 which must be set before this process starts (run.sh does).
 
 peer: tests/torch_reference/txl_torch.py, the literal re-implementation of the authors'
 algorithm (concat [mem; h], qkv of all K rows, r_net of all K positions, the pad/view
 rel-shift, a materialised mask, softmax, o_net, FFN, adaptive log-softmax over the full
-vocabulary), run in float32 by switching its module-level DTYPE, in eval / no_grad.
+vocabulary; with --score targets the original's target path, adaptive_nll: the head for
+every row, a tail only for the rows whose target is in it), run in float32 by switching
+its module-level DTYPE, in eval / no_grad.
+
+--token-dist zipf draws tokens with p(id) ~ 1 / (id + 1): the published vocabularies are
+sorted by frequency, so most tokens fall in the head as in real text (uniform tokens put
+most of them in the largest tail cluster).
 
 Both sides also report a hidden-only time at steady state (txl: log_probs = NULL, which
 skips the adaptive softmax; peer: forward_segment without the softmax).
@@ -95,7 +104,12 @@ def run_txl(so_path, weights, tokens, args):
     lib.txl_model_prepare.restype = ctypes.c_int32
     lib.txl_model_prepare.argtypes = [fpp, fpp, ctypes.c_void_p]
     d = lib.txl_model_describe().contents
-    assert d.abi_version == 3, "model ABI version %d, bench.py knows 3" % d.abi_version
+    assert d.abi_version == 4, "model ABI version %d, bench.py knows 4" % d.abi_version
+    lib.txl_model_nll.restype = ctypes.c_int32
+    lib.txl_model_nll.argtypes = [fpp, fpp, ctypes.POINTER(ctypes.c_float),
+                                  ctypes.POINTER(ctypes.c_int64),
+                                  ctypes.POINTER(ctypes.c_float), ctypes.c_void_p]
+    scoring = args.score == "targets"
     assert d.batch == tokens.shape[0], "model.so is compiled for batch %d" % d.batch
     B, T, ML, L, D, V = d.batch, d.tgt_len, d.mem_len, d.n_layer, d.d_model, d.vocab_size
     ptrs = (ctypes.POINTER(ctypes.c_float) * d.num_weights)()
@@ -132,6 +146,8 @@ def run_txl(so_path, weights, tokens, args):
     tok = aligned_empty((B, T), np.int64)
     hidden = aligned_empty((B, T, D), np.float32)
     logp = aligned_empty((B, T, V), np.float32)
+    targets = aligned_empty((B, T), np.int64)
+    nll = aligned_empty((B, T), np.float32)
     N = tokens.shape[1]
     M = 0
     S = 0  # window_start
@@ -145,24 +161,32 @@ def run_txl(so_path, weights, tokens, args):
                 m[:, ML - M:ML] = m[:, S + ML - M:S + ML].copy()
             S = 0
 
-    res = {"seg_s": [], "mem_rows": [], "hidden": [], "logp_first": None}
+    res = {"seg_s": [], "mem_rows": [], "hidden": [], "logp_first": None, "nll": []}
     for s in range(0, N, T):
         n = min(T, N - s)
         tok[...] = 0
         tok[:, :n] = tokens[:, s:s + n]
+        targets[...] = next_tokens(tokens, s, T)
         t0 = time.perf_counter()
         slide_back()
         rc = lib.txl_model_step(ptrs, prepared_ptrs,
                                 tok.ctypes.data_as(ctypes.POINTER(ctypes.c_int64)),
                                 n, M, S, mem_ptrs, fptr(hidden),
-                                None if args.no_log_probs else fptr(logp),
+                                None if args.no_log_probs or scoring else fptr(logp),
                                 scratch.ctypes.data)
-        dt = time.perf_counter() - t0
         assert rc == 0, "txl_model_step returned %d" % rc
+        if scoring:
+            rc = lib.txl_model_nll(ptrs, prepared_ptrs, fptr(hidden),
+                                   targets.ctypes.data_as(ctypes.POINTER(ctypes.c_int64)),
+                                   fptr(nll), scratch.ctypes.data)
+            assert rc == 0, "txl_model_nll returned %d" % rc
+        dt = time.perf_counter() - t0
+        if scoring:
+            res["nll"].append(nll[:, :n].copy())
         res["seg_s"].append(dt)
         res["mem_rows"].append(M)
         res["hidden"].append(hidden[:, :n].copy())
-        if s == 0 and not args.no_log_probs:
+        if s == 0 and not (args.no_log_probs or scoring):
             res["logp_first"] = logp[:, :n].copy()
         print("  txl   segment %2d (M=%3d): %8.3f s" % (s // T, M, dt), flush=True)
         M = min(ML, M + n)
@@ -184,6 +208,16 @@ def run_txl(so_path, weights, tokens, args):
     return res
 
 
+def next_tokens(tokens, s, T):
+    """[B, T] targets of the segment starting at s: each row's next token, -1 past the
+    stream's end (and past a short last segment)."""
+    B, N = tokens.shape
+    out = np.full((B, T), -1, dtype=np.int64)
+    n = max(0, min(T, N - 1 - s))
+    out[:, :n] = tokens[:, s + 1:s + 1 + n]
+    return out
+
+
 def run_torch(cfg_raw, weights, tokens, args):
     txl_torch.DTYPE = torch.float32          # the whole module computes in float32
     cfg = txl_torch.normalize_config(cfg_raw)
@@ -191,7 +225,8 @@ def run_torch(cfg_raw, weights, tokens, args):
     T = cfg["tgt_len"]
     N = tokens.shape[1]
     toks = torch.from_numpy(np.ascontiguousarray(tokens))
-    res = {"seg_s": [], "mem_rows": [], "hidden": [], "logp_first": None}
+    res = {"seg_s": [], "mem_rows": [], "hidden": [], "logp_first": None, "nll": []}
+    scoring = args.score == "targets"
     with torch.no_grad():
         mems = txl_torch.init_memory(cfg, toks.shape[0])
         for s in range(0, N, T):
@@ -199,8 +234,15 @@ def run_torch(cfg_raw, weights, tokens, args):
             seg = toks[:, s:s + T].t().contiguous()              # time-major [Q, B]
             t0 = time.perf_counter()
             hid, mems = txl_torch.forward_segment(cfg, W, seg, mems)
-            logp = None if args.no_log_probs else txl_torch.adaptive_log_softmax(cfg, W, hid)
+            logp = None if args.no_log_probs or scoring else \
+                txl_torch.adaptive_log_softmax(cfg, W, hid)
+            if scoring:                                          # [Q, B] rows, time-major
+                target = torch.from_numpy(next_tokens(tokens, s, T)[:, :seg.shape[0]].T.copy())
+                nll = txl_torch.adaptive_nll(cfg, W, hid.reshape(-1, hid.shape[-1]),
+                                             target.reshape(-1)).reshape(target.shape)
             dt = time.perf_counter() - t0
+            if scoring:
+                res["nll"].append(nll.t().numpy().copy())
             res["seg_s"].append(dt)
             res["mem_rows"].append(M)
             res["hidden"].append(hid.transpose(0, 1).numpy().copy())
@@ -218,7 +260,7 @@ def run_torch(cfg_raw, weights, tokens, args):
     return res
 
 
-def summarize(name, res, cfg, T, B, no_log_probs=False):
+def summarize(name, res, cfg, T, B, no_log_probs=False, scoring=False):
     """Tokens count every stream (B per position); FLOPs likewise."""
     segs = res["seg_s"]
     full = [i for i, m in enumerate(res["mem_rows"]) if m >= cfg["mem_len"]]
@@ -226,10 +268,11 @@ def summarize(name, res, cfg, T, B, no_log_probs=False):
     out = {"name": name, "total_s": sum(segs), "tokens": B * T * len(segs),
            "tok_s_all": B * T * len(segs) / sum(segs)}
     # FLOPs of the original algorithm (what the peer computes), the adaptive
-    # softmax left out when it is not run.
+    # softmax left out when it is not run (and when scoring at targets, whose
+    # work depends on the targets).
     def work(m):
         fl = flops.segment_flops(cfg, T, m)
-        return B * (fl["total"] - (fl["adaptive_softmax"] if no_log_probs else 0))
+        return B * (fl["total"] - (fl["adaptive_softmax"] if no_log_probs or scoring else 0))
     f_all = sum(work(m) for m in res["mem_rows"])
     out["gflops_all"] = f_all / sum(segs) / 1e9
     if full:
@@ -258,10 +301,11 @@ def summarize(name, res, cfg, T, B, no_log_probs=False):
 def print_table(summary):
     sides = summary["sides"]
     peak = flops.PEAK_PER_CORE * summary["threads"]
-    print("\n%s: %d thread(s) (torch intra-op %d), batch %d, %d tokens per stream, T=%d; "
-          "peak ~%.0f GFLOP/s" % (summary["model"], summary["threads"],
-                                  summary["torch_threads"], summary["batch"],
-                                  summary["tokens"], summary["T"], peak))
+    print("\n%s: %d thread(s) (torch intra-op %d), batch %d, %d tokens per stream, T=%d, "
+          "%s tokens, scoring: %s; peak ~%.0f GFLOP/s" % (
+              summary["model"], summary["threads"], summary["torch_threads"],
+              summary["batch"], summary["tokens"], summary["T"], summary["token_dist"],
+              summary["score"], peak))
     print("%-6s %10s %10s %10s %10s %10s %8s %12s" % (
         "side", "tok/s all", "tok/s wu", "tok/s ss", "s/seg ss", "GFLOP/s ss", "% peak",
         "hid-only s"))
@@ -278,6 +322,8 @@ def print_table(summary):
             a.get("tok_s_steady", float("nan")) / b.get("tok_s_steady", float("nan"))))
         print("max |hidden txl - torch| per segment: %s" % " ".join(
             "%.1e" % d for d in summary["max_abs_diff_hidden_per_segment"]))
+        if "max_abs_diff_nll" in summary:
+            print("max |nll txl - torch|, all segments: %.1e" % summary["max_abs_diff_nll"])
         if "max_abs_diff_logp_segment0" in summary:
             print("max |log_probs txl - torch|, segment 0: %.1e"
                   % summary["max_abs_diff_logp_segment0"])
@@ -285,7 +331,8 @@ def print_table(summary):
         g = sides["txl"]["gflops_own_hidden_only"]
         print("txl hidden-only segment, counting the work txl does (cached keys, no r_net): "
               "%.1f GFLOP/s, %.1f%% of peak" % (g, 100 * g / peak))
-    print("GFLOP/s ss counts the original algorithm's work for both sides.")
+    print("GFLOP/s ss counts the original algorithm's work for both sides%s." % (
+        " (without the adaptive softmax)" if summary["score"] == "targets" else ""))
     print("ss = steady state (memory full, M = mem_len); wu = warm-up segments (M < mem_len)")
 
 
@@ -303,6 +350,11 @@ def main():
     ap.add_argument("--hidden-only", action="store_true")
     ap.add_argument("--no-log-probs", action="store_true",
                     help="hidden states only in every segment (no adaptive softmax)")
+    ap.add_argument("--score", choices=["log-probs", "targets"], default="log-probs",
+                    help="after the hidden states: the full log-probabilities, or the nll "
+                         "at the next tokens (txl_model_nll; the original's target path)")
+    ap.add_argument("--token-dist", choices=["uniform", "zipf"], default="uniform",
+                    help="token ids uniform, or Zipf(1) by id (frequency-sorted vocabulary)")
     ap.add_argument("--json")
     args = ap.parse_args()
     torch.set_num_threads(args.torch_threads or args.threads)
@@ -314,7 +366,12 @@ def main():
     cfg = txl_torch.normalize_config(cfg_raw)
     T = cfg["tgt_len"]
     rng = np.random.default_rng(args.seed)
-    tokens = rng.integers(0, cfg["vocab_size"], size=(args.batch, args.tokens), dtype=np.int64)
+    V = cfg["vocab_size"]
+    if args.token_dist == "zipf":
+        p = 1.0 / np.arange(1, V + 1)
+        tokens = rng.choice(V, size=(args.batch, args.tokens), p=p / p.sum()).astype(np.int64)
+    else:
+        tokens = rng.integers(0, V, size=(args.batch, args.tokens), dtype=np.int64)
     t0 = time.perf_counter()
     weights = {k: aligned_copy(np.asarray(v, dtype=np.float32))
                for k, v in safetensors_io.load(args.weights).items()}
@@ -338,9 +395,11 @@ def main():
                    os.path.abspath(args.config)))),
                "batch": args.batch, "threads": args.threads,
                "torch_threads": torch.get_num_threads(), "tokens": args.tokens, "T": T,
-               "mem_len": cfg["mem_len"],
+               "mem_len": cfg["mem_len"], "score": args.score,
+               "token_dist": args.token_dist,
                "flops_per_segment_steady": flops.segment_flops(cfg, T, cfg["mem_len"]),
-               "sides": {k: summarize(k, v, cfg, T, args.batch, args.no_log_probs)
+               "sides": {k: summarize(k, v, cfg, T, args.batch, args.no_log_probs,
+                                      args.score == "targets")
                          for k, v in results.items()},
                "per_segment": {k: {"mem_rows": v["mem_rows"], "seg_s": v["seg_s"]}
                                for k, v in results.items()}}
@@ -348,6 +407,9 @@ def main():
         a, b = results["txl"], results["torch"]
         diffs = [float(np.max(np.abs(x - y))) for x, y in zip(a["hidden"], b["hidden"])]
         summary["max_abs_diff_hidden_per_segment"] = diffs
+        if a["nll"] and b["nll"]:
+            summary["max_abs_diff_nll"] = max(
+                float(np.max(np.abs(x - y))) for x, y in zip(a["nll"], b["nll"]))
         if a["logp_first"] is not None and b["logp_first"] is not None:
             summary["max_abs_diff_logp_segment0"] = float(
                 np.max(np.abs(a["logp_first"] - b["logp_first"])))

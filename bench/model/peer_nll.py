@@ -11,7 +11,7 @@ it), with uniform and Zipf(1) targets. Float32, torch on 1 thread.
 import argparse, os, sys, time, json
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "torch_reference"))
-import torch, torch.nn.functional as F, numpy as np
+import torch, numpy as np
 import safetensors_io, txl_torch
 torch.set_num_threads(1)
 txl_torch.DTYPE = torch.float32
@@ -26,24 +26,7 @@ W = txl_torch.resolve_weights(cfg, W)
 V = cfg["vocab_size"]; T = args.rows
 h = torch.randn(T, cfg["d_model"])
 def nll_orig(h, target):
-    n = len(cfg["cutoffs"]); c1 = cfg["cutoffs"][0]
-    w0, b0 = txl_torch._output_layer(cfg, W, 0)
-    head_w = torch.cat([w0, W["crit.cluster_weight"]], 0); head_b = torch.cat([b0, W["crit.cluster_bias"]], 0)
-    head = F.log_softmax(F.linear(h, head_w, head_b), dim=1)
-    nll = torch.zeros_like(target, dtype=h.dtype)
-    ends = [0] + list(cfg["cutoffs"]) + [V]
-    for i in range(n + 1):
-        m = (target >= ends[i]) & (target < ends[i+1]); idx = m.nonzero().squeeze(1)
-        if idx.numel() == 0: continue
-        ti = target.index_select(0, idx) - ends[i]
-        hl = head.index_select(0, idx)
-        if i == 0: lp = hl.gather(1, ti[:, None]).squeeze(1)
-        else:
-            wi, bi = txl_torch._output_layer(cfg, W, i)
-            tl = F.log_softmax(F.linear(h.index_select(0, idx), wi, bi), dim=1)
-            lp = hl[:, c1 + i - 1] + tl.gather(1, ti[:, None]).squeeze(1)
-        nll.index_copy_(0, idx, -lp)
-    return nll
+    return txl_torch.adaptive_nll(cfg, W, h, target)
 rng = np.random.default_rng(0)
 uni = torch.as_tensor(rng.integers(0, V, T))
 ranks = np.arange(1, V + 1); p = 1.0 / ranks; p /= p.sum()

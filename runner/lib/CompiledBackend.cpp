@@ -46,6 +46,26 @@ public:
               float *logProbs) override {
     return session->step(tokens, n, hidden, logProbs);
   }
+  Status scoredStep(const int64_t *tokens, int64_t n, const int64_t *targets,
+                    float *hidden, float *nll) override {
+    if (model->functions().nll)
+      return session->step(tokens, n, hidden, nullptr, targets, nll);
+    // txl_model_nll is optional in the ABI: read the targets' log-probs.
+    int64_t B = model->batch(), V = model->vocabSize();
+    logProbs.resize(B * n * V);
+    Status status = session->step(tokens, n, hidden, logProbs.data());
+    if (!status.isOk())
+      return status;
+    for (int64_t row = 0; row < B * n; ++row) {
+      if (targets[row] < -1 || targets[row] >= V)
+        return Status::error(model->name() + ": target " +
+                             std::to_string(targets[row]) +
+                             " is outside the vocabulary [0, " +
+                             std::to_string(V) + ") (-1: no target)");
+      nll[row] = targets[row] < 0 ? 0.0f : -logProbs[row * V + targets[row]];
+    }
+    return Status::ok();
+  }
   void reset() override { session->reset(); }
   int64_t memoryRows() const override { return session->memoryRows(); }
   std::vector<float> memories() const override { return session->memories(); }
@@ -55,6 +75,7 @@ private:
   std::shared_ptr<const CompiledModel> model;
   std::string vocabularyBeside;
   std::unique_ptr<Session> session;
+  std::vector<float> logProbs; // scoredStep's, for a model without nll
 };
 
 } // namespace

@@ -55,22 +55,27 @@ Status scoreText(const RunContext &context) {
   Status started = backend.start(1);
   if (!started.isOk())
     return started;
-  int64_t T = backend.maxSegmentLength(), V = backend.vocabSize();
+  int64_t T = backend.maxSegmentLength();
   int64_t segments = (N + T - 1) / T;
   bool characters = tokenizer->isCharacterLevel();
   std::string unit = characters ? "characters" : "tokens";
-  std::vector<float> logProbs(T * V);
+  // Row t predicts the token after it, also across segment boundaries: the
+  // model scores those targets only (-1 after the text's last token).
+  std::vector<int64_t> targets(T);
+  std::vector<float> nll(T);
   double totalNll = 0;
   ProgressBar progress(N, unit, segments);
   auto start = std::chrono::steady_clock::now();
   for (int64_t begin = 0; begin < N; begin += T) {
     int64_t n = std::min(T, N - begin);
-    Status status = backend.step(&ids[begin], n, nullptr, logProbs.data());
+    for (int64_t t = 0; t < n; ++t)
+      targets[t] = begin + t + 1 < N ? ids[begin + t + 1] : -1;
+    Status status = backend.scoredStep(&ids[begin], n, targets.data(), nullptr,
+                                       nll.data());
     if (!status.isOk())
       return status;
-    // Row t predicts the token after it, also across segment boundaries.
-    for (int64_t t = 0; t < n && begin + t + 1 < N; ++t)
-      totalNll -= logProbs[t * V + ids[begin + t + 1]];
+    for (int64_t t = 0; t < n; ++t)
+      totalNll += nll[t];
     progress.update(begin + n);
   }
   double seconds =

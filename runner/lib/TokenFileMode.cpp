@@ -83,23 +83,35 @@ Status runTokenFile(const RunContext &context) {
   std::vector<float> hidden(writeOutputs ? B * N * D : 0);
   std::vector<float> logProbs(keepLogProbs ? B * N * V : 0);
   std::vector<float> nll(B * (N - 1));
-  std::vector<int64_t> segmentIds(B * T);
-  std::vector<float> segmentHidden(B * T * D), segmentLogProbs(B * T * V);
+  std::vector<int64_t> segmentIds(B * T), segmentTargets(B * T);
+  std::vector<float> segmentHidden(B * T * D), segmentNll(B * T),
+      segmentLogProbs(keepLogProbs ? B * T * V : 0);
 
+  // Without --log-probs the model scores the next tokens only (its @nll);
+  // with them, the loss is read from the log-probabilities.
   auto start = std::chrono::steady_clock::now();
   for (int64_t begin = 0; begin < N; begin += T) {
     int64_t n = std::min(T, N - begin);
     for (int64_t b = 0; b < B; ++b)
-      std::copy_n(&tokens.ids[b * N + begin], n, &segmentIds[b * n]);
-    Status status = backend.step(segmentIds.data(), n, segmentHidden.data(),
-                                 segmentLogProbs.data());
+      for (int64_t t = 0; t < n; ++t) {
+        segmentIds[b * n + t] = tokens.ids[b * N + begin + t];
+        segmentTargets[b * n + t] =
+            begin + t + 1 < N ? tokens.ids[b * N + begin + t + 1] : -1;
+      }
+    Status status =
+        keepLogProbs
+            ? backend.step(segmentIds.data(), n, segmentHidden.data(),
+                           segmentLogProbs.data())
+            : backend.scoredStep(segmentIds.data(), n, segmentTargets.data(),
+                                 segmentHidden.data(), segmentNll.data());
     if (!status.isOk())
       return status;
     for (int64_t b = 0; b < B; ++b) {
-      for (int64_t t = 0; t < n && begin + t + 1 < N; ++t) {
-        int64_t next = tokens.ids[b * N + begin + t + 1];
-        nll[b * (N - 1) + begin + t] = -segmentLogProbs[(b * n + t) * V + next];
-      }
+      for (int64_t t = 0; t < n && begin + t + 1 < N; ++t)
+        nll[b * (N - 1) + begin + t] =
+            keepLogProbs ? -segmentLogProbs[(b * n + t) * V +
+                                            segmentTargets[b * n + t]]
+                         : segmentNll[b * n + t];
       if (writeOutputs)
         std::copy_n(&segmentHidden[b * n * D], n * D,
                     &hidden[(b * N + begin) * D]);

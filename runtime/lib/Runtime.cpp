@@ -514,12 +514,6 @@ Status Session::step(const int64_t *tokens, int64_t n, float *hiddenOut,
   if (nllOut && !compiled->functions().nll)
     return Status::error(compiled->name() +
                          ": step: the model exports no txl_model_nll");
-  // Not finished: with B > 1 the compiled tails read some rows of the wrong
-  // batch row (docs/PERF.md, "Scoring at targets"); refused, not wrong.
-  if (nllOut && B > 1)
-    return Status::error(compiled->name() +
-                         ": step: scoring at targets (txl_model_nll) is not "
-                         "finished for batch > 1; ask for log_probs");
   if (nllOut)
     if (Status status = checkIds(targets, -1, "target"); !status.isOk())
       return status;

@@ -392,6 +392,40 @@ def adaptive_log_softmax(cfg, W, h):
     return torch.cat(parts, dim=-1)
 
 
+def adaptive_nll(cfg, W, h, target):
+    """§5: ProjectedAdaptiveLogSoftmax(hidden, target), the original's evaluation path:
+    the head for every row, a tail cluster's logits only for the rows whose target is in
+    it. h [R, D], target [R] int64 (-1: no target, loss 0) -> nll [R]."""
+    n = len(cfg["cutoffs"])
+    w0, b0 = _output_layer(cfg, W, 0)
+    p0 = _output_projection(cfg, W, 0)
+    nll = torch.zeros(target.shape, dtype=h.dtype)
+    if n == 0:
+        lp = F.log_softmax(_logits(h, w0, b0, p0), dim=-1)
+        rows = (target >= 0).nonzero().squeeze(1)
+        nll[rows] = -lp[rows, target[rows]]
+        return nll
+    c1 = cfg["cutoffs"][0]
+    head_w = torch.cat([w0, W["crit.cluster_weight"]], dim=0)
+    head_b = torch.cat([b0, W["crit.cluster_bias"]], dim=0)
+    head = F.log_softmax(_logits(h, head_w, head_b, p0), dim=-1)   # [R, c1 + n]
+    ends = cluster_ends(cfg)
+    for i in range(n + 1):
+        rows = ((target >= ends[i]) & (target < ends[i + 1])).nonzero().squeeze(1)
+        if rows.numel() == 0:
+            continue
+        local = target[rows] - ends[i]
+        if i == 0:
+            lp = head[rows, local]
+        else:
+            wi, bi = _output_layer(cfg, W, i)
+            tail = F.log_softmax(_logits(h[rows], wi, bi, _output_projection(cfg, W, i)),
+                                 dim=-1)
+            lp = head[rows, c1 + i - 1] + tail.gather(1, local[:, None]).squeeze(1)
+        nll[rows] = -lp
+    return nll
+
+
 # --------------------------------------------------------------------------- model
 
 def init_memory(cfg, bsz):

