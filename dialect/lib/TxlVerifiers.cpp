@@ -620,6 +620,13 @@ LogicalResult KernelOp::verify() {
                          << " values whose types differ from its results";
   if (getName().empty())
     return emitOpError("needs a name");
+  if (std::optional<uint64_t> skip = getSkipWhenZero()) {
+    int64_t input = static_cast<int64_t>(*skip);
+    if (input < 0 || input >= static_cast<int64_t>(getInputs().size()) ||
+        !getInputs()[input].getType().isIndex())
+      return emitOpError() << "skip_when_zero = " << input
+                           << " must name an index input";
+  }
   return success();
 }
 

@@ -254,8 +254,10 @@ Value decomposeAdaptiveLogSoftmax(LinalgBuilder &lb, AdaptiveLogSoftmaxOp op) {
 ///     each row's log-probability, and per tail cluster each row's slot
 ///     (its rank among that cluster's rows), the slot -> row table and the
 ///     count;
-///   nll.tail.*: per tail cluster, the gathered rows' logits, log-sum-exp
-///     and target logit, then the assembled nll.
+///   nll.tail.<i>.*: per tail cluster i, the gathered rows' logits,
+///     log-sum-exp and target logit (a kernel of its own, which the host
+///     skips when the cluster has no rows: txl-fuse's txl.skip_when_zero);
+///   nll.assemble: the head part plus each row's tail part, negated.
 /// The count crosses between them as an index scalar (a tensor.extract
 /// outside the kernels), and the tail reads its per-slot results at
 /// clamp(slot, 0, count - 1): what a slot at or past the count would need
@@ -418,6 +420,7 @@ Value decomposeAdaptiveNll(LinalgBuilder &lb, AdaptiveNllOp op) {
   std::vector<Value> tailParts;
   for (size_t i = 1; i < clusters; ++i) {
     Value table = tables[i - 1], count = countScalars[i - 1];
+    std::string role = "nll.tail." + std::to_string(i);
     auto rowOfSlot = [&](OpBuilder &b, Location loc, Value slot) {
       Value row = toIndex(
           b, loc, b.create<tensor::ExtractOp>(loc, table, ValueRange{slot}));
@@ -435,10 +438,9 @@ Value decomposeAdaptiveNll(LinalgBuilder &lb, AdaptiveNllOp op) {
                                          ValueRange{bi, ti, lb.loopIndex(b, 1)})
               .getResult();
         },
-        "nll.tail.gather");
-    Value logits =
-        clusterLogitsOf(lb, op, ends, gathered, i, "nll.tail").second;
-    Value lse = logSumExpLastDim(lb, logits, "nll.tail");
+        role + ".gather");
+    Value logits = clusterLogitsOf(lb, op, ends, gathered, i, role).second;
+    Value lse = logSumExpLastDim(lb, logits, role);
     int64_t first = ends[i], size = ends[i + 1] - ends[i];
     tailParts.push_back(lb.generic(
         {}, emptyOf({slots}, builder.getF32Type()), {lb.dim(0)}, 1, {},
@@ -462,7 +464,7 @@ Value decomposeAdaptiveNll(LinalgBuilder &lb, AdaptiveNllOp op) {
           Value norm = b.create<tensor::ExtractOp>(loc, lse, ValueRange{slot});
           return b.create<arith::SubFOp>(loc, logit, norm).getResult();
         },
-        "nll.tail.target"));
+        role + ".target"));
   }
 
   // nll = -(head part + the tail part of the row's cluster, at its slot).
@@ -486,7 +488,7 @@ Value decomposeAdaptiveNll(LinalgBuilder &lb, AdaptiveNllOp op) {
         }
         return b.create<arith::NegFOp>(loc, logProb).getResult();
       },
-      "nll.tail.assemble");
+      "nll.assemble");
 }
 
 } // namespace txl

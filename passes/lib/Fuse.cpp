@@ -17,6 +17,8 @@
 #include "mlir/Transforms/RegionUtils.h"
 #include "llvm/ADT/SetVector.h"
 
+#include <cstring>
+
 namespace txl {
 #define GEN_PASS_DEF_TXLFUSE
 #include "txl/Passes/Passes.h.inc"
@@ -67,10 +69,15 @@ std::string anchorLabel(StringRef role) {
     return "ffn.down";
   if (role.starts_with("logsoftmax"))
     return "logsoftmax";
-  // Scoring: the head and the cluster tables, then the tails, which take
-  // the cluster counts as scalars (so the host reads them in between).
-  if (role.starts_with("nll.tail"))
-    return "nll.tail";
+  // Scoring: the head and the cluster tables, then each tail cluster
+  // (nll.tail.<i>), which takes its count as a scalar (so the host reads it
+  // in between), then the assembly.
+  if (role.starts_with("nll.tail.")) {
+    size_t end = role.find('.', std::strlen("nll.tail."));
+    return role.take_front(end).str();
+  }
+  if (role == "nll.assemble")
+    return role.str();
   if (role.starts_with("nll."))
     return "nll.head";
   return role.str(); // pos_emb, window_update, ...
@@ -170,7 +177,8 @@ void applyGroup(const Group &group) {
     resultTypes.push_back(result.getType());
   auto kernel = builder.create<KernelOp>(last->getLoc(), resultTypes,
                                          builder.getStringAttr(group.label),
-                                         inputs.getArrayRef());
+                                         inputs.getArrayRef(),
+                                         /*skip_when_zero=*/nullptr);
   Block *body = new Block();
   kernel.getBody().push_back(body);
   IRMapping mapping;
@@ -186,6 +194,17 @@ void applyGroup(const Group &group) {
     yielded.push_back(mapping.lookup(result));
   inside.create<YieldOp>(last->getLoc(), yielded);
 
+  // A scoring tail's results are read only for the rows of its cluster:
+  // with none (its count, the one index input, is 0) the host skips it.
+  if (StringRef(group.label).starts_with("nll.tail.")) {
+    auto count = llvm::find_if(
+        inputs, [](Value input) { return input.getType().isIndex(); });
+    if (count != inputs.end() &&
+        llvm::count_if(inputs, [](Value input) {
+          return input.getType().isIndex();
+        }) == 1)
+      kernel.setSkipWhenZero(count - inputs.begin());
+  }
   for (auto [result, replacement] : llvm::zip(results, kernel.getResults()))
     result.replaceAllUsesWith(replacement);
   for (Operation *op : llvm::reverse(group.ops))

@@ -48,6 +48,18 @@ SmallVector<Operation *> weightChain(Value value) {
   return {};
 }
 
+/// Names a weight chain: the same weight slice in two functions (the
+/// log-softmax of @step and the scoring of @nll) gets the same key, so its
+/// packing is the same op and txl-hoist-invariants computes it once.
+std::string chainKey(ArrayRef<Operation *> chain) {
+  std::string key;
+  llvm::raw_string_ostream os(key);
+  for (Operation *op : chain)
+    os << op->getName() << op->getAttrDictionary() << op->getResultTypes()
+       << ";";
+  return key;
+}
+
 /// True when `expr` uses only loops of the given kind.
 bool onlyLoopsOf(AffineExpr expr, ArrayRef<utils::IteratorType> iterators,
                  utils::IteratorType kind) {
@@ -74,16 +86,22 @@ struct PackWeightsPass
       packFunction(function);
   }
 
+  /// Pack numbers by weight chain, across the module's functions.
+  llvm::StringMap<unsigned> packNumbers;
+  unsigned packNumber(ArrayRef<Operation *> chain) {
+    return packNumbers.try_emplace(chainKey(chain), packNumbers.size())
+        .first->second;
+  }
+
   void packFunction(func::FuncOp function) {
     if (function.isExternal())
       return;
     Block &entry = function.getBody().front();
     OpBuilder top = OpBuilder::atBlockBegin(&entry);
     llvm::DenseMap<Value, Value> packed; // weight value -> its panels
-    unsigned count = 0;
     SmallVector<std::string> prefixes(roles.begin(), roles.end());
     if (prefixes.empty())
-      prefixes = {"attention.", "ffn.", "logsoftmax."};
+      prefixes = {"attention.", "ffn.", "logsoftmax.", "nll."};
     function.walk([&](linalg::GenericOp generic) {
       if (generic.getNumReductionLoops() == 0)
         return;
@@ -109,7 +127,7 @@ struct PackWeightsPass
           continue;
         Value &panels = packed[input->get()];
         if (!panels)
-          panels = buildPanels(top, chain, type, count++);
+          panels = buildPanels(top, chain, type, packNumber(chain));
         // Read the panels: (n floordiv P, k, n mod P).
         MLIRContext *context = generic.getContext();
         SmallVector<AffineExpr> results = {

@@ -660,10 +660,15 @@ private:
       if (planElementwiseEpilogue(*result) || planRowEpilogue(*result))
         return;
     }
-    // Every packed GEMM at root, tiled.
+    // Every packed GEMM at root, tiled; row reductions over what they
+    // produce (a softmax's max and sum) in vector lanes along the row, rows
+    // in parallel, rather than across rows (strided reads).
     for (unsigned i = 0; i < generics.size(); ++i) {
-      if (!gemms[i])
+      if (!gemms[i]) {
+        if (!isInline(i) && generics[i].getNumReductionLoops() != 0)
+          reduceRowsInLanes(i);
         continue;
+      }
       const PackedGemm &gemm = *gemms[i];
       GemmTiling tiling =
           planTiling(gemm, chooseTile(gemm.rows, gemm.panels, width), gemm.rows,
@@ -671,6 +676,25 @@ private:
       entries[i] = gemmEntry(ab, gemm, keys[i], tiling, width, nullptr,
                              /*parallel=*/true);
     }
+  }
+
+  /// Generic `i`, a reduction along its rows' last dimension, computed at
+  /// root: its update becomes rowReductionUpdate's, threads on its last
+  /// output loop.
+  void reduceRowsInLanes(unsigned i) {
+    std::optional<SmallVector<unsigned>> outLoops =
+        outputLoops(generics[i].getIndexingMapsArray().back());
+    std::string parallelRow =
+        outLoops && !outLoops->empty() ? loopName(outLoops->back()) : "";
+    DictionaryAttr update = rowReductionUpdate(generics[i], parallelRow);
+    if (!update)
+      return;
+    SmallVector<NamedAttribute> fields;
+    for (NamedAttribute field : entries[i])
+      if (field.getName() != "update")
+        fields.push_back(field);
+    fields.push_back(ab.b.getNamedAttr("update", update));
+    entries[i] = ab.b.getDictionaryAttr(fields);
   }
 
   /// The kernel result `e` is element-wise over exactly the output of one

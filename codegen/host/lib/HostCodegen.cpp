@@ -290,25 +290,37 @@ private:
         builder.create<LLVM::CondBrOp>(loc, hasLogProbs, body, next);
         builder.setInsertionPointToStart(body);
       }
-      llvm::SmallVector<mlir::Value> operands;
-      int64_t slot = 0;
-      for (const CallArgument &argument : call.arguments) {
+      // Index arguments first: one of them may decide whether to call.
+      auto indexOf = [&](const CallArgument &argument) -> mlir::Value {
         switch (argument.kind) {
-        case CallArgument::Kind::Tensor:
-          operands.push_back(fillBuffer(slot++, argument.tensor));
-          break;
         case CallArgument::Kind::SegmentLength:
-          operands.push_back(n);
-          break;
+          return n;
         case CallArgument::Kind::MemoryRows:
-          operands.push_back(memoryRows);
-          break;
+          return memoryRows;
         case CallArgument::Kind::Loaded:
-          operands.push_back(builder.create<LLVM::LoadOp>(
-              loc, i64, address(argument.tensor.place)));
+          return builder.create<LLVM::LoadOp>(loc, i64,
+                                              address(argument.tensor.place));
+        case CallArgument::Kind::Tensor:
           break;
         }
+        return nullptr;
+      };
+      llvm::SmallVector<mlir::Value> indices;
+      for (const CallArgument &argument : call.arguments)
+        indices.push_back(indexOf(argument));
+      if (call.skipWhenZero) {
+        mlir::Block *body = new mlir::Block();
+        func.getBody().push_back(body);
+        mlir::Value nonzero = builder.create<LLVM::ICmpOp>(
+            loc, LLVM::ICmpPredicate::ne, indices[*call.skipWhenZero],
+            constant(i64, 0));
+        builder.create<LLVM::CondBrOp>(loc, nonzero, body, next);
+        builder.setInsertionPointToStart(body);
       }
+      llvm::SmallVector<mlir::Value> operands;
+      int64_t slot = 0;
+      for (auto [argument, index] : llvm::zip(call.arguments, indices))
+        operands.push_back(index ? index : fillBuffer(slot++, argument.tensor));
       for (const TensorView &result : call.results)
         operands.push_back(fillBuffer(slot++, result));
       auto status = builder.create<LLVM::CallOp>(

@@ -115,8 +115,10 @@ void describeCalls(llvm::raw_ostream &os,
     for (size_t r = 0; r < call.results.size(); ++r)
       os << (r ? ", " : "") << call.results[r].place.describe()
          << shapeText(call.results[r].shape);
-    os << ")" << (call.onlyForLogProbs ? " [skipped without log_probs]" : "")
-       << "\n";
+    os << ")" << (call.onlyForLogProbs ? " [skipped without log_probs]" : "");
+    if (call.skipWhenZero)
+      os << " [skipped when argument " << *call.skipWhenZero << " is 0]";
+    os << "\n";
   }
 }
 
@@ -244,6 +246,10 @@ public:
   Status planPrepare(mlir::func::FuncOp prepare);
   Status planStep(mlir::func::FuncOp step);
   Status planNll(mlir::func::FuncOp nll);
+
+  /// Places argument `a` of `function` when it is a prepared tensor
+  /// (`txl.prepared`): true if it is, false if it is something else.
+  StatusOr<bool> placePrepared(mlir::func::FuncOp function, unsigned a);
 
 private:
   /// Records the weights, weight slices and kernels of `body`.
@@ -476,6 +482,16 @@ Status Planner::outline(llvm::StringRef prefix,
                          1};
       call.arguments.push_back({CallArgument::Kind::Tensor, *view});
     }
+    // A kernel whose results nothing reads when an index is 0 (a scoring
+    // tail without rows) is called only when it is not.
+    if (std::optional<uint64_t> skip = kernel.getSkipWhenZero()) {
+      auto at = llvm::find(passed, static_cast<unsigned>(*skip));
+      if (at == passed.end())
+        return Status::error(what + ": skip_when_zero names input " +
+                             std::to_string(*skip) +
+                             ", which is not an argument of the call");
+      call.skipWhenZero = at - passed.begin();
+    }
     // Non-splat constant tensors become arguments bound to host globals.
     llvm::SmallVector<mlir::arith::ConstantOp> hoisted;
     for (mlir::Operation &op : region)
@@ -622,20 +638,11 @@ Status Planner::planStep(mlir::func::FuncOp step) {
   std::map<std::string, int64_t> layersOfRole;
   for (unsigned a = 3; a < numArgs; ++a) {
     Value argument = body.getArgument(a);
-    if (auto index =
-            step.getArgAttrOfType<mlir::IntegerAttr>(a, "txl.prepared")) {
-      int64_t i = index.getInt();
-      if (i < 0 || i >= static_cast<int64_t>(program.prepared.size()) ||
-          program.prepared[i].shape !=
-              std::vector<int64_t>(
-                  mlir::cast<mlir::RankedTensorType>(argument.getType())
-                      .getShape()))
-        return Status::error(where + ": argument #" + std::to_string(a) +
-                             " does not match prepared tensor " +
-                             std::to_string(i));
-      places[argument] = Place{Place::Kind::Prepared, i, 0};
+    auto prepared = placePrepared(step, a);
+    if (!prepared.ok())
+      return prepared.status();
+    if (*prepared)
       continue;
-    }
     auto role = step.getArgAttrOfType<mlir::StringAttr>(a, "txl.state");
     std::string roleName = role ? role.str() : "memory";
     auto window = viewOf(argument.getType(),
@@ -750,12 +757,31 @@ Status Planner::planStep(mlir::func::FuncOp step) {
   return Status::ok();
 }
 
+StatusOr<bool> Planner::placePrepared(mlir::func::FuncOp function,
+                                      unsigned a) {
+  auto index = function.getArgAttrOfType<mlir::IntegerAttr>(a, "txl.prepared");
+  if (!index)
+    return false;
+  Value argument = function.getArgument(a);
+  int64_t i = index.getInt();
+  if (i < 0 || i >= static_cast<int64_t>(program.prepared.size()) ||
+      program.prepared[i].shape !=
+          std::vector<int64_t>(
+              mlir::cast<mlir::RankedTensorType>(argument.getType()).getShape()))
+    return Status::error("@" + function.getSymName().str() + ": argument #" +
+                         std::to_string(a) + " does not match prepared tensor " +
+                         std::to_string(i));
+  places[argument] = Place{Place::Kind::Prepared, i, 0};
+  return true;
+}
+
 Status Planner::planNll(mlir::func::FuncOp nll) {
   std::string where = "@" + nll.getSymName().str();
   mlir::Block &body = nll.getBody().front();
   auto ret = mlir::dyn_cast<mlir::func::ReturnOp>(body.getTerminator());
-  if (body.getNumArguments() != 2 || !ret || ret.getNumOperands() != 1)
-    return Status::error(where + ": expected (hidden, targets) -> nll");
+  if (body.getNumArguments() < 2 || !ret || ret.getNumOperands() != 1)
+    return Status::error(where + ": expected (hidden, targets, prepared "
+                                 "tensors...) -> nll");
   auto hidden = viewOf(body.getArgument(0).getType(), where + " hidden");
   auto targets = viewOf(body.getArgument(1).getType(), where + " targets");
   auto scored = viewOf(ret.getOperand(0).getType(), where + " nll");
@@ -774,6 +800,14 @@ Status Planner::planNll(mlir::func::FuncOp nll) {
     return status;
   places[body.getArgument(0)] = Place{Place::Kind::Hidden, 0, 0};
   places[body.getArgument(1)] = Place{Place::Kind::Targets, 0, 0};
+  for (unsigned a = 2; a < body.getNumArguments(); ++a) {
+    auto prepared = placePrepared(nll, a);
+    if (!prepared.ok())
+      return prepared.status();
+    if (!*prepared)
+      return Status::error(where + ": argument #" + std::to_string(a) +
+                           " is not a prepared tensor (txl.prepared)");
+  }
   Value result = ret.getOperand(0);
   auto kernel = result.getDefiningOp<KernelOp>();
   if (!kernel || !result.hasOneUse())

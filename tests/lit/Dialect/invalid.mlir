@@ -842,6 +842,17 @@ func.func @kernel_argument_count(%x: tensor<4xf32>) -> tensor<4xf32> {
 
 // -----
 
+func.func @kernel_skip_when_zero(%x: tensor<4xf32>, %n: index) -> tensor<4xf32> {
+  // expected-error @+1 {{skip_when_zero = 0 must name an index input}}
+  %y = txl.kernel "k" (%x, %n) {skip_when_zero = 0 : i64} : (tensor<4xf32>, index) -> tensor<4xf32> {
+  ^bb0(%a: tensor<4xf32>, %b: index):
+    txl.yield %a : tensor<4xf32>
+  }
+  return %y : tensor<4xf32>
+}
+
+// -----
+
 func.func @kernel_yield(%x: tensor<4xf32>) -> tensor<4xf32> {
   // expected-error @+1 {{yields 1 values whose types differ from its results}}
   %y = txl.kernel "k" (%x) : (tensor<4xf32>) -> tensor<4xf32> {

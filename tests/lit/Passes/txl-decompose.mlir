@@ -123,12 +123,12 @@ func.func @adaptive(%h: tensor<1x2x8xf32>, %w: tensor<10x8xf32>, %b: tensor<10xf
 // CHECK: {txl.name = "nll.rows.count"}
 // CHECK: %[[COUNT:.*]] = tensor.extract %{{.*}}[%{{.*}}] : tensor<1xi64>
 // CHECK: %[[N:.*]] = arith.index_cast %[[COUNT]] : i64 to index
-// CHECK: {txl.name = "nll.tail.gather"}
+// CHECK: {txl.name = "nll.tail.1.gather"}
 // CHECK: tensor.extract_slice %{{.*}}[4, 0] [6, 8]
-// CHECK: {txl.name = "nll.tail.logits"}
-// CHECK: {txl.name = "nll.tail.target"}
+// CHECK: {txl.name = "nll.tail.1.logits"}
+// CHECK: {txl.name = "nll.tail.1.target"}
 // CHECK: arith.subi %[[N]], %c1
-// CHECK: {txl.name = "nll.tail.assemble"}
+// CHECK: {txl.name = "nll.assemble"}
 // CHECK: arith.negf
 func.func @nll(%h: tensor<1x2x8xf32>, %t: tensor<1x2xi64>, %w: tensor<10x8xf32>, %b: tensor<10xf32>, %cw: tensor<1x8xf32>, %cb: tensor<1xf32>) -> tensor<1x2xf32> {
   %nll = txl.adaptive_nll %h targets(%t) weights(%w) biases(%b) clusters(%cw, %cb) {cutoffs = array<i64: 4>, div_val = 1 : i64, vocab_size = 10 : i64}

@@ -19,6 +19,8 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/PassManager.h"
 
+#include <set>
+
 using namespace txl;
 using namespace txl::testing;
 using reference::Tensor;
@@ -144,10 +146,43 @@ TEST_P(WindowMemory, WindowedStepMatchesPyTorch) {
     ASSERT_FALSE(prepared.empty()) << "the positions should be hoisted";
   }
 
+  // A function's prepared arguments (txl.prepared = the @prepare result it
+  // receives; @step and @nll may share one), from argument `first` on.
+  auto preparedArguments = [&](mlir::func::FuncOp function, unsigned first) {
+    std::vector<reference::RuntimeValue> values;
+    for (unsigned i = first; i < function.getNumArguments(); ++i)
+      if (auto index =
+              function.getArgAttrOfType<mlir::IntegerAttr>(i, "txl.prepared"))
+        values.push_back(prepared.at(index.getInt()));
+    return values;
+  };
+
   // The state: the arguments after (tokens, n, M) marked txl.state, zero at
   // the start, each carried from the result in the same position after
   // (hidden, log_probs).
   auto step = module->lookupSymbol<mlir::func::FuncOp>("step");
+  auto scoring = module->lookupSymbol<mlir::func::FuncOp>("nll");
+  ASSERT_TRUE(scoring);
+  std::vector<reference::RuntimeValue> stepPrepared =
+      preparedArguments(step, 3);
+  std::vector<reference::RuntimeValue> nllPrepared =
+      preparedArguments(scoring, 2);
+  ASSERT_EQ(scoring.getNumArguments(), 2 + nllPrepared.size())
+      << "@nll takes hidden, targets and prepared tensors";
+  if (GetParam().stage == Stage::Packed) {
+    // @nll reads the output layer's panels, the very ones @step's
+    // log-softmax reads: packed once.
+    EXPECT_FALSE(nllPrepared.empty());
+    std::set<int64_t> stepIndices;
+    for (unsigned i = 3; i < step.getNumArguments(); ++i)
+      if (auto index = step.getArgAttrOfType<mlir::IntegerAttr>(i, "txl.prepared"))
+        stepIndices.insert(index.getInt());
+    for (unsigned i = 2; i < scoring.getNumArguments(); ++i)
+      EXPECT_TRUE(stepIndices.count(
+          scoring.getArgAttrOfType<mlir::IntegerAttr>(i, "txl.prepared")
+              .getInt()))
+          << "@nll argument #" << i << " is packed apart from @step's";
+  }
   std::vector<Tensor> states;
   std::vector<std::string> roles;
   for (unsigned i = 3; i < step.getNumArguments(); ++i) {
@@ -161,7 +196,7 @@ TEST_P(WindowMemory, WindowedStepMatchesPyTorch) {
     states.emplace_back(std::vector<int64_t>(type.getShape()));
     roles.push_back(role.str());
   }
-  ASSERT_EQ(step.getNumArguments(), 3 + states.size() + prepared.size());
+  ASSERT_EQ(step.getNumArguments(), 3 + states.size() + stepPrepared.size());
   int64_t layers = config.n_layer;
   int64_t expectedStates = GetParam().state == State::Memories  ? layers
                            : GetParam().state == State::KvCache ? 2 * layers
@@ -181,7 +216,7 @@ TEST_P(WindowMemory, WindowedStepMatchesPyTorch) {
         reference::IndexScalar{held, {}}};
     for (Tensor &state : states)
       args.push_back(std::move(state));
-    args.insert(args.end(), prepared.begin(), prepared.end());
+    args.insert(args.end(), stepPrepared.begin(), stepPrepared.end());
     auto results = interpreter.run("step", std::move(args));
     ASSERT_TRUE(results.ok()) << results.status().message();
     const Tensor &h = std::get<Tensor>((*results)[0]);
@@ -203,7 +238,9 @@ TEST_P(WindowMemory, WindowedStepMatchesPyTorch) {
     for (int64_t b = 0; b < B; ++b)
       for (int64_t t = 0; t < n && begin + t + 1 < N; ++t)
         targets.data[b * T + t] = vc.tokens.data[b * N + begin + t + 1];
-    auto scored = interpreter.run("nll", {h, targets});
+    std::vector<reference::RuntimeValue> nllArgs = {h, targets};
+    nllArgs.insert(nllArgs.end(), nllPrepared.begin(), nllPrepared.end());
+    auto scored = interpreter.run("nll", std::move(nllArgs));
     ASSERT_TRUE(scored.ok()) << scored.status().message();
     const Tensor &segmentNll = std::get<Tensor>((*scored)[0]);
     for (int64_t b = 0; b < B; ++b)

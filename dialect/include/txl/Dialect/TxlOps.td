@@ -471,6 +471,12 @@ def Txl_KernelOp : Txl_Op<"kernel", [IsolatedFromAbove,
     computes (`attention.core`, `ffn.down`, ...); `txl-tile` adds a
     `txl.schedule` attribute that codegen reads.
 
+    `skip_when_zero = i` (optional) names an `index` input: when it is 0 at
+    run time, nothing reads the kernel's results, so the caller may skip the
+    kernel (they are then undefined). txl-fuse sets it on a scoring tail
+    (`nll.tail.<i>`, whose input is its cluster's row count); the host
+    checks the value before the call, an interpreter may ignore it.
+
     ```mlir
     %y = txl.kernel "ffn.up"(%x, %w, %b) : (tensor<1x4x8xf32>, tensor<16x8xf32>, tensor<16xf32>) -> tensor<1x4x16xf32> {
     ^bb0(%x0: tensor<1x4x8xf32>, %w0: tensor<16x8xf32>, %b0: tensor<16xf32>):
@@ -479,7 +485,8 @@ def Txl_KernelOp : Txl_Op<"kernel", [IsolatedFromAbove,
     }
     ```
   }];
-  let arguments = (ins StrAttr:$name, Variadic<AnyType>:$inputs);
+  let arguments = (ins StrAttr:$name, Variadic<AnyType>:$inputs,
+                       OptionalAttr<I64Attr>:$skip_when_zero);
   let results = (outs Variadic<AnyType>:$results);
   let regions = (region SizedRegion<1>:$body);
   let assemblyFormat = [{

@@ -133,6 +133,13 @@ def TxlHoistInvariants : Pass<"txl-hoist-invariants", "mlir::ModuleOp"> {
     The runtime calls `@prepare` once per loaded model and passes its
     results to every step.
 
+    The scoring function (`@nll`, option `scored`), when the module has
+    one, is hoisted the same way into the same `@prepare`: above all the
+    output layer's weights packed for its GEMMs. An op equal to one already
+    in `@prepare` (the same weight slice packed the same way for the
+    step's log-softmax) is not cloned twice: both functions receive the
+    same result.
+
     **Equivalence.** Only pure computations move, and their inputs are the
     same in every segment, so every step sees the same values as before;
     the results are bit-identical (the same kernels compute them).
@@ -162,6 +169,8 @@ def TxlHoistInvariants : Pass<"txl-hoist-invariants", "mlir::ModuleOp"> {
   let options = [
     Option<"stepName", "step", "std::string", /*default=*/"\"step\"",
            "the segment step function">,
+    Option<"scoredName", "scored", "std::string", /*default=*/"\"nll\"",
+           "a function scoring the step's output (optional), hoisted the same way">,
     Option<"prepareName", "prepare", "std::string", /*default=*/"\"prepare\"",
            "the function to create">
   ];
@@ -276,7 +285,7 @@ def TxlPackWeights : Pass<"txl-pack-weights", "mlir::ModuleOp"> {
            "panel width P: the vector width of the kernels (16 for AVX-512)">,
     ListOption<"roles", "roles", "std::string",
                "txl.name prefixes of the contractions to pack (default: "
-               "attention., ffn., logsoftmax.)">
+               "attention., ffn., logsoftmax., nll.)">
   ];
   let dependentDialects = ["mlir::linalg::LinalgDialect",
                            "mlir::tensor::TensorDialect",

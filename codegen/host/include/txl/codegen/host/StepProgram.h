@@ -38,6 +38,7 @@
 #include "mlir/IR/BuiltinOps.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -102,6 +103,10 @@ struct KernelCall {
   std::vector<TensorView> results;
   /// Only needed for log_probs: skipped when the caller passes NULL.
   bool onlyForLogProbs = false;
+  /// The index argument (SegmentLength, MemoryRows or Loaded) whose value 0
+  /// means nothing reads the results: the call is skipped then (txl.kernel's
+  /// skip_when_zero).
+  std::optional<size_t> skipWhenZero;
 };
 
 /// A copy at the end of the step.
