@@ -14,7 +14,9 @@ txl: txl_model_step of model.so called directly through ctypes (the ABI of
 runtime/include/txl/runtime/ModelABI.h), each segment timed alone; the step computes
 hidden states and, with --score log-probs (the default), the full log-probabilities. With
 --score targets each segment is scored at its next tokens instead, as evaluation does:
-txl_model_step without log-probs, then txl_model_nll (both timed). Weights are copied
+txl_model_step without log-probs, and txl_model_nll once per score_segments (S) steps,
+as the runtime's Session::scoreStream does (its time shared by the S segments; the last
+group may be short). Weights are copied
 once into 64-byte-aligned buffers. The Halide thread pool size comes from HL_NUM_THREADS,
 which must be set before this process starts (run.sh does).
 
@@ -71,7 +73,7 @@ class ModelDesc(ctypes.Structure):
                 ("num_states", ctypes.c_int32), ("states", ctypes.POINTER(StateDesc)),
                 ("num_prepared", ctypes.c_int32), ("prepared", ctypes.POINTER(WeightDesc)),
                 ("prepare_scratch_bytes", ctypes.c_int64),
-                ("state_capacity", ctypes.c_int64)]
+                ("state_capacity", ctypes.c_int64), ("score_segments", ctypes.c_int64)]
 
 
 def aligned_empty(shape, dtype, align=64):
@@ -104,7 +106,7 @@ def run_txl(so_path, weights, tokens, args):
     lib.txl_model_prepare.restype = ctypes.c_int32
     lib.txl_model_prepare.argtypes = [fpp, fpp, ctypes.c_void_p]
     d = lib.txl_model_describe().contents
-    assert d.abi_version == 4, "model ABI version %d, bench.py knows 4" % d.abi_version
+    assert d.abi_version == 5, "model ABI version %d, bench.py knows 5" % d.abi_version
     lib.txl_model_nll.restype = ctypes.c_int32
     lib.txl_model_nll.argtypes = [fpp, fpp, ctypes.POINTER(ctypes.c_float),
                                   ctypes.POINTER(ctypes.c_int64),
@@ -146,8 +148,11 @@ def run_txl(so_path, weights, tokens, args):
     tok = aligned_empty((B, T), np.int64)
     hidden = aligned_empty((B, T, D), np.float32)
     logp = aligned_empty((B, T, V), np.float32)
-    targets = aligned_empty((B, T), np.int64)
-    nll = aligned_empty((B, T), np.float32)
+    G = d.score_segments if scoring else 1          # segments per txl_model_nll
+    group_hidden = aligned_empty((G, B, T, D), np.float32)
+    group_targets = aligned_empty((G, B, T), np.int64)
+    group_nll = aligned_empty((G, B, T), np.float32)
+    group = []                                      # (segment, n) waiting to be scored
     N = tokens.shape[1]
     M = 0
     S = 0  # window_start
@@ -166,7 +171,6 @@ def run_txl(so_path, weights, tokens, args):
         n = min(T, N - s)
         tok[...] = 0
         tok[:, :n] = tokens[:, s:s + n]
-        targets[...] = next_tokens(tokens, s, T)
         t0 = time.perf_counter()
         slide_back()
         rc = lib.txl_model_step(ptrs, prepared_ptrs,
@@ -176,13 +180,10 @@ def run_txl(so_path, weights, tokens, args):
                                 scratch.ctypes.data)
         assert rc == 0, "txl_model_step returned %d" % rc
         if scoring:
-            rc = lib.txl_model_nll(ptrs, prepared_ptrs, fptr(hidden),
-                                   targets.ctypes.data_as(ctypes.POINTER(ctypes.c_int64)),
-                                   fptr(nll), scratch.ctypes.data)
-            assert rc == 0, "txl_model_nll returned %d" % rc
+            group_hidden[len(group)] = hidden
+            group_targets[len(group)] = next_tokens(tokens, s, T)
+            group.append((s // T, n))
         dt = time.perf_counter() - t0
-        if scoring:
-            res["nll"].append(nll[:, :n].copy())
         res["seg_s"].append(dt)
         res["mem_rows"].append(M)
         res["hidden"].append(hidden[:, :n].copy())
@@ -191,6 +192,19 @@ def run_txl(so_path, weights, tokens, args):
         print("  txl   segment %2d (M=%3d): %8.3f s" % (s // T, M, dt), flush=True)
         M = min(ML, M + n)
         S += n if ML else 0
+        if scoring and (len(group) == G or s + n >= N):
+            group_targets[len(group):] = -1             # slots not run: no targets
+            t0 = time.perf_counter()
+            rc = lib.txl_model_nll(ptrs, prepared_ptrs, fptr(group_hidden),
+                                   group_targets.ctypes.data_as(ctypes.POINTER(ctypes.c_int64)),
+                                   fptr(group_nll), scratch.ctypes.data)
+            dt = time.perf_counter() - t0
+            assert rc == 0, "txl_model_nll returned %d" % rc
+            for k, (segment, m) in enumerate(group):
+                res["seg_s"][segment] += dt / len(group)
+                res["nll"].append(group_nll[k, :, :m].copy())
+            print("  txl   nll of %d segment(s):  %8.3f s" % (len(group), dt), flush=True)
+            group = []
     if args.hidden_only:
         tok[...] = tokens[:, :T]
         t0 = time.perf_counter()
@@ -203,6 +217,7 @@ def run_txl(so_path, weights, tokens, args):
         assert rc == 0
         print("  txl   hidden only (M=%3d): %8.3f s" % (M, res["hidden_only_s"]), flush=True)
     res["target"] = d.target.decode()
+    res["score_segments"] = G
     res["prepare_s"] = prepare_s
     res["states"] = [d.states[i].role.decode() for i in range(d.num_states)]
     return res
@@ -322,6 +337,9 @@ def print_table(summary):
             a.get("tok_s_steady", float("nan")) / b.get("tok_s_steady", float("nan"))))
         print("max |hidden txl - torch| per segment: %s" % " ".join(
             "%.1e" % d for d in summary["max_abs_diff_hidden_per_segment"]))
+        if summary["score"] == "targets":
+            print("txl scores %d segment(s) per txl_model_nll; the peer one at a time"
+                  % summary["txl_score_segments"])
         if "max_abs_diff_nll" in summary:
             print("max |nll txl - torch|, all segments: %.1e" % summary["max_abs_diff_nll"])
         if "max_abs_diff_logp_segment0" in summary:
@@ -414,6 +432,7 @@ def main():
             summary["max_abs_diff_logp_segment0"] = float(
                 np.max(np.abs(a["logp_first"] - b["logp_first"])))
         summary["txl_target"] = a["target"]
+        summary["txl_score_segments"] = a["score_segments"]
     print_table(summary)
     if args.json:
         with open(args.json, "w") as f:

@@ -269,19 +269,24 @@ private:
     builder.create<func::ReturnOp>(loc, scan.getResults());
   }
 
-  /// @nll: a segment's final hidden states scored at its targets (the next
-  /// tokens). Apart from the recurrence: it reads only the step's output.
+  /// @nll: the final hidden states of `scoreSegments` consecutive segments
+  /// (batch entry k * B + b: segment k, stream b) scored at their targets
+  /// (the next tokens). Apart from the recurrence: it reads only the steps'
+  /// outputs, so several segments can be scored at once.
   void buildNll() {
+    int64_t rows = shape.batch * shape.scoreSegments;
     auto nll = builder.create<func::FuncOp>(
         loc, "nll",
         builder.getFunctionType(
-            {hiddenType(segmentLength()), tokenType(segmentLength())},
-            {f32({shape.batch, segmentLength()})}));
+            {f32({rows, segmentLength(), dModel()}),
+             RankedTensorType::get({rows, segmentLength()},
+                                   builder.getI64Type())},
+            {f32({rows, segmentLength()})}));
     Block *body = nll.addEntryBlock();
     builder.setInsertionPointToStart(body);
     OutputLayer out = outputLayer();
     Value scored = builder.create<AdaptiveNllOp>(
-        loc, f32({shape.batch, segmentLength()}), body->getArgument(0),
+        loc, f32({rows, segmentLength()}), body->getArgument(0),
         body->getArgument(1), out.weights, out.biases, out.projections,
         out.clusterWeight, out.clusterBias,
         builder.getDenseI64ArrayAttr(config.cutoffs),

@@ -46,25 +46,14 @@ public:
               float *logProbs) override {
     return session->step(tokens, n, hidden, logProbs);
   }
-  Status scoredStep(const int64_t *tokens, int64_t n, const int64_t *targets,
-                    float *hidden, float *nll) override {
-    if (model->functions().nll)
-      return session->step(tokens, n, hidden, nullptr, targets, nll);
-    // txl_model_nll is optional in the ABI: read the targets' log-probs.
-    int64_t B = model->batch(), V = model->vocabSize();
-    logProbs.resize(B * n * V);
-    Status status = session->step(tokens, n, hidden, logProbs.data());
-    if (!status.isOk())
-      return status;
-    for (int64_t row = 0; row < B * n; ++row) {
-      if (targets[row] < -1 || targets[row] >= V)
-        return Status::error(model->name() + ": target " +
-                             std::to_string(targets[row]) +
-                             " is outside the vocabulary [0, " +
-                             std::to_string(V) + ") (-1: no target)");
-      nll[row] = targets[row] < 0 ? 0.0f : -logProbs[row * V + targets[row]];
-    }
-    return Status::ok();
+  Status scoreStream(const int64_t *tokens, int64_t batch, int64_t length,
+                     const int64_t *targets, float *hidden, float *nll,
+                     const std::function<void(int64_t)> &progress) override {
+    if (!model->functions().nll) // optional in the ABI
+      return Backend::scoreStream(tokens, batch, length, targets, hidden, nll,
+                                  progress);
+    return session->scoreStream(tokens, length, targets, hidden, nll,
+                                progress);
   }
   void reset() override { session->reset(); }
   int64_t memoryRows() const override { return session->memoryRows(); }
@@ -75,7 +64,6 @@ private:
   std::shared_ptr<const CompiledModel> model;
   std::string vocabularyBeside;
   std::unique_ptr<Session> session;
-  std::vector<float> logProbs; // scoredStep's, for a model without nll
 };
 
 } // namespace

@@ -61,23 +61,20 @@ Status scoreText(const RunContext &context) {
   std::string unit = characters ? "characters" : "tokens";
   // Row t predicts the token after it, also across segment boundaries: the
   // model scores those targets only (-1 after the text's last token).
-  std::vector<int64_t> targets(T);
-  std::vector<float> nll(T);
-  double totalNll = 0;
+  std::vector<int64_t> targets(N);
+  for (int64_t t = 0; t < N; ++t)
+    targets[t] = t + 1 < N ? ids[t + 1] : -1;
+  std::vector<float> nll(N);
   ProgressBar progress(N, unit, segments);
   auto start = std::chrono::steady_clock::now();
-  for (int64_t begin = 0; begin < N; begin += T) {
-    int64_t n = std::min(T, N - begin);
-    for (int64_t t = 0; t < n; ++t)
-      targets[t] = begin + t + 1 < N ? ids[begin + t + 1] : -1;
-    Status status = backend.scoredStep(&ids[begin], n, targets.data(), nullptr,
-                                       nll.data());
-    if (!status.isOk())
-      return status;
-    for (int64_t t = 0; t < n; ++t)
-      totalNll += nll[t];
-    progress.update(begin + n);
-  }
+  Status status = backend.scoreStream(
+      ids.data(), 1, N, targets.data(), nullptr, nll.data(),
+      [&](int64_t done) { progress.update(done); });
+  if (!status.isOk())
+    return status;
+  double totalNll = 0;
+  for (float value : nll)
+    totalNll += value;
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
           .count();

@@ -76,50 +76,55 @@ Status runTokenFile(const RunContext &context) {
   if (!started.isOk())
     return started;
 
-  // Whole-stream outputs only when they are written; the loss is taken
-  // segment by segment.
+  // Whole-stream outputs only when they are written. Each position's
+  // target is the next token (-1 after the last).
   bool writeOutputs = options.out.has_value();
   bool keepLogProbs = writeOutputs && options.logProbs;
   std::vector<float> hidden(writeOutputs ? B * N * D : 0);
   std::vector<float> logProbs(keepLogProbs ? B * N * V : 0);
-  std::vector<float> nll(B * (N - 1));
-  std::vector<int64_t> segmentIds(B * T), segmentTargets(B * T);
-  std::vector<float> segmentHidden(B * T * D), segmentNll(B * T),
-      segmentLogProbs(keepLogProbs ? B * T * V : 0);
+  std::vector<float> scored(B * N);
+  std::vector<int64_t> targets(B * N);
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t t = 0; t < N; ++t)
+      targets[b * N + t] = t + 1 < N ? tokens.ids[b * N + t + 1] : -1;
 
-  // Without --log-probs the model scores the next tokens only (its @nll);
-  // with them, the loss is read from the log-probabilities.
+  // Without --log-probs the model scores the targets only (its @nll); with
+  // them, the loss is read from the log-probabilities, segment by segment.
   auto start = std::chrono::steady_clock::now();
-  for (int64_t begin = 0; begin < N; begin += T) {
+  if (!keepLogProbs) {
+    Status status = backend.scoreStream(
+        tokens.ids.data(), B, N, targets.data(),
+        writeOutputs ? hidden.data() : nullptr, scored.data(), nullptr);
+    if (!status.isOk())
+      return status;
+  }
+  std::vector<int64_t> segmentIds(keepLogProbs ? B * T : 0);
+  std::vector<float> segmentHidden(keepLogProbs ? B * T * D : 0),
+      segmentLogProbs(keepLogProbs ? B * T * V : 0);
+  for (int64_t begin = 0; keepLogProbs && begin < N; begin += T) {
     int64_t n = std::min(T, N - begin);
     for (int64_t b = 0; b < B; ++b)
-      for (int64_t t = 0; t < n; ++t) {
-        segmentIds[b * n + t] = tokens.ids[b * N + begin + t];
-        segmentTargets[b * n + t] =
-            begin + t + 1 < N ? tokens.ids[b * N + begin + t + 1] : -1;
-      }
-    Status status =
-        keepLogProbs
-            ? backend.step(segmentIds.data(), n, segmentHidden.data(),
-                           segmentLogProbs.data())
-            : backend.scoredStep(segmentIds.data(), n, segmentTargets.data(),
-                                 segmentHidden.data(), segmentNll.data());
+      std::copy_n(&tokens.ids[b * N + begin], n, &segmentIds[b * n]);
+    Status status = backend.step(segmentIds.data(), n, segmentHidden.data(),
+                                 segmentLogProbs.data());
     if (!status.isOk())
       return status;
     for (int64_t b = 0; b < B; ++b) {
-      for (int64_t t = 0; t < n && begin + t + 1 < N; ++t)
-        nll[b * (N - 1) + begin + t] =
-            keepLogProbs ? -segmentLogProbs[(b * n + t) * V +
-                                            segmentTargets[b * n + t]]
-                         : segmentNll[b * n + t];
-      if (writeOutputs)
-        std::copy_n(&segmentHidden[b * n * D], n * D,
-                    &hidden[(b * N + begin) * D]);
-      if (keepLogProbs)
-        std::copy_n(&segmentLogProbs[b * n * V], n * V,
-                    &logProbs[(b * N + begin) * V]);
+      for (int64_t t = 0; t < n; ++t) {
+        int64_t target = targets[b * N + begin + t];
+        scored[b * N + begin + t] =
+            target < 0 ? 0.0f : -segmentLogProbs[(b * n + t) * V + target];
+      }
+      std::copy_n(&segmentHidden[b * n * D], n * D,
+                  &hidden[(b * N + begin) * D]);
+      std::copy_n(&segmentLogProbs[b * n * V], n * V,
+                  &logProbs[(b * N + begin) * V]);
     }
   }
+  // nll [B, N-1]: every position but the last predicts one.
+  std::vector<float> nll(B * (N - 1));
+  for (int64_t b = 0; b < B; ++b)
+    std::copy_n(&scored[b * N], N - 1, &nll[b * (N - 1)]);
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
           .count();

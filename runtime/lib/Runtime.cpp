@@ -107,6 +107,9 @@ Status checkDescriptor(const std::string &name, const txl_model_desc &desc) {
       return fail(which + " is not a [batch, mem_len, width] window of a "
                           "layer");
   }
+  if (desc.score_segments < 0)
+    return fail("field 'score_segments' expected >= 0, found " +
+                std::to_string(desc.score_segments));
   int64_t leastCapacity = desc.mem_len ? desc.mem_len + desc.tgt_len : 0;
   if (desc.num_states > 0 && desc.state_capacity < leastCapacity)
     return fail("field 'state_capacity' expected >= mem_len + tgt_len = " +
@@ -266,6 +269,12 @@ Status CompiledModel::initialize(const std::string &weightsPath) {
   Status status = checkDescriptor(modelName, desc);
   if (!status.isOk())
     return status;
+  if (entryPoints.nll && desc.score_segments < 1)
+    return Status::error(modelName +
+                         ": invalid model descriptor: field 'score_segments' "
+                         "expected >= 1 for a model with txl_model_nll, "
+                         "found " +
+                         std::to_string(desc.score_segments));
 
   auto config = ModelConfig::fromJsonString(desc.config_json,
                                             modelName + ": config_json");
@@ -474,8 +483,7 @@ Status Session::allocate() {
 }
 
 Status Session::step(const int64_t *tokens, int64_t n, float *hiddenOut,
-                     float *logProbsOut, const int64_t *targets,
-                     float *nllOut) {
+                     float *logProbsOut) {
   const txl_model_desc &desc = compiled->desc();
   const int64_t B = desc.batch, T = desc.tgt_len, D = desc.d_model,
                 V = desc.vocab_size;
@@ -490,41 +498,9 @@ Status Session::step(const int64_t *tokens, int64_t n, float *hiddenOut,
                          std::to_string(T) + " (the compiled segment length)");
   if (!tokens)
     return Status::error(compiled->name() + ": step: tokens is NULL");
-  // Ids [B, n] in [lowest, V): tokens, and targets (-1: no target).
-  auto checkIds = [&](const int64_t *ids, int64_t lowest,
-                      const char *what) -> Status {
-    for (int64_t b = 0; b < B; ++b)
-      for (int64_t t = 0; t < n; ++t) {
-        int64_t id = ids[b * n + t];
-        if (id < lowest || id >= V)
-          return Status::error(
-              compiled->name() + ": step: " + what + " " + std::to_string(id) +
-              " at batch row " + std::to_string(b) + ", position " +
-              std::to_string(t) + " is outside the vocabulary [0, " +
-              std::to_string(V) + ")" + (lowest < 0 ? " (-1: no target)" : ""));
-      }
-    return Status::ok();
-  };
-  if (Status status = checkIds(tokens, 0, "token id"); !status.isOk())
+  if (Status status = checkIds("step", tokens, n, n, 0, "token id");
+      !status.isOk())
     return status;
-
-  if ((targets == nullptr) != (nllOut == nullptr))
-    return Status::error(compiled->name() +
-                         ": step: targets and nll go together");
-  if (nllOut && !compiled->functions().nll)
-    return Status::error(compiled->name() +
-                         ": step: the model exports no txl_model_nll");
-  if (nllOut)
-    if (Status status = checkIds(targets, -1, "target"); !status.isOk())
-      return status;
-  if (nllOut && !nllBuffer) {
-    auto scoredTargets = alignedAlloc<int64_t>(size_t(B) * T);
-    auto scored = alignedAlloc<float>(size_t(B) * T);
-    if (!scoredTargets.ok() || !scored.ok())
-      return Status::error(compiled->name() + ": step: no room for targets");
-    targetBuffer = std::move(*scoredTargets);
-    nllBuffer = std::move(*scored);
-  }
 
   // The model writes [B, T, ...]: straight into the caller's buffer when that
   // is the same layout (n == T) and aligned like ours, else into ours.
@@ -554,33 +530,8 @@ Status Session::step(const int64_t *tokens, int64_t n, float *hiddenOut,
       compiled->weightPointers().data(), compiled->preparedPointers().data(),
       tokenBuffer.get(), n, rows, windowStart, statePointers.data(),
       hiddenTarget, logProbsTarget, scratch.get());
-  // A model failure: the kernel's message, and the session is stopped.
-  auto modelFailed = [&](const char *entry, int32_t status) {
-    failed = true;
-    std::string why = kernelErrors.empty()
-                          ? std::string()
-                          : ": " + std::exchange(kernelErrors, std::string());
-    return Status::error(compiled->name() + ": " + entry + " failed (code " +
-                         std::to_string(status) + ")" + why +
-                         "; the session's memory is undefined until reset");
-  };
   if (code != 0)
     return modelFailed("txl_model_step", code);
-  kernelErrors.clear();
-  if (nllOut) {
-    for (int64_t b = 0; b < B; ++b) {
-      std::copy_n(targets + b * n, n, targetBuffer.get() + b * T);
-      std::fill_n(targetBuffer.get() + b * T + n, T - n, int64_t(-1));
-    }
-    code = compiled->functions().nll(
-        compiled->weightPointers().data(), compiled->preparedPointers().data(),
-        hiddenTarget, targetBuffer.get(), nllBuffer.get(), scratch.get());
-    if (code != 0)
-      return modelFailed("txl_model_nll", code);
-    for (int64_t b = 0; b < B; ++b)
-      std::copy_n(nllBuffer.get() + b * T, n, nllOut + b * n);
-  }
-
   for (int64_t b = 0; b < B; ++b) {
     if (hiddenOut && !hiddenDirect)
       std::copy_n(hiddenTarget + b * T * D, n * D, hiddenOut + b * n * D);
@@ -590,6 +541,116 @@ Status Session::step(const int64_t *tokens, int64_t n, float *hiddenOut,
   rows = std::min(desc.mem_len, rows + n);
   if (desc.mem_len)
     windowStart += n; // the model appended n rows after the window
+  return Status::ok();
+}
+
+Status Session::checkIds(const char *call, const int64_t *ids, int64_t stride,
+                         int64_t n, int64_t lowest, const char *what) const {
+  const int64_t B = compiled->desc().batch, V = compiled->desc().vocab_size;
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t t = 0; t < n; ++t) {
+      int64_t id = ids[b * stride + t];
+      if (id < lowest || id >= V)
+        return Status::error(
+            compiled->name() + ": " + call + ": " + what + " " +
+            std::to_string(id) + " at batch row " + std::to_string(b) +
+            ", position " + std::to_string(t) +
+            " is outside the vocabulary [0, " + std::to_string(V) + ")" +
+            (lowest < 0 ? " (-1: no target)" : ""));
+    }
+  return Status::ok();
+}
+
+Status Session::modelFailed(const char *entry, int32_t code) {
+  failed = true;
+  std::string why = kernelErrors.empty()
+                        ? std::string()
+                        : ": " + std::exchange(kernelErrors, std::string());
+  return Status::error(compiled->name() + ": " + entry + " failed (code " +
+                       std::to_string(code) + ")" + why +
+                       "; the session's memory is undefined until reset");
+}
+
+Status Session::scoreStream(const int64_t *tokens, int64_t length,
+                            const int64_t *targets, float *hiddenOut,
+                            float *nllOut,
+                            const std::function<void(int64_t)> &progress) {
+  const txl_model_desc &desc = compiled->desc();
+  const int64_t B = desc.batch, T = desc.tgt_len, D = desc.d_model,
+                S = desc.score_segments;
+  if (!compiled->functions().nll)
+    return Status::error(compiled->name() +
+                         ": scoreStream: the model exports no txl_model_nll");
+  if (length < 1 || !tokens || !targets || !nllOut)
+    return Status::error(compiled->name() +
+                         ": scoreStream: expected tokens, targets and nll "
+                         "of at least one position per batch row");
+  // Everything is checked before the first step: a refused call changes
+  // nothing.
+  if (Status status = checkIds("scoreStream", tokens, length, length, 0,
+                               "token id");
+      !status.isOk())
+    return status;
+  if (Status status =
+          checkIds("scoreStream", targets, length, length, -1, "target");
+      !status.isOk())
+    return status;
+  if (!scoreHidden) {
+    auto hidden = alignedAlloc<float>(size_t(S) * B * T * D);
+    auto slots = alignedAlloc<int64_t>(size_t(S) * B * T);
+    auto scored = alignedAlloc<float>(size_t(S) * B * T);
+    if (!hidden.ok() || !slots.ok() || !scored.ok())
+      return Status::error(compiled->name() +
+                           ": scoreStream: no room for S = " +
+                           std::to_string(S) + " segments of hidden states");
+    scoreHidden = std::move(*hidden);
+    scoreTargets = std::move(*slots);
+    scoreNll = std::move(*scored);
+  }
+
+  // Up to S segments run, their hidden states kept in slots [S, B, T, D],
+  // then one txl_model_nll scores them all; slots not run have no targets.
+  std::vector<int64_t> segmentTokens(B * T);
+  int64_t groupBegin = 0;
+  for (int64_t begin = 0; begin < length;) {
+    int64_t slot = 0;
+    std::fill_n(scoreTargets.get(), S * B * T, int64_t(-1));
+    for (; slot < S && begin < length; ++slot) {
+      int64_t n = std::min(T, length - begin);
+      for (int64_t b = 0; b < B; ++b) {
+        std::copy_n(tokens + b * length + begin, n, &segmentTokens[b * n]);
+        std::copy_n(targets + b * length + begin, n,
+                    scoreTargets.get() + (slot * B + b) * T);
+      }
+      if (Status status = step(segmentTokens.data(), n, nullptr, nullptr);
+          !status.isOk())
+        return status;
+      // The step's [B, T, D] hidden states (rows >= n are not scored).
+      std::copy_n(hiddenBuffer.get(), B * T * D,
+                  scoreHidden.get() + slot * B * T * D);
+      if (hiddenOut)
+        for (int64_t b = 0; b < B; ++b)
+          std::copy_n(hiddenBuffer.get() + b * T * D, n * D,
+                      hiddenOut + (b * length + begin) * D);
+      begin += n;
+      if (progress)
+        progress(begin);
+    }
+    kernelErrors.clear();
+    int32_t code = compiled->functions().nll(
+        compiled->weightPointers().data(), compiled->preparedPointers().data(),
+        scoreHidden.get(), scoreTargets.get(), scoreNll.get(), scratch.get());
+    if (code != 0)
+      return modelFailed("txl_model_nll", code);
+    for (int64_t k = 0, at = groupBegin; k < slot; ++k) {
+      int64_t n = std::min(T, length - at);
+      for (int64_t b = 0; b < B; ++b)
+        std::copy_n(scoreNll.get() + (k * B + b) * T, n,
+                    nllOut + b * length + at);
+      at += n;
+    }
+    groupBegin = begin;
+  }
   return Status::ok();
 }
 

@@ -63,36 +63,26 @@ public:
 
   Status step(const int64_t *tokens, int64_t n, float *hidden,
               float *logProbs) override {
-    auto results = runStep(tokens, n);
-    if (!results.ok())
+    if (failed)
+      return Status::error("the reference executor failed on an earlier "
+                           "step; the stream cannot go on");
+    std::vector<RuntimeValue> arguments = {reference::TokenTensor{
+        {batch, n}, std::vector<int64_t>(tokens, tokens + batch * n)}};
+    for (Tensor &memory : memoryTensors)
+      arguments.push_back(std::move(memory));
+    auto results = interpreter->run("step", std::move(arguments));
+    if (!results.ok()) {
+      failed = true; // the memories were moved into the call
       return results.status();
+    }
     const Tensor &stepHidden = std::get<Tensor>((*results)[0]);
     const Tensor &stepLogProbs = std::get<Tensor>((*results)[1]);
     if (hidden)
       std::copy(stepHidden.data.begin(), stepHidden.data.end(), hidden);
     if (logProbs)
       std::copy(stepLogProbs.data.begin(), stepLogProbs.data.end(), logProbs);
-    return Status::ok();
-  }
-
-  Status scoredStep(const int64_t *tokens, int64_t n, const int64_t *targets,
-                    float *hidden, float *nll) override {
-    auto results = runStep(tokens, n);
-    if (!results.ok())
-      return results.status();
-    Tensor &stepHidden = std::get<Tensor>((*results)[0]);
-    if (hidden)
-      std::copy(stepHidden.data.begin(), stepHidden.data.end(), hidden);
-    // The module's @nll, as the compiled model's txl_model_nll.
-    auto scored = interpreter->run(
-        "nll", {std::move(stepHidden),
-                reference::TokenTensor{
-                    {batch, n},
-                    std::vector<int64_t>(targets, targets + batch * n)}});
-    if (!scored.ok())
-      return scored.status();
-    const Tensor &scoredNll = std::get<Tensor>((*scored)[0]);
-    std::copy(scoredNll.data.begin(), scoredNll.data.end(), nll);
+    for (size_t l = 0; l < memoryTensors.size(); ++l)
+      memoryTensors[l] = std::get<Tensor>(std::move((*results)[2 + l]));
     return Status::ok();
   }
 
@@ -122,27 +112,6 @@ public:
   }
 
 private:
-  /// Runs @step on the held memories and keeps the new ones; the results
-  /// start with the hidden states and the log-probabilities.
-  StatusOr<std::vector<RuntimeValue>> runStep(const int64_t *tokens,
-                                              int64_t n) {
-    if (failed)
-      return Status::error("the reference executor failed on an earlier "
-                           "step; the stream cannot go on");
-    std::vector<RuntimeValue> arguments = {reference::TokenTensor{
-        {batch, n}, std::vector<int64_t>(tokens, tokens + batch * n)}};
-    for (Tensor &memory : memoryTensors)
-      arguments.push_back(std::move(memory));
-    auto results = interpreter->run("step", std::move(arguments));
-    if (!results.ok()) {
-      failed = true; // the memories were moved into the call
-      return results.status();
-    }
-    for (size_t l = 0; l < memoryTensors.size(); ++l)
-      memoryTensors[l] = std::get<Tensor>(std::move((*results)[2 + l]));
-    return results;
-  }
-
   std::string directory;
   LoadedModel model;
   int64_t segment;

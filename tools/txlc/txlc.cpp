@@ -122,6 +122,13 @@ cl::opt<int64_t> tgtLen("tgt-len",
                         cl::desc("Segment length T compiled in (default: "
                                  "the config's tgt_len)"),
                         cl::init(0), cl::cat(txlcCategory));
+cl::opt<int64_t> scoreSegments(
+    "score-segments",
+    cl::desc("Segments txl_model_nll scores per call (default 4): scoring "
+             "is outside the recurrence, so a runtime scores S steps at "
+             "once and the output layer's tail weights stream once per S "
+             "segments"),
+    cl::init(4), cl::cat(txlcCategory));
 cl::opt<std::string> fuseMode("txl-fuse",
                               cl::desc("Kernel fusion: default or none (one "
                                        "kernel per linalg op)"),
@@ -379,6 +386,8 @@ int main(int argc, char **argv) {
                 "'");
   if (batch < 1)
     return fail("--batch must be at least 1");
+  if (scoreSegments < 1)
+    return fail("--score-segments must be at least 1");
   if (packPanel < 0)
     return fail("--pack-weights must be 0 (off) or a panel width");
 
@@ -446,6 +455,7 @@ int main(int argc, char **argv) {
       shape.batch = batch;
       shape.segmentLength = length;
       shape.maxSegmentLength = length;
+      shape.scoreSegments = scoreSegments;
       module = buildModelModule(context, *config, shape);
       if (!module || mlir::failed(mlir::verify(*module)))
         return fail(path + ": the model does not build");

@@ -529,7 +529,8 @@ void addDescribe(llvm::Module &module, const StepProgram &program,
   auto *descType =
       llvm::StructType::create(ctx,
                                {i32, ptr, ptr, i64, i64, i64, i64, i64, i64,
-                                i32, ptr, i64, i32, ptr, i32, ptr, i64, i64},
+                                i32, ptr, i64, i32, ptr, i32, ptr, i64, i64,
+                                i64},
                                "struct.txl_model_desc");
   llvm::Constant *fields[] = {
       llvm::ConstantInt::get(i32, TXL_MODEL_ABI_VERSION),
@@ -548,7 +549,8 @@ void addDescribe(llvm::Module &module, const StepProgram &program,
       llvm::ConstantInt::get(i32, program.states.size()), statesGlobal,
       llvm::ConstantInt::get(i32, program.prepared.size()), preparedGlobal,
       llvm::ConstantInt::get(i64, program.prepareScratchBytes),
-      llvm::ConstantInt::get(i64, program.stateCapacity)};
+      llvm::ConstantInt::get(i64, program.stateCapacity),
+      llvm::ConstantInt::get(i64, program.scoreSegments)};
   auto *desc = new llvm::GlobalVariable(
       module, descType, true, llvm::GlobalValue::InternalLinkage,
       llvm::ConstantStruct::get(descType, fields), "txl_model_desc");

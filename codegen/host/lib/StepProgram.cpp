@@ -219,7 +219,8 @@ std::string StepProgram::describe() const {
        << append.from.describe() << " -> states[" << append.state
        << "] after the window\n";
   if (!nllCalls.empty()) {
-    os << "nll scratch: " << nllScratchBytes << " bytes\n";
+    os << "nll: " << scoreSegments << " segment(s) per call, scratch "
+       << nllScratchBytes << " bytes\n";
     os << "nll calls (" << nllCalls.size() << "):\n";
     describeCalls(os, nllCalls);
   }
@@ -788,14 +789,18 @@ Status Planner::planNll(mlir::func::FuncOp nll) {
   if (!hidden.ok() || !targets.ok() || !scored.ok())
     return !hidden.ok() ? hidden.status()
                         : (!targets.ok() ? targets.status() : scored.status());
-  std::vector<int64_t> rows = {program.batch, program.tgtLen};
-  if (hidden->shape !=
-          std::vector<int64_t>{program.batch, program.tgtLen, program.dModel} ||
+  // S segments' hidden states: batch entries k * B + b.
+  int64_t entries = hidden->shape.empty() ? 0 : hidden->shape[0];
+  std::vector<int64_t> rows = {entries, program.tgtLen};
+  if (entries < program.batch || entries % program.batch != 0 ||
+      hidden->shape !=
+          std::vector<int64_t>{entries, program.tgtLen, program.dModel} ||
       targets->shape != rows || targets->typeBits != 64 ||
       scored->shape != rows)
-    return Status::error(where + ": expected hidden [B, T, D], targets "
-                                 "[B, T] i64 and nll [B, T] of the step's "
-                                 "B, T and D");
+    return Status::error(where + ": expected hidden [S*B, T, D], targets "
+                                 "[S*B, T] i64 and nll [S*B, T] of the "
+                                 "step's B, T and D");
+  program.scoreSegments = entries / program.batch;
   if (Status status = collect(body); !status.isOk())
     return status;
   places[body.getArgument(0)] = Place{Place::Kind::Hidden, 0, 0};

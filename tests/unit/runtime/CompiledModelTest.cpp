@@ -89,53 +89,77 @@ TEST(CompiledModel, HasItsVocabulary) {
   txl_model_free(handle);
 }
 
-TEST(CompiledModel, ScoresAtTargetsWithoutLogProbs) {
-  // txl_model_nll on both batch rows, segment by segment, against the
-  // vectors' nll; the stream's last token has no target (-1, loss 0).
+TEST(CompiledModel, ScoresStreamsAtTargets) {
+  // txl_model_nll on both batch rows, S segments per call, against the
+  // vectors' nll and hidden states; the stream's last token has no target
+  // (-1, loss 0).
   VectorData data = VectorData::load("plain_postln");
   auto model = CompiledModel::load(modelCopy());
   ASSERT_TRUE(model.ok()) << model.status().message();
   ASSERT_NE((*model)->functions().nll, nullptr);
-  ASSERT_EQ(data.batch, 2);
-  auto session = Session::create(*model);
-  ASSERT_TRUE(session.ok()) << session.status().message();
+  int64_t S = (*model)->desc().score_segments;
   int64_t B = data.batch, N = data.length, T = data.tgtLen;
   int64_t V = (*model)->vocabSize(), D = (*model)->dModel();
-  std::vector<float> nll(B * (N - 1));
-  for (int64_t start = 0; start < N; start += T) {
-    int64_t n = std::min(T, N - start);
-    std::vector<int64_t> ids(B * n), targets(B * n);
-    for (int64_t b = 0; b < B; ++b)
-      for (int64_t t = 0; t < n; ++t) {
-        ids[b * n + t] = data.tokens[b * N + start + t];
-        targets[b * n + t] =
-            start + t + 1 < N ? data.tokens[b * N + start + t + 1] : -1;
-      }
-    std::vector<float> hidden(B * n * D), scored(B * n, -1.0f);
-    if (start == 0) {
-      // A target outside [-1, V) is refused before the model runs.
-      std::vector<int64_t> bad = targets;
-      bad[B * n - 1] = V;
-      Status refused = (*session)->step(ids.data(), n, hidden.data(), nullptr,
-                                        bad.data(), scored.data());
-      EXPECT_CONTAINS(refused.message(),
-                      "step: target " + std::to_string(V) +
-                          " at batch row 1, position " + std::to_string(n - 1) +
-                          " is outside the vocabulary");
-      EXPECT_EQ((*session)->memoryRows(), 0);
+  ASSERT_EQ(B, 2);
+  ASSERT_GT(S, 1);
+  ASSERT_GT((N + T - 1) / T, 1) << "several segments, one group";
+  auto session = Session::create(*model);
+  ASSERT_TRUE(session.ok()) << session.status().message();
+  std::vector<int64_t> targets(B * N);
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t t = 0; t < N; ++t)
+      targets[b * N + t] = t + 1 < N ? data.tokens[b * N + t + 1] : -1;
+  auto scoreAll = [&](std::vector<float> &nll, std::vector<float> &hidden) {
+    nll.assign(B * N, -1.0f);
+    hidden.assign(B * N * D, 0.0f);
+    return (*session)->scoreStream(data.tokens.data(), N, targets.data(),
+                                   hidden.data(), nll.data());
+  };
+  auto withoutLast = [&](const std::vector<float> &nll) {
+    std::vector<float> kept;
+    for (int64_t b = 0; b < B; ++b) {
+      kept.insert(kept.end(), nll.begin() + b * N, nll.begin() + b * N + N - 1);
+      EXPECT_EQ(nll[b * N + N - 1], 0.0f) << "no target, no loss";
     }
-    Status status = (*session)->step(ids.data(), n, hidden.data(), nullptr,
-                                     targets.data(), scored.data());
-    ASSERT_TRUE(status.isOk()) << status.message();
+    return kept;
+  };
+
+  // A target outside [-1, V) is refused before anything runs.
+  std::vector<float> nll, hidden;
+  targets[B * N - 2] = V;
+  Status refused = scoreAll(nll, hidden);
+  EXPECT_CONTAINS(refused.message(),
+                  "scoreStream: target " + std::to_string(V) +
+                      " at batch row 1, position " + std::to_string(N - 2) +
+                      " is outside the vocabulary");
+  EXPECT_EQ((*session)->memoryRows(), 0);
+  targets[B * N - 2] = data.tokens[B * N - 1];
+
+  Status status = scoreAll(nll, hidden);
+  ASSERT_TRUE(status.isOk()) << status.message();
+  EXPECT_TRUE(near(withoutLast(nll), data.expected("nll"), "nll"));
+  EXPECT_TRUE(near(hidden, data.expected("hidden"), "hidden"));
+
+  // The stream in two calls (the memory carried between them), the first
+  // one segment long: the same losses.
+  (*session)->reset();
+  std::vector<float> pieces(B * N);
+  for (int64_t first : {T, N - T}) {
+    int64_t begin = first == T ? 0 : T;
+    std::vector<int64_t> ids(B * first), part(B * first);
+    for (int64_t b = 0; b < B; ++b) {
+      std::copy_n(&data.tokens[b * N + begin], first, &ids[b * first]);
+      std::copy_n(&targets[b * N + begin], first, &part[b * first]);
+    }
+    std::vector<float> scored(B * first);
+    ASSERT_TRUE((*session)
+                    ->scoreStream(ids.data(), first, part.data(), nullptr,
+                                  scored.data())
+                    .isOk());
     for (int64_t b = 0; b < B; ++b)
-      for (int64_t t = 0; t < n; ++t) {
-        if (start + t + 1 < N)
-          nll[b * (N - 1) + start + t] = scored[b * n + t];
-        else
-          EXPECT_EQ(scored[b * n + t], 0.0f) << "no target, no loss";
-      }
+      std::copy_n(&scored[b * first], first, &pieces[b * N + begin]);
   }
-  EXPECT_TRUE(near(nll, data.expected("nll"), "nll"));
+  EXPECT_TRUE(near(withoutLast(pieces), data.expected("nll"), "nll"));
 }
 
 /// A model whose step runs one of the compiled model's real Halide kernels

@@ -29,6 +29,8 @@ struct StepShape {
   int64_t segmentLength = kDynamicSize;
   /// The longest segment a dynamic step accepts; sizes the position table.
   int64_t maxSegmentLength = 1;
+  /// Segments @nll scores per call (its batch is batch * scoreSegments).
+  int64_t scoreSegments = 1;
 };
 
 /// Builds a module with
@@ -36,11 +38,12 @@ struct StepShape {
 ///       -> (hidden [B, T, D], log_probs [B, T, V], new memories [B, ?, D]...)
 ///   func.func @score(%tokens: [B, ?] i64)
 ///       -> (hidden [B, ?, D], log_probs [B, ?, V], final memories...)
-///   func.func @nll(%hidden: [B, T, D] f32, %targets: [B, T] i64)
-///       -> nll [B, T] f32
+///   func.func @nll(%hidden: [S*B, T, D] f32, %targets: [S*B, T] i64)
+///       -> nll [S*B, T] f32
 /// where @score starts from empty memories and runs @step with
-/// txl.segment_scan, and @nll scores a step's hidden states at their targets
-/// (txl.adaptive_nll; -1: no target). Weights are txl.weight ops with the
+/// txl.segment_scan, and @nll scores the hidden states of S =
+/// shape.scoreSegments steps at their targets (txl.adaptive_nll; -1: no
+/// target; entry k * B + b is segment k of stream b). Weights are txl.weight ops with the
 /// canonical Hugging Face names of ParameterSpec.h.
 mlir::OwningOpRef<mlir::ModuleOp> buildModelModule(mlir::MLIRContext &context,
                                                    const ModelConfig &config,

@@ -13,6 +13,7 @@
 #include "txl/runtime/Status.h"
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -53,14 +54,19 @@ public:
   ///   or nullptr (then the model may skip its softmax).
   virtual Status step(const int64_t *tokens, int64_t n, float *hidden,
                       float *logProbs) = 0;
-  /// A step scored at targets, as evaluation does: hidden as in step(),
-  /// targets [B, n] int64 (each row's next token; -1 where there is none,
-  /// e.g. after a stream's last token) and nll [B, n] = -log p(target), 0
-  /// where the target is -1. The model scores the targets only (the
-  /// model's @nll), without the [B, n, V] log-probabilities.
-  virtual Status scoredStep(const int64_t *tokens, int64_t n,
-                            const int64_t *targets, float *hidden,
-                            float *nll) = 0;
+  /// Scores `batch` streams at targets, as evaluation does, from the
+  /// memories held: runs tokens [B, length] segment by segment and writes
+  /// nll [B, length] = -log p(target) for targets [B, length] (each
+  /// position's next token; -1 where there is none, e.g. after a stream's
+  /// last token, which scores 0), and hidden [B, length, D] unless nullptr.
+  /// `progress` gets the positions done per row as segments finish. This
+  /// default reads the targets' entries of each step's log-probabilities; a
+  /// compiled model with txl_model_nll scores the targets only, several
+  /// segments per call (Session::scoreStream).
+  virtual Status scoreStream(const int64_t *tokens, int64_t batch,
+                             int64_t length, const int64_t *targets,
+                             float *hidden, float *nll,
+                             const std::function<void(int64_t)> &progress);
   /// Forgets the memories: the next step begins new streams.
   virtual void reset() = 0;
   /// M, the memory rows held (0 .. memLen()).

@@ -44,7 +44,7 @@
 extern "C" {
 #endif
 
-#define TXL_MODEL_ABI_VERSION 4
+#define TXL_MODEL_ABI_VERSION 5
 
 /* One parameter the model reads, by its Hugging Face state_dict name. */
 typedef struct txl_weight_desc {
@@ -82,6 +82,8 @@ typedef struct txl_model_desc {
   int64_t prepare_scratch_bytes;   /* scratch txl_model_prepare needs */
   int64_t state_capacity;          /* rows per batch row of every state buffer:
                                       >= mem_len + T, or 0 when mem_len is 0 */
+  int64_t score_segments;          /* S: steps txl_model_nll scores per call
+                                      (0 without txl_model_nll) */
 } txl_model_desc;
 
 /* Static description of the compiled model. */
@@ -118,17 +120,21 @@ int32_t txl_model_step(const float *const *weights,
                        float *const *states, float *hidden, float *log_probs,
                        void *scratch);
 
-/* Scores a step's hidden states at targets: nll[b, t] = -log p(targets[b, t]
- * | hidden[b, t]) under the model's adaptive softmax, as the original
- * evaluation computes it (the head for every row; a tail cluster's logits
- * only for the rows whose target is in it), without forming log_probs.
+/* Scores the hidden states of S = score_segments steps at targets: nll[k, b,
+ * t] = -log p(targets[k, b, t] | hidden[k, b, t]) under the model's adaptive
+ * softmax, as the original evaluation computes it (the head for every row; a
+ * tail cluster's logits only for the rows whose target is in it, and none
+ * at all for a cluster without such rows), without forming log_probs.
+ * Scoring is outside the recurrence, so S steps are scored in one call: a
+ * tail cluster's weights then stream from memory once per S segments.
  *   weights      num_weights pointers, in txl_model_desc.weights order
  *   prepared     num_prepared pointers filled by txl_model_prepare
- *   hidden       [B, T, D], as txl_model_step wrote it
- *   targets      [B, T] int64: the next token of each row, or -1 for none
- *                (rows past the segment's n, the stream's last token);
- *                anything else outside [0, V) is the caller's error
- *   nll          out: [B, T]; 0 where the target is -1
+ *   hidden       [S, B, T, D]: S outputs of txl_model_step back to back
+ *   targets      [S, B, T] int64: the next token of each row, or -1 for none
+ *                (rows past a segment's n, the stream's last token, slots
+ *                of segments not run); anything else outside [0, V) is the
+ *                caller's error
+ *   nll          out: [S, B, T]; 0 where the target is -1
  *   scratch      scratch_bytes of memory, 64-byte aligned (the step's)
  * Returns 0 on success, non-zero on failure (a kernel error). */
 int32_t txl_model_nll(const float *const *weights, const float *const *prepared,

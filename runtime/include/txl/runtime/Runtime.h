@@ -25,6 +25,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -195,13 +196,22 @@ public:
   /// model itself fails, the Status carries the kernel's message (Halide's,
   /// recorded for this thread by the model's error handler), the memory is
   /// undefined and the session refuses to step until reset().
-  ///   targets, nllOut  optional, together: targets [B, n] int64 (the next
-  ///                  token of each row, -1 for none; others in [0, V)) and
-  ///                  nllOut [B, n], -log p(target) (0 for none), scored by
-  ///                  the model's txl_model_nll without the log-probabilities
   Status step(const int64_t *tokens, int64_t n, float *hiddenOut,
-              float *logProbsOut, const int64_t *targets = nullptr,
-              float *nllOut = nullptr);
+              float *logProbsOut);
+
+  /// Scores streams at targets, as evaluation does, from the memory held:
+  /// runs the segments of tokens [B, length] in order (T tokens each, the
+  /// last may be shorter) and writes nllOut [B, length] = -log p(targets)
+  /// (targets [B, length] int64: each position's next token, -1 for none,
+  /// which scores 0), through the model's txl_model_nll, S = score_segments
+  /// steps per call (so the output layer's tail weights stream once per S
+  /// segments); no log-probabilities are formed. hiddenOut [B, length, D]
+  /// or nullptr. `progress`, if given, gets the positions done per row
+  /// after each segment. Ids are checked before the first step; a model
+  /// failure stops the session as step() does.
+  Status scoreStream(const int64_t *tokens, int64_t length,
+                     const int64_t *targets, float *hiddenOut, float *nllOut,
+                     const std::function<void(int64_t)> &progress = nullptr);
 
   /// Forgets the memory: the next step starts a fresh stream.
   void reset();
@@ -241,8 +251,11 @@ private:
   Aligned<unsigned char> scratch;
   Aligned<int64_t> tokenBuffer;  // [B, T]
   Aligned<float> hiddenBuffer;   // [B, T, D]
-  Aligned<int64_t> targetBuffer; // [B, T], on the first scored step
-  Aligned<float> nllBuffer;      // [B, T]
+  // scoreStream's S segments, allocated on its first call: hidden states
+  // [S, B, T, D], targets and nll [S, B, T].
+  Aligned<float> scoreHidden;
+  Aligned<int64_t> scoreTargets;
+  Aligned<float> scoreNll;
   Aligned<float> logProbsBuffer; // [B, T, V], on the first step asking
   int64_t rows = 0;
   /// Where every state's window starts (ModelABI.h's window_start).
@@ -250,6 +263,13 @@ private:
   /// Moves the held rows of every state to the front (window_start 0),
   /// when the next step's rows would not fit after the window.
   void slideBack();
+  /// Checks ids [B, n] (row stride `stride`) against [lowest, V); the
+  /// message names `call`, `what`, the batch row and the position.
+  Status checkIds(const char *call, const int64_t *ids, int64_t stride,
+                  int64_t n, int64_t lowest, const char *what) const;
+  /// A failure inside the model (`entry` returned `code`): the kernel's
+  /// message, and the session stops until reset().
+  Status modelFailed(const char *entry, int32_t code);
   bool failed = false;
 };
 

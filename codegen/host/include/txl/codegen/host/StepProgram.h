@@ -171,8 +171,10 @@ struct StepProgram {
   int64_t prepareScratchBytes = 0;
   std::vector<KernelCall> calls;
   std::vector<FinalCopy> copies;
-  /// The calls of txl_model_nll (@nll: a step's hidden states scored at
-  /// targets) and its arena; it shares the step's scratch memory.
+  /// The calls of txl_model_nll (@nll: the hidden states of
+  /// `scoreSegments` steps scored at targets) and its arena; it shares the
+  /// step's scratch memory.
+  int64_t scoreSegments = 0;
   std::vector<KernelCall> nllCalls;
   std::vector<ArenaBuffer> nllArena;
   int64_t nllScratchBytes = 0;

@@ -1,0 +1,50 @@
+//===- Backend.cpp - what every backend shares ----------------------------===//
+
+#include "txl/runner/Backend.h"
+
+#include <algorithm>
+
+namespace txl {
+
+Status Backend::scoreStream(const int64_t *tokens, int64_t batch,
+                            int64_t length, const int64_t *targets,
+                            float *hidden, float *nll,
+                            const std::function<void(int64_t)> &progress) {
+  int64_t T = maxSegmentLength(), D = dModel(), V = vocabSize();
+  for (int64_t i = 0; i < batch * length; ++i)
+    if (targets[i] < -1 || targets[i] >= V)
+      return Status::error(modelName() + ": target " +
+                           std::to_string(targets[i]) + " at batch row " +
+                           std::to_string(i / length) + ", position " +
+                           std::to_string(i % length) +
+                           " is outside the vocabulary [0, " +
+                           std::to_string(V) + ") (-1: no target)");
+  std::vector<int64_t> segmentTokens(batch * T);
+  std::vector<float> segmentHidden(hidden ? batch * T * D : 0),
+      logProbs(batch * T * V);
+  for (int64_t begin = 0; begin < length; begin += T) {
+    int64_t n = std::min(T, length - begin);
+    for (int64_t b = 0; b < batch; ++b)
+      std::copy_n(tokens + b * length + begin, n, &segmentTokens[b * n]);
+    Status status = step(segmentTokens.data(), n,
+                         hidden ? segmentHidden.data() : nullptr,
+                         logProbs.data());
+    if (!status.isOk())
+      return status;
+    for (int64_t b = 0; b < batch; ++b) {
+      for (int64_t t = 0; t < n; ++t) {
+        int64_t target = targets[b * length + begin + t];
+        nll[b * length + begin + t] =
+            target < 0 ? 0.0f : -logProbs[(b * n + t) * V + target];
+      }
+      if (hidden)
+        std::copy_n(&segmentHidden[b * n * D], n * D,
+                    hidden + (b * length + begin) * D);
+    }
+    if (progress)
+      progress(begin + n);
+  }
+  return Status::ok();
+}
+
+} // namespace txl
