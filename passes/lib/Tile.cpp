@@ -14,7 +14,9 @@
 // init. Where it is computed depends on its consumers:
 //  * a kernel result, or computed at root: the tile loops (panel blocks
 //    outermost, in groups whose weight slice stays in L2 while the blocks of
-//    rows go by) are fused and run in parallel;
+//    rows go by) are fused and run in parallel; in a kernel whose work is
+//    counted at run time (skip_when_zero: a scoring tail over its gathered
+//    rows), all rows form one block, so only the rows needed are computed;
 //  * read only by one element-wise kernel result (bias + ReLU): the GEMM is
 //    inlined into it and the accumulator computed at its tiles;
 //  * a row epilogue (residual + LayerNorm, a log-softmax): every generic of
@@ -673,8 +675,44 @@ private:
       GemmTiling tiling =
           planTiling(gemm, chooseTile(gemm.rows, gemm.panels, width), gemm.rows,
                      batchEntries(gemm), /*grouped=*/true);
+      if (kernel.getSkipWhenZero()) {
+        // Rows counted at run time (a scoring tail's gathered rows): one
+        // block of all of them, so that only the rows asked for are
+        // computed (blocks of a fixed size would compute whole blocks).
+        tiling.rowBlock = tiling.rows;
+        tiling.group = 1;
+      }
+      rootGathersOf(i);
       entries[i] = gemmEntry(ab, gemm, keys[i], tiling, width, nullptr,
                              /*parallel=*/true);
+    }
+  }
+
+  /// The inlined generics that GEMM `i` reads and that gather through
+  /// tensor.extract (a scoring tail's rows, picked by a slot table) are
+  /// computed at root instead: inlined, their index arithmetic would run
+  /// for every multiply-add of the GEMM's inner loop.
+  void rootGathersOf(unsigned i) {
+    for (Value input : generics[i].getDpsInputs()) {
+      auto producer = input.getDefiningOp<linalg::GenericOp>();
+      auto it = llvm::find(generics, producer);
+      if (!producer || it == generics.end())
+        continue;
+      unsigned j = it - generics.begin();
+      bool gathers = false;
+      producer.getRegion().walk([&](tensor::ExtractOp) { gathers = true; });
+      if (!isInline(j) || !gathers || producer.getNumReductionLoops() != 0)
+        continue;
+      SmallVector<std::pair<StringRef, Attribute>> fields = {
+          {"name", ab.str(keys[j])}, {"compute", ab.str("root")}};
+      std::optional<SmallVector<unsigned>> loops =
+          outputLoops(producer.getIndexingMapsArray().back());
+      if (loops && !loops->empty() &&
+          producer.getStaticLoopRanges()[loops->back()] >= width)
+        fields.push_back(
+            {"pure", ab.dict({{"vectorize",
+                               ab.vectorize(loopName(loops->back()), width)}})});
+      entries[j] = ab.dict(fields);
     }
   }
 
