@@ -28,6 +28,8 @@ def row(path):
     # A run without --no-log-probs also times the adaptive softmax in every segment.
     softmax = ("" if "no_log_probs" in os.path.basename(path)
                else " + adaptive softmax" if cfg.get("cutoffs") else " + softmax")
+    if r.get("score") == "targets":     # the nll at the next tokens, not log-probs
+        softmax = " scored at targets (%s tokens)" % r.get("token_dist", "uniform")
     own = B * flops.cached_segment_flops(cfg, T) / txl["hidden_only_s"] / 1e9
     diffs = r.get("max_abs_diff_hidden_per_segment", [])
     return ("| %s%s, b%d, %d thread%s | %.3f | %.3f | **%.2fx** | %.2fx | %.3f / %.3f s "
