@@ -10,7 +10,7 @@ Status Backend::scoreStream(const int64_t *tokens, int64_t batch,
                             int64_t length, const int64_t *targets,
                             float *hidden, float *nll,
                             const std::function<void(int64_t)> &progress) {
-  int64_t T = maxSegmentLength(), D = dModel(), V = vocabSize();
+  int64_t D = dModel(), V = vocabSize();
   for (int64_t i = 0; i < batch * length; ++i)
     if (targets[i] < -1 || targets[i] >= V)
       return Status::error(modelName() + ": target " +
@@ -19,30 +19,44 @@ Status Backend::scoreStream(const int64_t *tokens, int64_t batch,
                            std::to_string(i % length) +
                            " is outside the vocabulary [0, " +
                            std::to_string(V) + ") (-1: no target)");
+  return stepStream(
+      tokens, batch, length, /*withLogProbs=*/true,
+      [&](int64_t begin, int64_t n, const float *segmentHidden,
+          const float *logProbs) {
+        for (int64_t b = 0; b < batch; ++b) {
+          for (int64_t t = 0; t < n; ++t) {
+            int64_t target = targets[b * length + begin + t];
+            nll[b * length + begin + t] =
+                target < 0 ? 0.0f : -logProbs[(b * n + t) * V + target];
+          }
+          if (hidden)
+            std::copy_n(segmentHidden + b * n * D, n * D,
+                        hidden + (b * length + begin) * D);
+        }
+        if (progress)
+          progress(begin + n);
+        return Status::ok();
+      });
+}
+
+Status Backend::stepStream(const int64_t *tokens, int64_t batch,
+                           int64_t length, bool withLogProbs,
+                           const SegmentVisitor &visit) {
+  int64_t T = maxSegmentLength(), D = dModel(), V = vocabSize();
   std::vector<int64_t> segmentTokens(batch * T);
-  std::vector<float> segmentHidden(hidden ? batch * T * D : 0),
-      logProbs(batch * T * V);
+  std::vector<float> hidden(batch * T * D),
+      logProbs(withLogProbs ? batch * T * V : 0);
   for (int64_t begin = 0; begin < length; begin += T) {
     int64_t n = std::min(T, length - begin);
     for (int64_t b = 0; b < batch; ++b)
       std::copy_n(tokens + b * length + begin, n, &segmentTokens[b * n]);
-    Status status = step(segmentTokens.data(), n,
-                         hidden ? segmentHidden.data() : nullptr,
-                         logProbs.data());
+    Status status = step(segmentTokens.data(), n, hidden.data(),
+                         withLogProbs ? logProbs.data() : nullptr);
+    if (status.isOk())
+      status = visit(begin, n, hidden.data(),
+                     withLogProbs ? logProbs.data() : nullptr);
     if (!status.isOk())
       return status;
-    for (int64_t b = 0; b < batch; ++b) {
-      for (int64_t t = 0; t < n; ++t) {
-        int64_t target = targets[b * length + begin + t];
-        nll[b * length + begin + t] =
-            target < 0 ? 0.0f : -logProbs[(b * n + t) * V + target];
-      }
-      if (hidden)
-        std::copy_n(&segmentHidden[b * n * D], n * D,
-                    hidden + (b * length + begin) * D);
-    }
-    if (progress)
-      progress(begin + n);
   }
   return Status::ok();
 }

@@ -98,28 +98,23 @@ Status runTokenFile(const RunContext &context) {
     if (!status.isOk())
       return status;
   }
-  std::vector<int64_t> segmentIds(keepLogProbs ? B * T : 0);
-  std::vector<float> segmentHidden(keepLogProbs ? B * T * D : 0),
-      segmentLogProbs(keepLogProbs ? B * T * V : 0);
-  for (int64_t begin = 0; keepLogProbs && begin < N; begin += T) {
-    int64_t n = std::min(T, N - begin);
-    for (int64_t b = 0; b < B; ++b)
-      std::copy_n(&tokens.ids[b * N + begin], n, &segmentIds[b * n]);
-    Status status = backend.step(segmentIds.data(), n, segmentHidden.data(),
-                                 segmentLogProbs.data());
+  if (keepLogProbs) {
+    Status status = backend.stepStream(
+        tokens.ids.data(), B, N, /*withLogProbs=*/true,
+        [&](int64_t begin, int64_t n, const float *segmentHidden,
+            const float *segmentLogProbs) {
+          for (int64_t b = 0; b < B; ++b) {
+            std::copy_n(segmentHidden + b * n * D, n * D,
+                        &hidden[(b * N + begin) * D]);
+            std::copy_n(segmentLogProbs + b * n * V, n * V,
+                        &logProbs[(b * N + begin) * V]);
+          }
+          return Status::ok();
+        });
     if (!status.isOk())
       return status;
-    for (int64_t b = 0; b < B; ++b) {
-      for (int64_t t = 0; t < n; ++t) {
-        int64_t target = targets[b * N + begin + t];
-        scored[b * N + begin + t] =
-            target < 0 ? 0.0f : -segmentLogProbs[(b * n + t) * V + target];
-      }
-      std::copy_n(&segmentHidden[b * n * D], n * D,
-                  &hidden[(b * N + begin) * D]);
-      std::copy_n(&segmentLogProbs[b * n * V], n * V,
-                  &logProbs[(b * N + begin) * V]);
-    }
+    for (int64_t i = 0; i < B * N; ++i)
+      scored[i] = targets[i] < 0 ? 0.0f : -logProbs[i * V + targets[i]];
   }
   // nll [B, N-1]: every position but the last predicts one.
   std::vector<float> nll(B * (N - 1));

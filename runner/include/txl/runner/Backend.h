@@ -67,6 +67,15 @@ public:
                              int64_t length, const int64_t *targets,
                              float *hidden, float *nll,
                              const std::function<void(int64_t)> &progress);
+  /// What stepStream shows of each segment: its first position, its length
+  /// n, hidden [B, n, D] and log-probabilities [B, n, V] (nullptr unless
+  /// asked for).
+  using SegmentVisitor = std::function<Status(
+      int64_t begin, int64_t n, const float *hidden, const float *logProbs)>;
+  /// Steps tokens [B, length] segment by segment from the memories held and
+  /// shows each segment's outputs to `visit` (a failed visit stops it).
+  Status stepStream(const int64_t *tokens, int64_t batch, int64_t length,
+                    bool withLogProbs, const SegmentVisitor &visit);
   /// Forgets the memories: the next step begins new streams.
   virtual void reset() = 0;
   /// M, the memory rows held (0 .. memLen()).
