@@ -124,11 +124,11 @@ cl::opt<int64_t> tgtLen("tgt-len",
                         cl::init(0), cl::cat(txlcCategory));
 cl::opt<int64_t> scoreSegments(
     "score-segments",
-    cl::desc("Segments txl_model_nll scores per call (default 4): scoring "
+    cl::desc("Segments txl_model_nll scores per call (default 8): scoring "
              "is outside the recurrence, so a runtime scores S steps at "
              "once and the output layer's tail weights stream once per S "
              "segments"),
-    cl::init(4), cl::cat(txlcCategory));
+    cl::init(8), cl::cat(txlcCategory));
 cl::opt<std::string> fuseMode("txl-fuse",
                               cl::desc("Kernel fusion: default or none (one "
                                        "kernel per linalg op)"),
