@@ -31,9 +31,6 @@ void print(const std::string &text) {
 Status generateText(const RunContext &context) {
   const RunOptions &options = context.options;
   Backend &backend = context.backend;
-  Status single = checkSingleStream(backend);
-  if (!single.isOk())
-    return single;
   auto tokenizer = loadRunTokenizer(options, backend);
   if (!tokenizer.ok())
     return tokenizer.status();

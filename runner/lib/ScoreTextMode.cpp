@@ -22,9 +22,6 @@ namespace txl {
 Status scoreText(const RunContext &context) {
   const RunOptions &options = context.options;
   Backend &backend = context.backend;
-  Status single = checkSingleStream(backend);
-  if (!single.isOk())
-    return single;
   auto tokenizer = loadRunTokenizer(options, backend);
   if (!tokenizer.ok())
     return tokenizer.status();

@@ -8,8 +8,25 @@
 
 namespace txl {
 
+namespace {
+
+/// The text modes run one stream: fails unless the backend can run batch 1.
+Status checkSingleStream(const Backend &backend) {
+  int64_t batch = backend.compiledBatch();
+  if (batch == 0 || batch == 1)
+    return Status::ok();
+  return Status::error(backend.modelName() + " was compiled for batch " +
+                       std::to_string(batch) +
+                       "; --text and --prompt run one stream and need a "
+                       "model compiled for batch 1 (txlc --batch 1)");
+}
+
+} // namespace
+
 StatusOr<Tokenizer> loadRunTokenizer(const RunOptions &options,
                                      const Backend &backend) {
+  if (Status single = checkSingleStream(backend); !single.isOk())
+    return single;
   StatusOr<Tokenizer> tokenizer = Status::error("no vocabulary");
   if (options.vocab) {
     tokenizer = Tokenizer::fromFile(*options.vocab, options.tokenizerKind);
@@ -46,16 +63,6 @@ StatusOr<std::string> readTextFile(const std::string &path) {
   if (in.bad())
     return Status::error(path + ": cannot read");
   return text;
-}
-
-Status checkSingleStream(const Backend &backend) {
-  int64_t batch = backend.compiledBatch();
-  if (batch == 0 || batch == 1)
-    return Status::ok();
-  return Status::error(backend.modelName() + " was compiled for batch " +
-                       std::to_string(batch) +
-                       "; --text and --prompt run one stream and need a "
-                       "model compiled for batch 1 (txlc --batch 1)");
 }
 
 } // namespace txl

@@ -10,7 +10,8 @@
 
 namespace txl {
 
-/// The tokenizer of a run: --vocab FILE, else the backend's vocabulary
+/// The tokenizer of a text run (--text, --prompt: one stream, so the
+/// backend must run batch 1): --vocab FILE, else the backend's vocabulary
 /// (embedded, or vocab.txt beside the model), checked against the model's
 /// vocab_size.
 StatusOr<Tokenizer> loadRunTokenizer(const RunOptions &options,
@@ -18,9 +19,6 @@ StatusOr<Tokenizer> loadRunTokenizer(const RunOptions &options,
 
 /// The whole file at `path`.
 StatusOr<std::string> readTextFile(const std::string &path);
-
-/// The text modes run one stream: fails unless the backend can run batch 1.
-Status checkSingleStream(const Backend &backend);
 
 } // namespace txl
 
