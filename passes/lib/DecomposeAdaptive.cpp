@@ -249,7 +249,7 @@ Value decomposeAdaptiveLogSoftmax(LinalgBuilder &lb, AdaptiveLogSoftmaxOp op) {
 /// txl.adaptive_nll as the original evaluation computes it: the head for
 /// every row; for each tail cluster, the rows whose target lies in it are
 /// gathered into slots 0..count-1 and only those slots' logits are
-/// computed. Two kernels' worth of generics:
+/// computed. The generics, by the kernels txl-fuse makes of them:
 ///   nll.head.* / nll.rows.*: head logits and normaliser, the head's part of
 ///     each row's log-probability, and per tail cluster each row's slot
 ///     (its rank among that cluster's rows), the slot -> row table and the
@@ -421,18 +421,22 @@ Value decomposeAdaptiveNll(LinalgBuilder &lb, AdaptiveNllOp op) {
   for (size_t i = 1; i < clusters; ++i) {
     Value table = tables[i - 1], count = countScalars[i - 1];
     std::string role = "nll.tail." + std::to_string(i);
-    auto rowOfSlot = [&](OpBuilder &b, Location loc, Value slot) {
-      Value row = toIndex(
-          b, loc, b.create<tensor::ExtractOp>(loc, table, ValueRange{slot}));
-      return clampIndex(b, loc, row, 0, slots - 1);
+    // The (batch entry, position) of the row in `slot`.
+    auto rowOfSlot = [&](OpBuilder &b, Location loc,
+                         Value slot) -> std::pair<Value, Value> {
+      Value row = clampIndex(
+          b, loc,
+          toIndex(b, loc,
+                  b.create<tensor::ExtractOp>(loc, table, ValueRange{slot})),
+          0, slots - 1);
+      return {b.create<arith::DivSIOp>(loc, row, lb.index(b, length)),
+              b.create<arith::RemSIOp>(loc, row, lb.index(b, length))};
     };
     Value gathered = lb.generic(
         {}, emptyOf({slots, width}, builder.getF32Type()),
         {lb.dim(0), lb.dim(1)}, 2, {},
         [&](OpBuilder &b, Location loc, ValueRange) {
-          Value row = rowOfSlot(b, loc, lb.loopIndex(b, 0));
-          Value bi = b.create<arith::DivSIOp>(loc, row, lb.index(b, length));
-          Value ti = b.create<arith::RemSIOp>(loc, row, lb.index(b, length));
+          auto [bi, ti] = rowOfSlot(b, loc, lb.loopIndex(b, 0));
           return b
               .create<tensor::ExtractOp>(loc, input,
                                          ValueRange{bi, ti, lb.loopIndex(b, 1)})
@@ -450,9 +454,7 @@ Value decomposeAdaptiveNll(LinalgBuilder &lb, AdaptiveNllOp op) {
           Value slot = b.create<arith::MaxSIOp>(
               loc, b.create<arith::MinSIOp>(loc, lb.loopIndex(b, 0), last),
               lb.index(b, 0));
-          Value row = rowOfSlot(b, loc, slot);
-          Value bi = b.create<arith::DivSIOp>(loc, row, lb.index(b, length));
-          Value ti = b.create<arith::RemSIOp>(loc, row, lb.index(b, length));
+          auto [bi, ti] = rowOfSlot(b, loc, slot);
           Value target = targetIndex(
               b, loc,
               b.create<tensor::ExtractOp>(loc, targets, ValueRange{bi, ti}));

@@ -17,8 +17,6 @@
 #include "mlir/Transforms/RegionUtils.h"
 #include "llvm/ADT/SetVector.h"
 
-#include <cstring>
-
 namespace txl {
 #define GEN_PASS_DEF_TXLFUSE
 #include "txl/Passes/Passes.h.inc"
@@ -46,6 +44,9 @@ StringRef roleOf(Operation *op) {
   return "";
 }
 
+/// The roles, and kernel labels, of a scoring tail cluster: nll.tail.<i>.
+constexpr llvm::StringLiteral kScoringTail = "nll.tail.";
+
 /// The kernel a role starts, for roles that are not epilogues.
 std::string anchorLabel(StringRef role) {
   if (role.starts_with("embed."))
@@ -72,10 +73,8 @@ std::string anchorLabel(StringRef role) {
   // Scoring: the head and the cluster tables, then each tail cluster
   // (nll.tail.<i>), which takes its count as a scalar (so the host reads it
   // in between), then the assembly.
-  if (role.starts_with("nll.tail.")) {
-    size_t end = role.find('.', std::strlen("nll.tail."));
-    return role.take_front(end).str();
-  }
+  if (role.starts_with(kScoringTail))
+    return role.take_front(role.find('.', kScoringTail.size())).str();
   if (role == "nll.assemble")
     return role.str();
   if (role.starts_with("nll."))
@@ -196,14 +195,13 @@ void applyGroup(const Group &group) {
 
   // A scoring tail's results are read only for the rows of its cluster:
   // with none (its count, the one index input, is 0) the host skips it.
-  if (StringRef(group.label).starts_with("nll.tail.")) {
-    auto count = llvm::find_if(
-        inputs, [](Value input) { return input.getType().isIndex(); });
-    if (count != inputs.end() &&
-        llvm::count_if(inputs, [](Value input) {
-          return input.getType().isIndex();
-        }) == 1)
-      kernel.setSkipWhenZero(count - inputs.begin());
+  if (StringRef(group.label).starts_with(kScoringTail)) {
+    SmallVector<unsigned> indexInputs;
+    for (auto [i, input] : llvm::enumerate(inputs))
+      if (input.getType().isIndex())
+        indexInputs.push_back(i);
+    if (indexInputs.size() == 1)
+      kernel.setSkipWhenZero(indexInputs.front());
   }
   for (auto [result, replacement] : llvm::zip(results, kernel.getResults()))
     result.replaceAllUsesWith(replacement);

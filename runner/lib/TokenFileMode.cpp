@@ -97,8 +97,7 @@ Status runTokenFile(const RunContext &context) {
         writeOutputs ? hidden.data() : nullptr, scored.data(), nullptr);
     if (!status.isOk())
       return status;
-  }
-  if (keepLogProbs) {
+  } else {
     Status status = backend.stepStream(
         tokens.ids.data(), B, N, /*withLogProbs=*/true,
         [&](int64_t begin, int64_t n, const float *segmentHidden,

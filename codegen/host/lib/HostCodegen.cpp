@@ -132,9 +132,8 @@ private:
     std::string name = "txl_dims";
     for (int64_t size : shape)
       name += "_" + std::to_string(size);
-    if (!strides.empty())
-      for (int64_t stride : strides)
-        name += "_s" + std::to_string(stride);
+    for (int64_t stride : strides)
+      name += "_s" + std::to_string(stride);
     if (!dimGlobals.count(name)) {
       std::vector<int32_t> fields;
       int64_t stride = 1;
