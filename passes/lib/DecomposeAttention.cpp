@@ -236,21 +236,39 @@ Value attendOverKeys(LinalgBuilder &lb, const AttentionShape &s,
   HeadLayouts layouts =
       headLayouts(lb, s, source, positionsByDistance(lb, s, rk));
 
-  // Loops (b, h, t, j, c): the content term (q + u) . k_j, summed over the
-  // head's columns c.
+  // The queries with each term's bias, per head: loops (b, h, t, c). The
+  // bias is added once per query element here, not once per key in the
+  // GEMMs below, whose inner loops then broadcast a query element as loaded.
   AffineExpr b = lb.dim(0), h = lb.dim(1), t = lb.dim(2), j = lb.dim(3),
              c = lb.dim(4);
-  AffineExpr column = h * s.headWidth + c;
+  auto biasedQueries = [&](Value bias, StringRef name) {
+    AffineExpr column = lb.dim(3);
+    return lb.generic(
+        {{q, {b, t, h * s.headWidth + column}}, {bias, {h, column}}},
+        builder.create<tensor::EmptyOp>(
+            lb.location(),
+            ArrayRef<int64_t>{s.batch, s.heads, s.length, s.headWidth},
+            builder.getF32Type()),
+        {b, h, t, column}, 4, {},
+        [](OpBuilder &nb, Location loc, ValueRange args) {
+          return nb.create<arith::AddFOp>(loc, args[0], args[1]).getResult();
+        },
+        name);
+  };
+  Value contentQueries = biasedQueries(p.rwBias, "attention.content_queries");
+  Value positionQueries =
+      biasedQueries(p.rrBias, "attention.position_queries");
+  // out += query * key, the body of both terms' GEMMs.
+  auto multiplyAdd = [](OpBuilder &nb, Location loc, ValueRange args) {
+    Value term = nb.create<arith::MulFOp>(loc, args[0], args[1]);
+    return nb.create<arith::AddFOp>(loc, args.back(), term).getResult();
+  };
+  // Loops (b, h, t, j, c): the content term (q + u) . k_j, summed over the
+  // head's columns c.
   Value scores = lb.generic(
-      {{q, {b, t, column}}, {p.rwBias, {h, c}}, {layouts.keys, {b, h, c, j}}},
+      {{contentQueries, {b, h, t, c}}, {layouts.keys, {b, h, c, j}}},
       lb.filled({s.batch, s.heads, s.length, s.keys()}, 0.0f), {b, h, t, j}, 5,
-      {4},
-      [&](OpBuilder &nb, Location loc, ValueRange args) {
-        Value term = nb.create<arith::MulFOp>(
-            loc, nb.create<arith::AddFOp>(loc, args[0], args[1]), args[2]);
-        return nb.create<arith::AddFOp>(loc, args.back(), term).getResult();
-      },
-      "attention.scores");
+      {4}, multiplyAdd, "attention.scores");
   // Loops (b, h, t, n, c): the position term (q + v) . Rk for every
   // distance by n (the head's positions by distance), so that query t finds
   // key j's at n = j + T - 1 - t. Against every key j directly, each query
@@ -259,15 +277,9 @@ Value attendOverKeys(LinalgBuilder &lb, const AttentionShape &s,
   // distances than keys).
   AffineExpr n = lb.dim(3);
   Value positionScores = lb.generic(
-      {{q, {b, t, column}}, {p.rrBias, {h, c}}, {layouts.positions, {h, c, n}}},
+      {{positionQueries, {b, h, t, c}}, {layouts.positions, {h, c, n}}},
       lb.filled({s.batch, s.heads, s.length, s.keys() + s.length - 1}, 0.0f),
-      {b, h, t, n}, 5, {4},
-      [&](OpBuilder &nb, Location loc, ValueRange args) {
-        Value term = nb.create<arith::MulFOp>(
-            loc, nb.create<arith::AddFOp>(loc, args[0], args[1]), args[2]);
-        return nb.create<arith::AddFOp>(loc, args.back(), term).getResult();
-      },
-      "attention.position_scores");
+      {b, h, t, n}, 5, {4}, multiplyAdd, "attention.position_scores");
 
   // Both terms, scaled and masked: key j is visible to query t iff it is not
   // in the future (distance >= 0), it holds memory (j >= C - M) or is in the

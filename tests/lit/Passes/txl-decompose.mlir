@@ -19,13 +19,15 @@ func.func @layer_norm(%x: tensor<1x4x8xf32>, %g: tensor<8xf32>, %b: tensor<8xf32
 // position score for key j at n = j - t + T - 1 (the rel-shift as an index
 // map); the mask is a predicate on indices and M: no mask tensor, no shifted
 // copy, no concatenation. Keys and values are laid out per head for the
-// two attention GEMMs.
+// two attention GEMMs, whose queries carry their term's bias (r_w_bias for
+// the content term, r_r_bias for the position term), added once per element.
 // The reductions over keys (max, sum, values) read the memory rows held and
 // say that keys before C - M contribute nothing (code generators start there).
 // CHECK: affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3 - d2 + 3)>
 // CHECK: #[[FIRST:.*]] = affine_map<()[s0] -> (-s0 + 6)>
 // CHECK-LABEL: func.func @attention
 // CHECK-SAME: %[[M:[a-z0-9]+]]: index
+// CHECK-SAME: %[[U:[a-z0-9]+]]: tensor<2x3xf32>, %[[V:[a-z0-9]+]]: tensor<2x3xf32>
 // CHECK: {txl.name = "attention.keys_input"}
 // CHECK-DAG: tensor.extract_slice %{{.*}}[6, 0] [6, 8] [1, 1] : tensor<18x8xf32> to tensor<6x8xf32>
 // CHECK-DAG: tensor.extract_slice %{{.*}}[12, 0] [6, 8] [1, 1] : tensor<18x8xf32> to tensor<6x8xf32>
@@ -39,8 +41,10 @@ func.func @layer_norm(%x: tensor<1x4x8xf32>, %g: tensor<8xf32>, %b: tensor<8xf32
 // CHECK: {txl.name = "attention.key_rows_by_head"}
 // CHECK: {txl.name = "attention.keys_by_head"}
 // CHECK: {txl.name = "attention.values_by_head"}
-// CHECK: {txl.name = "attention.scores"}
-// CHECK: {txl.name = "attention.position_scores"}
+// CHECK: %[[QU:.*]] = linalg.generic {{.*}} ins(%{{.*}}, %[[U]] : tensor<1x4x6xf32>, tensor<2x3xf32>) {{.*}} {txl.name = "attention.content_queries"}
+// CHECK: %[[QV:.*]] = linalg.generic {{.*}} ins(%{{.*}}, %[[V]] : tensor<1x4x6xf32>, tensor<2x3xf32>) {{.*}} {txl.name = "attention.position_queries"}
+// CHECK: ins(%[[QU]], %{{.*}} : tensor<1x2x4x3xf32>, tensor<1x2x3x10xf32>) {{.*}} {txl.name = "attention.scores"}
+// CHECK: ins(%[[QV]], %{{.*}} : tensor<1x2x4x3xf32>, tensor<2x3x13xf32>) {{.*}} {txl.name = "attention.position_scores"}
 // CHECK: ins(%{{.*}}, %{{.*}} : tensor<1x2x4x10xf32>, tensor<1x2x4x13xf32>)
 // CHECK-SAME: {txl.name = "attention.mask"}
 // CHECK: %[[T:.*]] = linalg.index 2 : index
@@ -55,8 +59,8 @@ func.func @layer_norm(%x: tensor<1x4x8xf32>, %g: tensor<8xf32>, %b: tensor<8xf32
 // CHECK-NOT: txl.rel_attention
 func.func @attention(%x: tensor<1x4x8xf32>, %win: tensor<1x6x8xf32>, %m: index, %pos: tensor<10x8xf32>,
                      %wqkv: tensor<18x8xf32>, %wr: tensor<6x8xf32>, %wo: tensor<8x6xf32>,
-                     %u: tensor<2x3xf32>) -> tensor<1x4x8xf32> {
-  %a = txl.rel_attention %x, %win[%m], %pos, %wqkv, %wr, %wo, %u, %u
+                     %u: tensor<2x3xf32>, %v: tensor<2x3xf32>) -> tensor<1x4x8xf32> {
+  %a = txl.rel_attention %x, %win[%m], %pos, %wqkv, %wr, %wo, %u, %v
       {d_head = 3 : i64, mem_len = 6 : i64, n_head = 2 : i64, same_length = true}
       : (tensor<1x4x8xf32>, tensor<1x6x8xf32>, tensor<10x8xf32>, tensor<18x8xf32>, tensor<6x8xf32>,
          tensor<8x6xf32>, tensor<2x3xf32>, tensor<2x3xf32>, index) -> tensor<1x4x8xf32>

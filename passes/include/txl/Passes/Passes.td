@@ -204,7 +204,10 @@ def TxlDecompose : Pass<"txl-decompose", "mlir::ModuleOp"> {
       and values are laid out per head (`attention.key_rows_by_head`, then
       `.keys_by_head` `[B, H, Dh, K]` transposed, `.values_by_head`
       `[B, H, K, Dh]`), so that both attention products are GEMMs
-      contiguous along the loop vectors run over.
+      contiguous along the loop vectors run over; their queries carry
+      their term's bias, added once per element
+      (`attention.content_queries` = q + `r_w_bias`,
+      `.position_queries` = q + `r_r_bias`, `[B, H, T, Dh]`).
 
     The reductions over keys (`attention.max`, `.sum`, `.values`) take the
     memory rows held `M` as a scalar input and carry
