@@ -426,9 +426,13 @@ struct GemmTiling {
   int64_t group = 1;
 };
 
-/// Enough independent tiles that threads share them evenly (16 tiles: at
-/// most 1/16 idle at the end with two threads).
-constexpr int64_t kMinTiles = 16;
+/// Enough independent tiles that threads share them evenly (8 tiles: at
+/// most 1/8 idle at the end with two threads). More would split the rows of
+/// a GEMM whose panel blocks alone make fewer tiles, and each block of rows
+/// streams the weight again: wt103-base's 410 x 410 projections (9 panel
+/// blocks of 64 rows) ran 3% of a segment slower at one thread in blocks of
+/// 32 rows (for 16 tiles), and no faster at two.
+constexpr int64_t kMinTiles = 8;
 
 /// The tiling of `rows` rows (per batch entry, `batchEntries` of them) of
 /// a GEMM: accumulators of at most kAccumulatorRows rows, and smaller ones
