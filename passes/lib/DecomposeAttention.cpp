@@ -32,11 +32,9 @@ Value keyRows(LinalgBuilder &lb, const AttentionShape &s, Value window,
               Value input) {
   if (s.capacity == 0)
     return input;
-  Value init = lb.builder().create<tensor::EmptyOp>(
-      lb.location(), ArrayRef<int64_t>{s.batch, s.keys(), s.width},
-      lb.builder().getF32Type());
   return lb.generic(
-      {}, init, {lb.dim(0), lb.dim(1), lb.dim(2)}, 3, {},
+      {}, lb.empty({s.batch, s.keys(), s.width}),
+      {lb.dim(0), lb.dim(1), lb.dim(2)}, 3, {},
       [&](OpBuilder &b, Location loc, ValueRange) {
         return rowOfConcatenation(lb, b, loc, window, s.capacity, input,
                                   s.length, lb.loopIndex(b, 0),
@@ -119,11 +117,9 @@ struct HeadLayouts {
 Value positionsByDistance(LinalgBuilder &lb, const AttentionShape &s,
                           Value rk) {
   int64_t extent = s.keys() + s.length - 1;
-  Value init = lb.builder().create<tensor::EmptyOp>(
-      lb.location(), ArrayRef<int64_t>{s.heads, s.headWidth, extent},
-      lb.builder().getF32Type());
   return lb.generic(
-      {}, init, {lb.dim(0), lb.dim(1), lb.dim(2)}, 3, {},
+      {}, lb.empty({s.heads, s.headWidth, extent}),
+      {lb.dim(0), lb.dim(1), lb.dim(2)}, 3, {},
       [&](OpBuilder &b, Location loc, ValueRange) {
         Value distance = b.create<arith::SubIOp>(
             loc, lb.index(b, s.keys() - 1), lb.loopIndex(b, 2));
@@ -139,19 +135,14 @@ Value positionsByDistance(LinalgBuilder &lb, const AttentionShape &s,
 
 HeadLayouts headLayouts(LinalgBuilder &lb, const AttentionShape &s,
                         const KeySource &source, Value positions) {
-  OpBuilder &builder = lb.builder();
-  auto empty = [&](ArrayRef<int64_t> shape) {
-    return builder.create<tensor::EmptyOp>(lb.location(), shape,
-                                           builder.getF32Type());
-  };
   AffineExpr b = lb.dim(0), h = lb.dim(1), d2 = lb.dim(2), d3 = lb.dim(3);
   HeadLayouts layouts;
   layouts.positions = positions;
   // Loops (b, h, j, c): the head's key rows, contiguous, then transposed
   // (a copy that reads one source, with no select per element).
   Value keyRows = lb.generic(
-      {}, empty({s.batch, s.heads, s.keys(), s.headWidth}), {b, h, d2, d3}, 4,
-      {},
+      {}, lb.empty({s.batch, s.heads, s.keys(), s.headWidth}), {b, h, d2, d3},
+      4, {},
       [&](OpBuilder &nb, Location loc, ValueRange) {
         return keySourceElement(lb, nb, loc, s, source, /*values=*/false,
                                 lb.loopIndex(nb, 0), lb.loopIndex(nb, 2),
@@ -161,13 +152,13 @@ HeadLayouts headLayouts(LinalgBuilder &lb, const AttentionShape &s,
   // Loops (b, h, c, j).
   layouts.keys = lb.generic(
       {{keyRows, {b, h, d3, d2}}},
-      empty({s.batch, s.heads, s.headWidth, s.keys()}), {b, h, d2, d3}, 4, {},
-      [&](OpBuilder &, Location, ValueRange args) { return args[0]; },
+      lb.empty({s.batch, s.heads, s.headWidth, s.keys()}), {b, h, d2, d3}, 4,
+      {}, [&](OpBuilder &, Location, ValueRange args) { return args[0]; },
       "attention.keys_by_head");
   // Loops (b, h, j, c).
   layouts.values = lb.generic(
-      {}, empty({s.batch, s.heads, s.keys(), s.headWidth}), {b, h, d2, d3}, 4,
-      {},
+      {}, lb.empty({s.batch, s.heads, s.keys(), s.headWidth}), {b, h, d2, d3},
+      4, {},
       [&](OpBuilder &nb, Location loc, ValueRange) {
         return keySourceElement(lb, nb, loc, s, source, /*values=*/true,
                                 lb.loopIndex(nb, 0), lb.loopIndex(nb, 2),
@@ -228,7 +219,6 @@ Value attendOverKeys(LinalgBuilder &lb, const AttentionShape &s,
                      const AttentionParts &p, const KeySource &source) {
   float scale = 1.0f / std::sqrt(static_cast<float>(s.headWidth));
   int64_t inner = s.inner();
-  OpBuilder &builder = lb.builder();
   Value q = lb.matmulTransposed(p.input, p.qkvWeight, inner, 0, nullptr, 0,
                                 "attention.q");
   Value rk = lb.matmulTransposed(p.positions, p.rWeight, inner, 0, nullptr, 0,
@@ -245,11 +235,8 @@ Value attendOverKeys(LinalgBuilder &lb, const AttentionShape &s,
     AffineExpr column = lb.dim(3);
     return lb.generic(
         {{q, {b, t, h * s.headWidth + column}}, {bias, {h, column}}},
-        builder.create<tensor::EmptyOp>(
-            lb.location(),
-            ArrayRef<int64_t>{s.batch, s.heads, s.length, s.headWidth},
-            builder.getF32Type()),
-        {b, h, t, column}, 4, {},
+        lb.empty({s.batch, s.heads, s.length, s.headWidth}), {b, h, t, column},
+        4, {},
         [](OpBuilder &nb, Location loc, ValueRange args) {
           return nb.create<arith::AddFOp>(loc, args[0], args[1]).getResult();
         },
@@ -288,11 +275,7 @@ Value attendOverKeys(LinalgBuilder &lb, const AttentionShape &s,
   Value masked = lb.generic(
       {{scores, {b, h, t, j}},
        {positionScores, {b, h, t, j - t + (s.length - 1)}}},
-      builder.create<tensor::EmptyOp>(
-          lb.location(),
-          ArrayRef<int64_t>{s.batch, s.heads, s.length, s.keys()},
-          builder.getF32Type()),
-      score, 4, {},
+      lb.empty({s.batch, s.heads, s.length, s.keys()}), score, 4, {},
       [&](OpBuilder &nb, Location loc, ValueRange args) {
         Value distance = queryKeyDistance(lb, nb, loc, s.capacity);
         Value key = lb.loopIndex(nb, 3);
@@ -355,11 +338,8 @@ Value attendOverKeys(LinalgBuilder &lb, const AttentionShape &s,
       4, s.capacity);
   Value normalised = lb.generic(
       {{weighted, {b2, t2, h2, c2}}, {rowSum, {b2, h2, t2}}},
-      builder.create<tensor::EmptyOp>(
-          lb.location(),
-          ArrayRef<int64_t>{s.batch, s.length, s.heads, s.headWidth},
-          builder.getF32Type()),
-      {b2, t2, h2, c2}, 4, {},
+      lb.empty({s.batch, s.length, s.heads, s.headWidth}), {b2, t2, h2, c2}, 4,
+      {},
       [](OpBuilder &nb, Location loc, ValueRange args) {
         return nb.create<arith::DivFOp>(loc, args[0], args[1]).getResult();
       },

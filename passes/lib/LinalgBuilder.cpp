@@ -32,10 +32,13 @@ Value LinalgBuilder::generic(ArrayRef<Operand> inputs, Value init,
   return op.getResult(0);
 }
 
+Value LinalgBuilder::empty(ArrayRef<int64_t> shape) {
+  return b.create<tensor::EmptyOp>(loc, shape, b.getF32Type());
+}
+
 Value LinalgBuilder::filled(ArrayRef<int64_t> shape, float value) {
-  Value empty = b.create<tensor::EmptyOp>(loc, shape, b.getF32Type());
   Value scalar = b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(value));
-  return b.create<linalg::FillOp>(loc, scalar, empty).getResult(0);
+  return b.create<linalg::FillOp>(loc, scalar, empty(shape)).getResult(0);
 }
 
 Value LinalgBuilder::rowBlock(Value matrix, int64_t first, int64_t rows) {

@@ -47,6 +47,9 @@ public:
                       unsigned numLoops, llvm::ArrayRef<unsigned> reductions,
                       const BodyFn &body, llvm::StringRef name);
 
+  /// An f32 tensor of `shape` for a generic that writes every element.
+  mlir::Value empty(llvm::ArrayRef<int64_t> shape);
+
   /// A tensor of `shape` filled with `value`.
   mlir::Value filled(llvm::ArrayRef<int64_t> shape, float value);
 
