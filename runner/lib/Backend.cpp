@@ -2,6 +2,8 @@
 
 #include "txl/runner/Backend.h"
 
+#include "txl/runtime/Runtime.h"
+
 #include <algorithm>
 
 namespace txl {
@@ -11,14 +13,10 @@ Status Backend::scoreStream(const int64_t *tokens, int64_t batch,
                             float *hidden, float *nll,
                             const std::function<void(int64_t)> &progress) {
   int64_t D = dModel(), V = vocabSize();
-  for (int64_t i = 0; i < batch * length; ++i)
-    if (targets[i] < -1 || targets[i] >= V)
-      return Status::error(modelName() + ": target " +
-                           std::to_string(targets[i]) + " at batch row " +
-                           std::to_string(i / length) + ", position " +
-                           std::to_string(i % length) +
-                           " is outside the vocabulary [0, " +
-                           std::to_string(V) + ") (-1: no target)");
+  if (Status status = checkIds(modelName() + ": scoreStream", "target", targets,
+                               batch, length, length, -1, V);
+      !status.isOk())
+    return status;
   return stepStream(
       tokens, batch, length, /*withLogProbs=*/true,
       [&](int64_t begin, int64_t n, const float *segmentHidden,

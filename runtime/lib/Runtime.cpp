@@ -544,21 +544,28 @@ Status Session::step(const int64_t *tokens, int64_t n, float *hiddenOut,
   return Status::ok();
 }
 
-Status Session::checkIds(const char *call, const int64_t *ids, int64_t stride,
-                         int64_t n, int64_t lowest, const char *what) const {
-  const int64_t B = compiled->desc().batch, V = compiled->desc().vocab_size;
-  for (int64_t b = 0; b < B; ++b)
+Status checkIds(const std::string &context, const char *what,
+                const int64_t *ids, int64_t rows, int64_t stride, int64_t n,
+                int64_t lowest, int64_t vocab) {
+  for (int64_t r = 0; r < rows; ++r)
     for (int64_t t = 0; t < n; ++t) {
-      int64_t id = ids[b * stride + t];
-      if (id < lowest || id >= V)
-        return Status::error(
-            compiled->name() + ": " + call + ": " + what + " " +
-            std::to_string(id) + " at batch row " + std::to_string(b) +
-            ", position " + std::to_string(t) +
-            " is outside the vocabulary [0, " + std::to_string(V) + ")" +
-            (lowest < 0 ? " (-1: no target)" : ""));
+      int64_t id = ids[r * stride + t];
+      if (id < lowest || id >= vocab)
+        return Status::error(context + ": " + what + " " + std::to_string(id) +
+                             " at batch row " + std::to_string(r) +
+                             ", position " + std::to_string(t) +
+                             " is outside the vocabulary [0, " +
+                             std::to_string(vocab) + ")" +
+                             (lowest < 0 ? " (-1: no target)" : ""));
     }
   return Status::ok();
+}
+
+Status Session::checkIds(const char *call, const int64_t *ids, int64_t stride,
+                         int64_t n, int64_t lowest, const char *what) const {
+  return txl::checkIds(compiled->name() + ": " + call, what, ids,
+                       compiled->desc().batch, stride, n, lowest,
+                       compiled->desc().vocab_size);
 }
 
 Status Session::modelFailed(const char *entry, int32_t code) {

@@ -214,6 +214,26 @@ TEST(Session, OutputsInAlignedAndUnalignedBuffersAgree) {
   EXPECT_EQ(first->memories(), second->memories());
 }
 
+// The id check Session and the runner's backends share: rows of n ids at a
+// stride (the ids past n in a row are not read), the first one outside
+// [lowest, vocab) named by row and position.
+TEST(CheckIds, NamesTheFirstIdOutsideTheVocabulary) {
+  // Two rows of 3 ids at stride 4; the fourth of each row is not an id.
+  std::vector<int64_t> ids = {0, 1, 2, 99, 3, 4, 5, 99};
+  EXPECT_TRUE(checkIds("m", "token id", ids.data(), 2, 4, 3, 0, 6).isOk());
+  ids[6] = 6;
+  Status status = checkIds("m: step", "token id", ids.data(), 2, 4, 3, 0, 6);
+  EXPECT_EQ(status.message(), "m: step: token id 6 at batch row 1, position 2 "
+                              "is outside the vocabulary [0, 6)");
+  // Targets: -1 (no target) is allowed, and the message says so.
+  ids[6] = -1;
+  EXPECT_TRUE(checkIds("m", "target", ids.data(), 2, 4, 3, -1, 6).isOk());
+  ids[1] = -2;
+  status = checkIds("m", "target", ids.data(), 2, 4, 3, -1, 6);
+  EXPECT_EQ(status.message(), "m: target -2 at batch row 0, position 1 is "
+                              "outside the vocabulary [0, 6) (-1: no target)");
+}
+
 TEST(Session, RefusesBadTokensAndLengthsWithoutChangingState) {
   VectorData data = VectorData::load("plain_postln"); // B 2, T 5, V 40
   auto model = loadModel(data, data.tgtLen);

@@ -171,6 +171,15 @@ private:
   bool embedded = false;
 };
 
+/// Checks `rows` rows of `n` ids (row r at ids[r * stride]) against
+/// [lowest, vocab). The first outside is the error "<context>: <what> <id>
+/// at batch row <r>, position <t> is outside the vocabulary [0, vocab)",
+/// with "(-1: no target)" where -1 is allowed. Shared by Session and the
+/// runner's backends, which refuse bad ids before running anything.
+Status checkIds(const std::string &context, const char *what,
+                const int64_t *ids, int64_t rows, int64_t stride, int64_t n,
+                int64_t lowest, int64_t vocab);
+
 /// One stream of segments through a model: the state of every layer (its
 /// memory or key/value caches: a window of mem_len rows, M of them held,
 /// that slides along a longer buffer as steps append rows; ModelABI.h), a
@@ -263,8 +272,8 @@ private:
   /// Moves the held rows of every state to the front (window_start 0),
   /// when the next step's rows would not fit after the window.
   void slideBack();
-  /// Checks ids [B, n] (row stride `stride`) against [lowest, V); the
-  /// message names `call`, `what`, the batch row and the position.
+  /// txl::checkIds of ids [B, n] (row stride `stride`) against [lowest, V),
+  /// the message naming the model and `call`.
   Status checkIds(const char *call, const int64_t *ids, int64_t stride,
                   int64_t n, int64_t lowest, const char *what) const;
   /// A failure inside the model (`entry` returned `code`): the kernel's
