@@ -113,13 +113,14 @@ struct AttrBuilder {
     return dict(
         {{"outer", str(outer)}, {"inner", str(inner)}, {"into", str(into)}});
   }
-  Attribute vectorize(const std::string &loop, int64_t width) const {
-    return arr({dict({{"loop", str(loop)}, {"width", i64(width)}})});
-  }
+  /// `tail` empty: the kernel's default tail.
   Attribute vectorize(const std::string &loop, int64_t width,
-                      StringRef tail) const {
-    return arr({dict(
-        {{"loop", str(loop)}, {"width", i64(width)}, {"tail", str(tail)}})});
+                      StringRef tail = "") const {
+    SmallVector<std::pair<StringRef, Attribute>> fields = {
+        {"loop", str(loop)}, {"width", i64(width)}};
+    if (!tail.empty())
+      fields.push_back({"tail", str(tail)});
+    return arr({dict(fields)});
   }
 };
 
