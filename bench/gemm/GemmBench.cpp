@@ -222,13 +222,6 @@ Floats randomVector(size_t count, std::mt19937 &rng, float scale) {
   return v;
 }
 
-int64_t product(const std::vector<int64_t> &shape) {
-  int64_t n = 1;
-  for (int64_t d : shape)
-    n *= d;
-  return n;
-}
-
 /// Inputs for a case: x, W (and its packing), bias, residual, LN params.
 void makeData(Case &c, uint32_t seed) {
   std::mt19937 rng(seed);
@@ -236,24 +229,20 @@ void makeData(Case &c, uint32_t seed) {
   c.w = randomVector(s.n * s.k, rng, 1.0f / std::sqrt(float(s.k)));
   for (const KernelArgument &a : c.ir.arguments) {
     if (a.name == "w") {
-      // The packing contract: wp[p][k][j] = w[16p + j][k], 0 past N.
-      Floats wp(product(a.shape), 0.0f);
-      for (int64_t p = 0; p < s.panels(); ++p)
-        for (int64_t k = 0; k < s.k; ++k)
-          for (int64_t j = 0; j < 16 && 16 * p + j < s.n; ++j)
-            wp[(p * s.k + k) * 16 + j] = c.w[(16 * p + j) * s.k + k];
+      Floats wp(elementCount(a.shape));
+      packPanels(c.w.data(), s, wp.data());
       c.packedArgument = static_cast<int>(c.args.size());
       c.args.push_back(std::move(wp));
     } else if (a.name == "gamma") {
-      Floats g = randomVector(product(a.shape), rng, 0.5f);
+      Floats g = randomVector(elementCount(a.shape), rng, 0.5f);
       for (float &v : g)
         v += 1.0f;
       c.args.push_back(std::move(g));
     } else {
-      c.args.push_back(randomVector(product(a.shape), rng, 1.0f));
+      c.args.push_back(randomVector(elementCount(a.shape), rng, 1.0f));
     }
   }
-  c.y.assign(product(c.ir.resultShape), 0.0f);
+  c.y.assign(elementCount(c.ir.resultShape), 0.0f);
   c.yPeer.assign(c.shape.m() * c.shape.n, 0.0f);
   for (size_t i = 0; i < c.args.size(); ++i) {
     c.buffers.push_back(std::make_unique<DenseBuffer>(c.args[i].data(),

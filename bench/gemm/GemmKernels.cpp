@@ -327,4 +327,19 @@ std::string GemmKernelIR::kernelModule() const {
          "    return %result : " + r + "\n}\n";
 }
 
+int64_t elementCount(const std::vector<int64_t> &shape) {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+void packPanels(const float *w, const GemmShape &s, float *wp) {
+  for (int64_t p = 0; p < s.panels(); ++p)
+    for (int64_t k = 0; k < s.k; ++k)
+      for (int64_t j = 0; j < 16; ++j)
+        wp[(p * s.k + k) * 16 + j] =
+            16 * p + j < s.n ? w[(16 * p + j) * s.k + k] : 0.0f;
+}
+
 } // namespace txl::bench

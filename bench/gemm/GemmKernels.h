@@ -65,6 +65,14 @@ GemmKernelIR gemmKernelIR(const GemmShape &shape);
 
 const char *epilogueName(Epilogue epilogue);
 
+/// Elements of a row-major tensor of `shape`.
+int64_t elementCount(const std::vector<int64_t> &shape);
+
+/// Packs `w` [N, K] (row-major) into `wp` [ceil(N/16), K, 16] as the kernels
+/// read it, the packing contract of txl-pack-weights: wp[p][k][j] =
+/// w[16p + j][k], and 0 past N.
+void packPanels(const float *w, const GemmShape &shape, float *wp);
+
 } // namespace txl::bench
 
 #endif // TXL_BENCH_GEMM_GEMMKERNELS_H

@@ -95,13 +95,6 @@ std::string text(mlir::Attribute attr) {
   return s;
 }
 
-int64_t product(const std::vector<int64_t> &shape) {
-  int64_t n = 1;
-  for (int64_t d : shape)
-    n *= d;
-  return n;
-}
-
 /// Inputs of a kernel (by argument name), and the weight unpacked.
 struct GemmData {
   std::vector<HostTensor> inputs;
@@ -116,16 +109,12 @@ GemmData makeData(const GemmShape &s, const GemmKernelIR &ir) {
   for (const bench::KernelArgument &a : ir.arguments) {
     std::vector<float> values;
     if (a.name == "w") {
-      // The packing contract: wp[p][k][j] = w[16p + j][k], 0 past N.
-      values.assign(product(a.shape), 0.0f);
-      for (int64_t p = 0; p < s.panels(); ++p)
-        for (int64_t k = 0; k < s.k; ++k)
-          for (int64_t j = 0; j < 16 && 16 * p + j < s.n; ++j)
-            values[(p * s.k + k) * 16 + j] = data.w[(16 * p + j) * s.k + k];
+      values.resize(bench::elementCount(a.shape));
+      bench::packPanels(data.w.data(), s, values.data());
     } else if (a.name == "gamma") {
-      values = randomFloats(product(a.shape), seed++, 0.5f, 1.5f);
+      values = randomFloats(bench::elementCount(a.shape), seed++, 0.5f, 1.5f);
     } else {
-      values = randomFloats(product(a.shape), seed++);
+      values = randomFloats(bench::elementCount(a.shape), seed++);
     }
     data.byName[a.name] = values;
     data.inputs.push_back(HostTensor::ofF32(a.shape, values));
