@@ -18,7 +18,9 @@ txl_model_step without log-probs, and txl_model_nll once per score_segments (S) 
 as the runtime's Session::scoreStream does (its time shared by the S segments; the last
 group may be short). Weights are copied
 once into 64-byte-aligned buffers. The Halide thread pool size comes from HL_NUM_THREADS,
-which must be set before this process starts (run.sh does).
+which must be set before this process starts (run.sh does); run_txl also passes it to
+txl_model_set_num_threads, as the runtime passes --threads (at 1, the parallel loops then
+run as plain loops on the calling thread).
 
 peer: tests/torch_reference/txl_torch.py, the literal re-implementation of the authors'
 algorithm (concat [mem; h], qkv of all K rows, r_net of all K positions, the pad/view
@@ -105,6 +107,9 @@ def run_txl(so_path, weights, tokens, args):
         ctypes.POINTER(ctypes.c_float), ctypes.POINTER(ctypes.c_float), ctypes.c_void_p]
     lib.txl_model_prepare.restype = ctypes.c_int32
     lib.txl_model_prepare.argtypes = [fpp, fpp, ctypes.c_void_p]
+    lib.txl_model_set_num_threads.restype = ctypes.c_int32
+    lib.txl_model_set_num_threads.argtypes = [ctypes.c_int32]
+    lib.txl_model_set_num_threads(int(os.environ.get("HL_NUM_THREADS", "0")))
     d = lib.txl_model_describe().contents
     assert d.abi_version == 5, "model ABI version %d, bench.py knows 5" % d.abi_version
     lib.txl_model_nll.restype = ctypes.c_int32

@@ -728,19 +728,77 @@ void addSetErrorHandler(llvm::Module &module) {
   ir.CreateRetVoid();
 }
 
+/// `int32_t txl_serial_do_par_for(user_context, task, min, size, closure)`:
+/// Halide's `halide_do_par_for` as a plain loop on the calling thread.
+/// Halide's own, even with a pool of one thread, takes the work queue's mutex
+/// around every task it hands out (~1% of a wt103-base segment at 1 thread,
+/// where the attention runs one task per head and the GEMMs one per tile).
+llvm::Function *addSerialParFor(llvm::Module &module) {
+  llvm::LLVMContext &ctx = module.getContext();
+  auto *i32 = llvm::Type::getInt32Ty(ctx);
+  auto *ptr = llvm::PointerType::get(ctx, 0);
+  auto *taskType = llvm::FunctionType::get(i32, {ptr, i32, ptr}, false);
+  auto *serial = llvm::Function::Create(
+      llvm::FunctionType::get(i32, {ptr, ptr, i32, i32, ptr}, false),
+      llvm::GlobalValue::InternalLinkage, "txl_serial_do_par_for", module);
+  llvm::Argument *userContext = serial->getArg(0), *task = serial->getArg(1),
+                 *min = serial->getArg(2), *size = serial->getArg(3),
+                 *closure = serial->getArg(4);
+  auto *entry = llvm::BasicBlock::Create(ctx, "entry", serial);
+  auto *loop = llvm::BasicBlock::Create(ctx, "loop", serial);
+  auto *next = llvm::BasicBlock::Create(ctx, "next", serial);
+  auto *done = llvm::BasicBlock::Create(ctx, "done", serial);
+  llvm::IRBuilder<> ir(entry);
+  llvm::Value *end = ir.CreateAdd(min, size, "end");
+  ir.CreateCondBr(ir.CreateICmpSLT(min, end), loop, done);
+  ir.SetInsertPoint(loop);
+  llvm::PHINode *i = ir.CreatePHI(i32, 2, "i");
+  i->addIncoming(min, entry);
+  // A task's non-zero result is an error: stop there and return it, as
+  // Halide's does.
+  llvm::Value *result =
+      ir.CreateCall(taskType, task, {userContext, i, closure}, "result");
+  ir.CreateCondBr(ir.CreateICmpNE(result, ir.getInt32(0)), done, next);
+  ir.SetInsertPoint(next);
+  llvm::Value *following = ir.CreateAdd(i, ir.getInt32(1), "following");
+  i->addIncoming(following, next);
+  ir.CreateCondBr(ir.CreateICmpSLT(following, end), loop, done);
+  ir.SetInsertPoint(done);
+  llvm::PHINode *status = ir.CreatePHI(i32, 3, "status");
+  status->addIncoming(ir.getInt32(0), entry);
+  status->addIncoming(result, loop);
+  status->addIncoming(ir.getInt32(0), next);
+  ir.CreateRet(status);
+  return serial;
+}
+
 /// `int32_t txl_model_set_num_threads(int32_t n)`: forwards to the Halide
 /// runtime's thread pool (n <= 0: Halide's default, one thread per core).
+/// With n = 1 the parallel loops run as plain loops on the calling thread
+/// (txl_serial_do_par_for); any other n gives them back to the pool.
 void addSetNumThreads(llvm::Module &module) {
   llvm::LLVMContext &ctx = module.getContext();
   auto *i32 = llvm::Type::getInt32Ty(ctx);
+  auto *ptr = llvm::PointerType::get(ctx, 0);
   llvm::FunctionCallee halide = module.getOrInsertFunction(
       "halide_set_num_threads", llvm::FunctionType::get(i32, {i32}, false));
+  llvm::FunctionCallee setParFor =
+      module.getOrInsertFunction("halide_set_custom_do_par_for",
+                                 llvm::FunctionType::get(ptr, {ptr}, false));
+  llvm::FunctionCallee halideParFor = module.getOrInsertFunction(
+      "halide_default_do_par_for",
+      llvm::FunctionType::get(i32, {ptr, ptr, i32, i32, ptr}, false));
+  llvm::Function *serial = addSerialParFor(module);
   auto *set = llvm::Function::Create(llvm::FunctionType::get(i32, {i32}, false),
                                      llvm::GlobalValue::ExternalLinkage,
                                      "txl_model_set_num_threads", module);
   llvm::Argument *n = set->getArg(0);
   n->setName("n");
   llvm::IRBuilder<> ir(llvm::BasicBlock::Create(ctx, "entry", set));
+  llvm::Value *one = ir.CreateICmpEQ(n, ir.getInt32(1), "one");
+  ir.CreateCall(
+      setParFor,
+      {ir.CreateSelect(one, serial, halideParFor.getCallee(), "do_par_for")});
   // Halide takes 0 for "its default".
   llvm::Value *positive = ir.CreateICmpSGT(n, ir.getInt32(0));
   ir.CreateRet(ir.CreateCall(

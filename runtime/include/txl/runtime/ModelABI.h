@@ -177,8 +177,9 @@ void txl_model_set_error_handler(txl_model_error_handler handler);
 
 /* Every txlc model: the number of threads its kernels may use (Halide's
  * thread pool, shared by all sessions of the model in this process). n <= 0
- * means one per core (the default, or HL_NUM_THREADS when set). Returns the
- * previous number. */
+ * means one per core (the default, or HL_NUM_THREADS when set). With n = 1
+ * the kernels' parallel loops run as plain loops on the calling thread, not
+ * through the pool. Returns the previous number. */
 int32_t txl_model_set_num_threads(int32_t n);
 
 #ifdef __cplusplus

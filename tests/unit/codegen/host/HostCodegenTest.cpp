@@ -112,6 +112,19 @@ TEST(HostCodegen, EmbedsFilesByteForByteWhateverTheirPath) {
          "  installed = h;\n"
          "  return old;\n"
          "}\n"
+         "typedef int (*task_t)(void *, int, unsigned char *);\n"
+         "typedef int (*par_for_t)(void *, task_t, int, int, unsigned char "
+         "*);\n"
+         "int halide_default_do_par_for(void *u, task_t f, int min, int size,\n"
+         "                              unsigned char *closure) { return -1; "
+         "}\n"
+         "static par_for_t par_for = halide_default_do_par_for;\n"
+         "par_for_t txl_test_par_for(void) { return par_for; }\n"
+         "par_for_t halide_set_custom_do_par_for(par_for_t f) {\n"
+         "  par_for_t old = par_for;\n"
+         "  par_for = f;\n"
+         "  return old;\n"
+         "}\n"
          "static int threads = 7;\n"
          "int halide_set_num_threads(int n) {\n"
          "  int old = threads;\n"
@@ -162,6 +175,37 @@ TEST(HostCodegen, EmbedsFilesByteForByteWhateverTheirPath) {
   EXPECT_EQ(setThreads(3), 7);
   EXPECT_EQ(setThreads(-2), 3);
   EXPECT_EQ(setThreads(1), 0);
+
+  // At 1 thread the parallel loops run as plain loops on the calling thread:
+  // every task in order, stopping at (and returning) the first failure.
+  using Task = int (*)(void *, int, uint8_t *);
+  using ParFor = int (*)(void *, Task, int, int, uint8_t *);
+  auto parFor =
+      reinterpret_cast<ParFor (*)()>(::dlsym(handle, "txl_test_par_for"));
+  void *halidePool = ::dlsym(handle, "halide_default_do_par_for");
+  ASSERT_TRUE(parFor && halidePool);
+  ParFor serial = parFor();
+  ASSERT_NE(reinterpret_cast<void *>(serial), halidePool);
+  std::vector<int> ran;
+  Task record = [](void *ran, int i, uint8_t *failAt) {
+    static_cast<std::vector<int> *>(ran)->push_back(i);
+    return i == *failAt ? 40 + i : 0;
+  };
+  uint8_t failAt = 255;
+  EXPECT_EQ(serial(&ran, record, 3, 5, &failAt), 0);
+  EXPECT_EQ(ran, (std::vector<int>{3, 4, 5, 6, 7}));
+  ran.clear();
+  EXPECT_EQ(serial(&ran, record, 3, 0, &failAt), 0);
+  EXPECT_TRUE(ran.empty());
+  failAt = 5;
+  EXPECT_EQ(serial(&ran, record, 3, 5, &failAt), 45);
+  EXPECT_EQ(ran, (std::vector<int>{3, 4, 5}));
+  // Any other count gives the loops back to Halide's pool.
+  setThreads(2);
+  EXPECT_EQ(reinterpret_cast<void *>(parFor()), halidePool);
+  setThreads(1);
+  setThreads(0);
+  EXPECT_EQ(reinterpret_cast<void *>(parFor()), halidePool);
   ::dlclose(handle);
 }
 
