@@ -21,10 +21,21 @@ namespace {
 /// is exactly 0, and no infinity ever reaches a fast exp.
 constexpr float kMasked = -1.0e30f;
 
+/// Distances per block of the positions' layout: a multiple of every
+/// vector width (3 AVX-512 vectors).
+constexpr int64_t kPositionBlock = 48;
+
 struct AttentionShape {
   int64_t batch, length, width, capacity, heads, headWidth, distances;
   int64_t inner() const { return heads * headWidth; }
   int64_t keys() const { return capacity + length; }
+  /// Blocks of the positions by distance: the K + T - 1 distances the
+  /// queries reach, and two blocks more (repeating the nearest distance), so
+  /// that a schedule's region aligned to blocks stays inside: Halide's
+  /// bounds for it reach up to two blocks past the last distance read.
+  int64_t positionBlocks() const {
+    return (keys() + length - 1 + kPositionBlock - 1) / kPositionBlock + 2;
+  }
 };
 
 /// [window; input] along time, read through indices (no copy once fused).
@@ -106,28 +117,37 @@ Value headColumn(LinalgBuilder &lb, OpBuilder &b, Location loc,
 /// innermost loop so that vectors load whole rows:
 /// - keys by head [B, H, Dh, K]: transposed, contiguous along the keys;
 /// - values by head [B, H, K, Dh]: contiguous along the head's columns;
-/// - positions by distance [H, Dh, K + T - 1]: element n holds the projected
-///   position at distance C + T - 1 - n (clamped to the distances there
-///   are), so query t reads key j's position at n = j + T - 1 - t, a
-///   contiguous run along j: the rel-shift becomes an offset.
+/// - positions by distance [H, N / 48, Dh, 48] (positionBlocks): element
+///   n = 48 * block + i holds the projected position at distance
+///   C + T - 1 - n (clamped to the distances there are), so query t reads
+///   key j's position at n = j + T - 1 - t, a contiguous run along j: the
+///   rel-shift becomes an offset. In blocks of 48 distances (all of a
+///   head's columns for one block, contiguous), a block of the position
+///   GEMM that starts at one reads a single stream; laid out [H, Dh, N], it
+///   read Dh short runs a row apart, and the positions (constants, 1.3 MB
+///   per wt103-base layer) come from memory.
 struct HeadLayouts {
   Value keys, values, positions;
 };
 
 Value positionsByDistance(LinalgBuilder &lb, const AttentionShape &s,
                           Value rk) {
-  int64_t extent = s.keys() + s.length - 1;
+  int64_t blocks = s.positionBlocks();
   return lb.generic(
-      {}, lb.empty({s.heads, s.headWidth, extent}),
-      {lb.dim(0), lb.dim(1), lb.dim(2)}, 3, {},
+      {}, lb.empty({s.heads, blocks, s.headWidth, kPositionBlock}),
+      {lb.dim(0), lb.dim(1), lb.dim(2), lb.dim(3)}, 4, {},
       [&](OpBuilder &b, Location loc, ValueRange) {
-        Value distance = b.create<arith::SubIOp>(
-            loc, lb.index(b, s.keys() - 1), lb.loopIndex(b, 2));
+        Value n = b.create<arith::AddIOp>(
+            loc,
+            b.create<arith::MulIOp>(loc, lb.loopIndex(b, 1),
+                                    lb.index(b, kPositionBlock)),
+            lb.loopIndex(b, 3));
+        Value distance =
+            b.create<arith::SubIOp>(loc, lb.index(b, s.keys() - 1), n);
         Value row = clampIndex(b, loc, distance, 0, s.distances - 1);
         return b
-            .create<tensor::ExtractOp>(loc, rk,
-                                       ValueRange{row, headColumn(lb, b, loc, s,
-                                                                  0, 1)})
+            .create<tensor::ExtractOp>(
+                loc, rk, ValueRange{row, headColumn(lb, b, loc, s, 0, 2)})
             .getResult();
       },
       "attention.positions_by_distance");
@@ -264,8 +284,12 @@ Value attendOverKeys(LinalgBuilder &lb, const AttentionShape &s,
   // distances than keys).
   AffineExpr n = lb.dim(3);
   Value positionScores = lb.generic(
-      {{positionQueries, {b, h, t, c}}, {layouts.positions, {h, c, n}}},
-      lb.filled({s.batch, s.heads, s.length, s.keys() + s.length - 1}, 0.0f),
+      {{positionQueries, {b, h, t, c}},
+       {layouts.positions,
+        {h, n.floorDiv(kPositionBlock), c, n % kPositionBlock}}},
+      lb.filled(
+          {s.batch, s.heads, s.length, s.positionBlocks() * kPositionBlock},
+          0.0f),
       {b, h, t, n}, 5, {4}, multiplyAdd, "attention.position_scores");
 
   // Both terms, scaled and masked: key j is visible to query t iff it is not

@@ -1070,27 +1070,52 @@ private:
 
     // scores (b, h, t, j; c) and position_scores (b, h, t, n; c): GEMMs of
     // the tile's queries by the head's keys, contiguous along j, and by its
-    // positions, contiguous along the distances n. Blocks of kScoreVectors
-    // vectors along j (n) for all the tile's rows; inside, register tiles of
-    // kScoreRows rows by those vectors, the head dimension c outermost.
-    int64_t block = kScoreVectors * width;
+    // positions, contiguous along the distances n. Blocks of a few vectors
+    // along j (n) for all the tile's rows; inside, register tiles of as many
+    // rows as the accumulator registers allow by those vectors, the head
+    // dimension c outermost.
     // The keys held number at least T: with T >= block, every region along
     // the keys holds a whole block, and blocks shifted inwards keep the
     // accumulator's extent constant (a guarded tail would make it dynamic).
-    StringRef blockTail =
-        extentOf("attention.scores", 2) >= block ? "shift_inwards" : "guard";
-    for (StringRef stage : {"attention.scores", "attention.position_scores"})
-      entry(
-          stage,
-          {{"compute_at", at("d1")},
-           {"storage", storage("d3", extentOf(stage, 3))},
-           {"pure", ab.dict({{"split", ab.arr({ab.split("d3", block, "d3i",
-                                                        blockTail)})},
-                             {"order", ab.strs({"d0", "d1", "d3", "d2", "d3i"})},
-                             {"vectorize", ab.vectorize("d3i", width)}})},
-           {"accumulator",
-            registerTiles("d3", {"d0", "d1"}, "d2", kScoreRows, "d3", "guard",
-                          "d4", storage("d3", block))}});
+    // A region aligned to the blocks is whole blocks: rounded up, it does
+    // not grow (shifted inwards, Halide's bounds took one block more).
+    auto scoreGemm = [&](StringRef stage, int64_t block, int64_t alignTo) {
+      StringRef blockTail = alignTo == block ? "round_up"
+                            : extentOf("attention.scores", 2) >= block
+                                ? "shift_inwards"
+                                : "guard";
+      int64_t rows = std::clamp<int64_t>(
+          scoreAccumulators(width) / (block / width), 1, kQueryRows);
+      SmallVector<std::pair<StringRef, Attribute>> fields = {
+          {"compute_at", at("d1")},
+          {"storage", storage("d3", extentOf(stage, 3))}};
+      if (alignTo > 1)
+        fields.push_back({"align", storage("d3", alignTo)});
+      fields.push_back(
+          {"pure", ab.dict({{"split",
+                             ab.arr({ab.split("d3", block, "d3i", blockTail)})},
+                            {"order", ab.strs({"d0", "d1", "d3", "d2", "d3i"})},
+                            {"vectorize", ab.vectorize("d3i", width)}})});
+      fields.push_back(
+          {"accumulator", registerTiles("d3", {"d0", "d1"}, "d2", rows, "d3",
+                                        "guard", "d4", storage("d3", block))});
+      entry(stage, fields);
+    };
+    scoreGemm("attention.scores", kScoreVectors * width, 1);
+    // The positions come in blocks of B distances ([H, N/B, Dh, B],
+    // DecomposeAttention): a block of the GEMM is one of them, its region
+    // aligned to them, so that each block reads B * Dh contiguous floats,
+    // one stream (the rows of a [Dh, N] layout were Dh streams, and the
+    // positions come from memory: -1% of a wt103-base segment).
+    int64_t positionBlock =
+        cast<RankedTensorType>(generics[index["attention.position_scores"]]
+                                   .getDpsInputs()[1]
+                                   .getType())
+            .getDimSize(3);
+    if (positionBlock % width == 0)
+      scoreGemm("attention.position_scores", positionBlock, positionBlock);
+    else
+      scoreGemm("attention.position_scores", kScoreVectors * width, 1);
     entry("attention.mask", {{"compute", ab.str("inline")}});
     // Row statistics along the keys (contiguous): partial results in the
     // lanes of a vector.
@@ -1149,13 +1174,17 @@ private:
     return ab.dict(fields);
   }
 
-  /// Register tiles of the attention's two GEMMs: scores kScoreRows query
-  /// rows (a whole tile) by kScoreVectors vectors of keys (24 accumulators at
-  /// 16 lanes: 8 broadcasts and 3 loads per 24 FMAs; 4 x 4 tiles needed 4 and
-  /// 4 per 16, and a wt103-base segment took 1% longer at 1 thread), values
-  /// kValueRows rows by a head's columns (3 vectors for 41).
-  static constexpr int64_t kScoreRows = 8;
+  /// Register tiles of the attention's two GEMMs: scores as many query rows
+  /// as scoreAccumulators allows (with 16 lanes a whole tile: 8 rows) by
+  /// their block's vectors (kScoreVectors of keys, 3; positions: a block of
+  /// their layout, 48 distances, 3 vectors at 16 lanes). At 16 lanes: 24
+  /// accumulators, 8 broadcasts and 3 loads per 24 FMAs (4 x 4 tiles needed
+  /// 4 and 4 per 16, and a wt103-base segment took 1.7% longer at 1 thread).
+  /// Values: kValueRows rows by a head's columns (3 vectors for 41).
   static constexpr int64_t kScoreVectors = 3;
+  static int64_t scoreAccumulators(int64_t width) {
+    return width >= 16 ? 24 : 12; // of 32 registers (AVX-512), or 16
+  }
   static constexpr int64_t kValueRows = 8;
 
   /// Query rows per tile of attention.core: an [8, K] block of scores for a

@@ -365,21 +365,28 @@ Status parseFunc(DictionaryAttr dict, const std::string &path,
                                          stage + "\"");
     TXL_TRY(atReader.finish({"func", "loop", "stage"}));
   }
-  if (Attribute attr = reader.get("storage")) {
-    auto storage = dyn_cast<DictionaryAttr>(attr);
-    if (!storage)
-      return reader.error("storage", "expected a dictionary {loop = extent}, "
-                                     "got " + attrText(attr));
-    for (NamedAttribute entry : storage) {
-      auto extent = dyn_cast<IntegerAttr>(entry.getValue());
-      if (!extent || extent.getInt() < 1)
-        return Status::error(reader.pathOf("storage") + "." +
-                             entry.getName().str() +
+  // {loop = positive integer, ...}: storage extents, alignment moduli.
+  auto loopSizes = [&](const char *key, const char *meaning,
+                       std::vector<std::pair<std::string, int64_t>> &out) {
+    Attribute attr = reader.get(key);
+    if (!attr)
+      return Status::ok();
+    auto sizes = dyn_cast<DictionaryAttr>(attr);
+    if (!sizes)
+      return reader.error(key, std::string("expected a dictionary {loop = ") +
+                                   meaning + "}, got " + attrText(attr));
+    for (NamedAttribute entry : sizes) {
+      auto size = dyn_cast<IntegerAttr>(entry.getValue());
+      if (!size || size.getInt() < 1)
+        return Status::error(reader.pathOf(key) + "." + entry.getName().str() +
                              ": expected a positive integer, got " +
                              attrText(entry.getValue()));
-      func.storage.push_back({entry.getName().str(), extent.getInt()});
+      out.push_back({entry.getName().str(), size.getInt()});
     }
-  }
+    return Status::ok();
+  };
+  TXL_TRY(loopSizes("storage", "extent", func.storage));
+  TXL_TRY(loopSizes("align", "modulus", func.align));
   for (const char *stageName : {"pure", "update"}) {
     Attribute attr = reader.get(stageName);
     if (!attr)
@@ -406,10 +413,11 @@ Status parseFunc(DictionaryAttr dict, const std::string &path,
       accumulator->name = func.name + ".accumulator";
       func.accumulator = accumulator;
     }
-    return reader.finish({"name", "compute", "compute_at", "storage", "pure",
-                          "update", "accumulator"});
+    return reader.finish({"name", "compute", "compute_at", "storage", "align",
+                          "pure", "update", "accumulator"});
   }
-  return reader.finish({"compute", "compute_at", "storage", "pure", "update"});
+  return reader.finish(
+      {"compute", "compute_at", "storage", "align", "pure", "update"});
 }
 
 } // namespace

@@ -596,21 +596,36 @@ private:
     ComputeLocation location;
     if (entry)
       location = entry->compute;
-    if (entry)
-      for (const auto &[loop, extent] : entry->storage) {
-        std::vector<Halide::Var> args = func.args();
-        auto var = std::find_if(args.begin(), args.end(), [&](const Halide::Var &v) {
-          return v.name() == loop;
-        });
-        if (var == args.end()) {
-          std::string names;
-          for (const Halide::Var &v : args)
-            names += (names.empty() ? "" : ", ") + v.name();
-          return Status::error(what + ": storage names loop '" + loop +
-                               "', not one of its pure loops (" + names + ")");
-        }
-        func.bound_storage(*var, static_cast<int>(extent));
+    // The pure loop `loop` of `func` for field `field`, or an error.
+    auto pureLoop = [&](const std::string &field, const std::string &loop,
+                        Halide::Var &var) {
+      std::vector<Halide::Var> args = func.args();
+      auto found =
+          std::find_if(args.begin(), args.end(),
+                       [&](const Halide::Var &v) { return v.name() == loop; });
+      if (found != args.end()) {
+        var = *found;
+        return Status::ok();
       }
+      std::string names;
+      for (const Halide::Var &v : args)
+        names += (names.empty() ? "" : ", ") + v.name();
+      return Status::error(what + ": " + field + " names loop '" + loop +
+                           "', not one of its pure loops (" + names + ")");
+    };
+    if (entry) {
+      Halide::Var var;
+      for (const auto &[loop, extent] : entry->storage) {
+        if (Status status = pureLoop("storage", loop, var); !status.isOk())
+          return status;
+        func.bound_storage(var, static_cast<int>(extent));
+      }
+      for (const auto &[loop, modulus] : entry->align) {
+        if (Status status = pureLoop("align", loop, var); !status.isOk())
+          return status;
+        func.align_bounds(var, static_cast<int>(modulus));
+      }
+    }
     using Kind = ComputeLocation::Kind;
     if (isOutput && location.kind != Kind::Default &&
         location.kind != Kind::Root)

@@ -14,8 +14,9 @@ func.func @layer_norm(%x: tensor<1x4x8xf32>, %g: tensor<8xf32>, %b: tensor<8xf32
 // -----
 
 // Attention in window form: q/k/v are row blocks of one weight (slices, not
-// copies); the projected positions are laid out by distance (element n at
-// distance C + T - 1 - n, here 9 - n), so the mask stage reads query t's
+// copies); the projected positions are laid out by distance, in blocks of 48
+// (element n = 48 * block + i at distance C + T - 1 - n, here 9 - n; two
+// blocks to spare), so the mask stage reads query t's
 // position score for key j at n = j - t + T - 1 (the rel-shift as an index
 // map); the mask is a predicate on indices and M: no mask tensor, no shifted
 // copy, no concatenation. Keys and values are laid out per head for the
@@ -23,6 +24,7 @@ func.func @layer_norm(%x: tensor<1x4x8xf32>, %g: tensor<8xf32>, %b: tensor<8xf32
 // the content term, r_r_bias for the position term), added once per element.
 // The reductions over keys (max, sum, values) read the memory rows held and
 // say that keys before C - M contribute nothing (code generators start there).
+// CHECK: affine_map<(d0, d1, d2, d3, d4) -> (d1, d3 floordiv 48, d4, d3 mod 48)>
 // CHECK: affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3 - d2 + 3)>
 // CHECK: #[[FIRST:.*]] = affine_map<()[s0] -> (-s0 + 6)>
 // CHECK-LABEL: func.func @attention
@@ -34,8 +36,11 @@ func.func @layer_norm(%x: tensor<1x4x8xf32>, %g: tensor<8xf32>, %b: tensor<8xf32
 // CHECK: tensor.extract_slice %{{.*}}[0, 0] [6, 8] [1, 1] : tensor<18x8xf32> to tensor<6x8xf32>
 // CHECK: {txl.name = "attention.q"}
 // CHECK: {txl.name = "attention.r"}
-// CHECK: {txl.name = "attention.positions_by_distance"}
-// CHECK: %[[N:.*]] = linalg.index 2 : index
+// CHECK: outs(%{{.*}} : tensor<2x3x3x48xf32>) {{.*}} {txl.name = "attention.positions_by_distance"}
+// CHECK: %[[I:.*]] = linalg.index 3 : index
+// CHECK: %[[BLOCK:.*]] = linalg.index 1 : index
+// CHECK: %[[START:.*]] = arith.muli %[[BLOCK]], %c48 : index
+// CHECK: %[[N:.*]] = arith.addi %[[START]], %[[I]] : index
 // CHECK: arith.subi %c9, %[[N]] : index
 // CHECK: tensor.extract %{{.*}}[%{{.*}}, %{{.*}}] : tensor<10x6xf32>
 // CHECK: {txl.name = "attention.key_rows_by_head"}
@@ -44,8 +49,8 @@ func.func @layer_norm(%x: tensor<1x4x8xf32>, %g: tensor<8xf32>, %b: tensor<8xf32
 // CHECK: %[[QU:.*]] = linalg.generic {{.*}} ins(%{{.*}}, %[[U]] : tensor<1x4x6xf32>, tensor<2x3xf32>) {{.*}} {txl.name = "attention.content_queries"}
 // CHECK: %[[QV:.*]] = linalg.generic {{.*}} ins(%{{.*}}, %[[V]] : tensor<1x4x6xf32>, tensor<2x3xf32>) {{.*}} {txl.name = "attention.position_queries"}
 // CHECK: ins(%[[QU]], %{{.*}} : tensor<1x2x4x3xf32>, tensor<1x2x3x10xf32>) {{.*}} {txl.name = "attention.scores"}
-// CHECK: ins(%[[QV]], %{{.*}} : tensor<1x2x4x3xf32>, tensor<2x3x13xf32>) {{.*}} {txl.name = "attention.position_scores"}
-// CHECK: ins(%{{.*}}, %{{.*}} : tensor<1x2x4x10xf32>, tensor<1x2x4x13xf32>)
+// CHECK: ins(%[[QV]], %{{.*}} : tensor<1x2x4x3xf32>, tensor<2x3x3x48xf32>) outs(%{{.*}} : tensor<1x2x4x144xf32>) {{.*}} {txl.name = "attention.position_scores"}
+// CHECK: ins(%{{.*}}, %{{.*}} : tensor<1x2x4x10xf32>, tensor<1x2x4x144xf32>)
 // CHECK-SAME: {txl.name = "attention.mask"}
 // CHECK: %[[T:.*]] = linalg.index 2 : index
 // CHECK: %[[QPOS:.*]] = arith.addi %[[T]], %c6

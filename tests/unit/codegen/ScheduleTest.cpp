@@ -37,7 +37,8 @@ TEST(HalideSchedule, ParsesEveryField) {
                  fuse = [{outer = "d0", inner = "d1", into = "rows"}],
                  order = ["rows", "d3", "k8", "d2"], unroll = ["k8", {loop = "d2", factor = 2}],
                  atomic},
-       accumulator = {compute_at = {loop = "d2"}, storage = {d2 = 64}, update = {}}},
+       accumulator = {compute_at = {loop = "d2"}, storage = {d2 = 64}, align = {d2 = 16},
+                      update = {}}},
       {name = "#3", compute_at = {func = "proj", loop = "d1", stage = "update"},
        pure = {gpu_tile = {loops = ["d0", "d1"], sizes = [8, 32]}}},
       {name = "mask", compute = "inline"}
@@ -61,6 +62,9 @@ TEST(HalideSchedule, ParsesEveryField) {
   ASSERT_EQ(proj.accumulator->storage.size(), 1u);
   EXPECT_EQ(proj.accumulator->storage[0].first, "d2");
   EXPECT_EQ(proj.accumulator->storage[0].second, 64);
+  ASSERT_EQ(proj.accumulator->align.size(), 1u);
+  EXPECT_EQ(proj.accumulator->align[0].first, "d2");
+  EXPECT_EQ(proj.accumulator->align[0].second, 16);
   ASSERT_TRUE(proj.update.has_value());
   EXPECT_EQ(proj.update->splits[0].inner, "k8");
   EXPECT_EQ(proj.update->fuses[0].fused, "rows");
@@ -97,6 +101,12 @@ TEST(HalideSchedule, RejectsMalformedSchedules) {
   expectParseError(R"({funcs = [{name = "a", storage = {d0 = 0}}]})",
                    "txl.schedule.funcs[0].storage.d0: expected a positive "
                    "integer");
+  expectParseError(R"({funcs = [{name = "a", align = {d0 = 0}}]})",
+                   "txl.schedule.funcs[0].align.d0: expected a positive "
+                   "integer");
+  expectParseError(R"({funcs = [{name = "a", align = [48]}]})",
+                   "txl.schedule.funcs[0].align: expected a dictionary "
+                   "{loop = modulus}");
   expectParseError(R"({tail = "sideways"})",
                    "unknown tail strategy 'sideways'");
   expectParseError(R"({funcs = [{pure = {}}]})", "funcs[0].name: missing");
@@ -311,6 +321,28 @@ TEST(HalideSchedule, ErrorsNameTheLoopsAndFuncs) {
       R"({funcs = [{name = "proj", pure = {fuse = [{outer = "d0", inner = "d2", into = "x"}]}}]})",
       "fuse: 'd2' must be the loop immediately inside 'd0' (order them "
       "first)");
+}
+
+TEST(HalideSchedule, AlignRoundsTheComputedRegionOutToTheModulus) {
+  // proj.bias computed per block of 64 columns of proj: the last block,
+  // shifted inwards, is columns 346..409. Aligned to 48 its region starts at
+  // 336 and ends past the 410 biases (Halide's bound for it reaches 479), which
+  // Halide refuses: the alignment was applied.
+  const char *perBlock =
+      R"({funcs = [{name = "proj", pure = {split = [{loop = "d2", factor = 64, tail = "shift_inwards"}]}},
+                   {name = "proj.bias", compute_at = {func = "proj", loop = "d2"}, align = {d2 = %d}}]})";
+  char attrs[512];
+  std::snprintf(attrs, sizeof attrs, perBlock, 48);
+  expectScheduleError(attrs, "which is beyond the max (409)");
+  // Aligned to 2, every region stays inside: the same numbers.
+  std::snprintf(attrs, sizeof attrs, perBlock, 2);
+  StatusOr<std::vector<HostTensor>> out = runMatmulWith(attrs);
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  ASSERT_EQ(out->size(), 1u);
+  expectNear((*out)[0].f32, MatmulData().expected());
+  expectScheduleError(
+      R"({funcs = [{name = "proj", align = {d5 = 8}}]})",
+      "align names loop 'd5', not one of its pure loops (d2, d1, d0)");
 }
 
 TEST(HalideSchedule, AnIllegalTailStrategyIsAnErrorNotACrash) {

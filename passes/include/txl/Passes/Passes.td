@@ -191,9 +191,11 @@ def TxlDecompose : Pass<"txl-decompose", "mlir::ModuleOp"> {
 
     What is never materialised:
     * the **rel-shift**: the projected positions are laid out per head by
-      distance (`attention.positions_by_distance`, `[H, Dh, K + T - 1]`,
-      element `n` at distance `C + T - 1 - n`; weight-only, so hoisted with
-      `attention.r`), the position scores are a product of the queries with
+      distance (`attention.positions_by_distance`, `[H, N / 48, Dh, 48]`:
+      the `K + T - 1` distances in blocks of 48, two blocks to spare, element
+      `n = 48 * block + i` at distance `C + T - 1 - n`, so that a block of
+      the position GEMM reads one contiguous run; weight-only, so hoisted
+      with `attention.r`), the position scores are a product of the queries with
       them (`attention.position_scores`), and query `t` reads key `j`'s at
       `n = j + T - 1 - t`: an offset, no shifted copy;
     * the **mask**: a predicate on `(t, j, M)` inside the generic that scales

@@ -139,6 +139,11 @@ struct FuncSchedule {
   /// and its elements in registers). A region larger than this is a runtime
   /// error.
   std::vector<std::pair<std::string, int64_t>> storage;
+  /// Regions aligned per pure loop (`align = {d3 = 48}`): the computed
+  /// region along the loop starts at a multiple of the modulus and spans a
+  /// whole number of them (Halide `align_bounds`), so that blocks of that
+  /// width line up with a layout blocked the same way.
+  std::vector<std::pair<std::string, int64_t>> align;
   /// Computes the generic's reduction into a separate Func (its
   /// accumulator), typically `compute = "at"` a tile of the generic, which
   /// then only copies it out (the register-tile pattern of a GEMM).
