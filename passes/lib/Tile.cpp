@@ -1077,8 +1077,10 @@ private:
     // The keys held number at least T: with T >= block, every region along
     // the keys holds a whole block, and blocks shifted inwards keep the
     // accumulator's extent constant (a guarded tail would make it dynamic).
-    // A region aligned to the blocks is whole blocks: rounded up, it does
-    // not grow (shifted inwards, Halide's bounds took one block more).
+    // A region aligned to the blocks is whole blocks, so the last one needs
+    // no shifting: rounded up. Halide's bound for such a region still reaches
+    // up to two blocks past it, which DecomposeAttention's layout leaves
+    // room for (positionBlocks).
     auto scoreGemm = [&](StringRef stage, int64_t block, int64_t alignTo) {
       StringRef blockTail = alignTo == block ? "round_up"
                             : extentOf("attention.scores", 2) >= block
