@@ -12,6 +12,8 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <algorithm>
+
 namespace txl {
 #define GEN_PASS_DEF_TXLDECOMPOSE
 #include "txl/Passes/Passes.h.inc"
@@ -51,6 +53,10 @@ struct DecomposePass : public txl::impl::TxlDecomposeBase<DecomposePass> {
         signalPassFailure();
       }
     });
+    // Positional embeddings last: an attention reads its positions'
+    // clamp_len from the txl.pos_emb that makes them.
+    std::stable_partition(work.begin(), work.end(),
+                          [](Operation *op) { return !isa<PosEmbOp>(op); });
     for (Operation *op : work) {
       if (failed(checkStatic(op)))
         return signalPassFailure();

@@ -25,10 +25,26 @@ constexpr float kMasked = -1.0e30f;
 /// vector width (3 AVX-512 vectors).
 constexpr int64_t kPositionBlock = 48;
 
+/// Columns read together where clamped distances are read at a run of them
+/// (clampedPositionScores): a divisor of the block, and a multiple of every
+/// vector width it is vectorized at.
+constexpr int64_t kClampRun = 16;
+
 struct AttentionShape {
   int64_t batch, length, width, capacity, heads, headWidth, distances;
+  /// Distances from this one on share one position (clamp_len), or 0.
+  int64_t clampLen;
   int64_t inner() const { return heads * headWidth; }
   int64_t keys() const { return capacity + length; }
+  /// The last column n of the positions by distance (distance K - 1 - n)
+  /// whose distance is clamped: columns 0..clampColumn() all hold the same
+  /// position (the table's last row, or clamp_len's). 0 if none repeats.
+  int64_t clampColumn() const {
+    int64_t clamp = distances - 1;
+    if (clampLen > 0)
+      clamp = std::min(clamp, clampLen);
+    return std::max<int64_t>(keys() - 1 - clamp, 0);
+  }
   /// Blocks of the positions by distance: the K + T - 1 distances the
   /// queries reach, and two blocks more (repeating the nearest distance), so
   /// that a schedule's region aligned to blocks stays inside: Halide's
@@ -188,6 +204,44 @@ HeadLayouts headLayouts(LinalgBuilder &lb, const AttentionShape &s,
   return layouts;
 }
 
+/// The position scores with the clamped columns read at a run of them:
+/// every distance from clamp_len on has clamp_len's position, so columns
+/// 0..clampColumn are one column repeated (wt103-base: 304 of the 767 a
+/// segment's queries reach; enwik8-base: 1360 of 2259). Column n is read at
+/// max(n, F + n mod 16), F the first column of the last whole run of 16
+/// clamped columns: n itself from F on, before it the same place in run F
+/// (clamped, so the same number). The GEMM's region then starts at F's
+/// block, and a copy aligned to the blocks moves whole vectors, each one
+/// contiguous run (read at max(n, clampColumn) instead, the vectors before
+/// the clamp gathered). The form of the index keeps Halide's bounds tight:
+/// the remainder is in [0, 16), so the read is at least F.
+Value clampedPositionScores(LinalgBuilder &lb, const AttentionShape &s,
+                            Value positionScores) {
+  auto type = cast<RankedTensorType>(positionScores.getType());
+  int64_t first = (s.clampColumn() + 1) / kClampRun * kClampRun - kClampRun;
+  return lb.generic(
+      {}, lb.empty(type.getShape()),
+      {lb.dim(0), lb.dim(1), lb.dim(2), lb.dim(3)}, 4, {},
+      [&](OpBuilder &b, Location loc, ValueRange) {
+        Value column = lb.loopIndex(b, 3);
+        Value block = lb.index(b, kClampRun);
+        Value inBlock = b.create<arith::SubIOp>(
+            loc, column,
+            b.create<arith::MulIOp>(
+                loc, b.create<arith::FloorDivSIOp>(loc, column, block), block));
+        Value read = b.create<arith::MaxSIOp>(
+            loc, column,
+            b.create<arith::AddIOp>(loc, lb.index(b, first), inBlock));
+        return b
+            .create<tensor::ExtractOp>(loc, positionScores,
+                                       ValueRange{lb.loopIndex(b, 0),
+                                                  lb.loopIndex(b, 1),
+                                                  lb.loopIndex(b, 2), read})
+            .getResult();
+      },
+      "attention.clamped_position_scores");
+}
+
 /// The attribute that marks a reduction over keys as reading keys that hold
 /// memory only: iterations of loop `loop` before key C - M (M = the
 /// generic's scalar input `input`) leave the output unchanged (those keys
@@ -291,6 +345,9 @@ Value attendOverKeys(LinalgBuilder &lb, const AttentionShape &s,
           {s.batch, s.heads, s.length, s.positionBlocks() * kPositionBlock},
           0.0f),
       {b, h, t, n}, 5, {4}, multiplyAdd, "attention.position_scores");
+  // Worth a copy when the clamped columns hold a whole block past the first.
+  if (s.clampColumn() + 1 >= 2 * kPositionBlock)
+    positionScores = clampedPositionScores(lb, s, positionScores);
 
   // Both terms, scaled and masked: key j is visible to query t iff it is not
   // in the future (distance >= 0), it holds memory (j >= C - M) or is in the
@@ -384,16 +441,20 @@ Value attendOverKeys(LinalgBuilder &lb, const AttentionShape &s,
 }
 
 /// The shape of an attention from its input, memory capacity and positions.
+/// clamp_len of the positions when a txl.pos_emb makes them (txl-decompose
+/// decomposes the attentions before it), else 0.
 AttentionShape shapeOf(Value input, int64_t capacity, Value positions,
                        int64_t heads, int64_t headWidth) {
   auto inputType = cast<RankedTensorType>(input.getType());
+  auto embedding = positions.getDefiningOp<PosEmbOp>();
   return {inputType.getDimSize(0),
           inputType.getDimSize(1),
           inputType.getDimSize(2),
           capacity,
           heads,
           headWidth,
-          cast<RankedTensorType>(positions.getType()).getDimSize(0)};
+          cast<RankedTensorType>(positions.getType()).getDimSize(0),
+          embedding ? embedding.getClampLenAttr().getInt() : 0};
 }
 
 } // namespace

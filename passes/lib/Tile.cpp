@@ -969,11 +969,16 @@ private:
         "attention.max",          "attention.exp",
         "attention.sum",          "attention.values",
         "attention.normalise"};
+    // Present where distances are clamped (clamp_len).
+    static constexpr StringLiteral kClampedPositions =
+        "attention.clamped_position_scores";
     llvm::StringMap<unsigned> index;
     for (auto [i, generic] : llvm::enumerate(generics))
       if (auto name = generic->getAttrOfType<StringAttr>("txl.name"))
         index[name.getValue()] = i;
-    if (generics.size() != std::size(kStages) || width <= 1)
+    bool clamped = index.count(kClampedPositions) &&
+                   keys[index[kClampedPositions]] == kClampedPositions;
+    if (generics.size() != std::size(kStages) + (clamped ? 1 : 0) || width <= 1)
       return false;
     for (StringRef stage : kStages)
       if (!index.count(stage) || keys[index[stage]] != stage)
@@ -996,7 +1001,8 @@ private:
         !hasLoops("attention.mask", 4, 0) || !hasLoops("attention.max", 4, 1) ||
         !hasLoops("attention.exp", 4, 0) || !hasLoops("attention.sum", 4, 1) ||
         !hasLoops("attention.values", 5, 1) ||
-        !hasLoops("attention.normalise", 4, 0))
+        !hasLoops("attention.normalise", 4, 0) ||
+        (clamped && !hasLoops(kClampedPositions, 4, 0)))
       return false;
 
     auto entry = [&](StringRef stage,
@@ -1118,6 +1124,23 @@ private:
       scoreGemm("attention.position_scores", positionBlock, positionBlock);
     else
       scoreGemm("attention.position_scores", kScoreVectors * width, 1);
+    // The clamped columns (DecomposeAttention) read at a block of them:
+    // copied in blocks of the positions' layout, aligned to them, so that
+    // every vector is one contiguous run of the position scores.
+    if (clamped && positionBlock % width == 0)
+      entry(kClampedPositions,
+            {{"compute_at", at("d1")},
+             {"storage", storage("d3", extentOf(kClampedPositions, 3))},
+             {"align", storage("d3", positionBlock)},
+             {"pure", ab.dict({{"split", ab.arr({ab.split("d3", positionBlock,
+                                                          "d3i", "round_up")})},
+                               {"vectorize", ab.vectorize("d3i", width)},
+                               {"unroll", ab.strs({"d3i"})}})}});
+    else if (clamped)
+      entry(kClampedPositions,
+            {{"compute_at", at("d1")},
+             {"storage", storage("d3", extentOf(kClampedPositions, 3))},
+             {"pure", ab.dict({{"vectorize", ab.vectorize("d3", width)}})}});
     entry("attention.mask", {{"compute", ab.str("inline")}});
     // Row statistics along the keys (contiguous): partial results in the
     // lanes of a vector.

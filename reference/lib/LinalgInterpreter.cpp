@@ -209,6 +209,10 @@ private:
         .Case([&](arith::MulIOp) { return double(asInt(0) * asInt(1)); })
         .Case([&](arith::DivSIOp) { return double(asInt(0) / asInt(1)); })
         .Case([&](arith::RemSIOp) { return double(asInt(0) % asInt(1)); })
+        .Case([&](arith::FloorDivSIOp) {
+          int64_t a = asInt(0), b = asInt(1), q = a / b;
+          return double(a % b != 0 && (a < 0) != (b < 0) ? q - 1 : q);
+        })
         .Case([&](arith::MaxSIOp) {
           return double(std::max(asInt(0), asInt(1)));
         })

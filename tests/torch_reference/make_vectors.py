@@ -84,6 +84,15 @@ CASES = [
      "no tying at all (out_layers.0.weight stored), 2 clusters, div_val=1, "
      "d_embed == d_model (no projections), mem_len=0 (no memory; mems has 0 rows), "
      "clamp_len=2; segments 4,4,3"),
+    ("long_memory_clamp", 707, dict(
+        vocab_size=32, d_model=16, d_embed=16, n_head=2, d_head=8, d_inner=24,
+        mem_len=120, clamp_len=16, same_length=True, pre_lnorm=False, untie_r=True,
+        cutoffs=[], div_val=1, tie_projs=[False], tie_word_embeddings=True),
+     8, 2, 140,
+     "a long memory with a short clamp_len: mem_len=120, T=8, clamp_len=16, so that "
+     "most distances are clamped (the compiled attention computes their position "
+     "scores once: the key/value window of 128 reaches distances 0..127); "
+     "same_length; memory 0,8,...,120,120,120; segments 8 x 17, then 4"),
 ]
 
 CONFIG_KEYS = ["model_type", "vocab_size", "n_layer", "d_model", "d_embed", "n_head",

@@ -294,6 +294,23 @@ Status Translator::translateArguments() {
   return Status::ok();
 }
 
+/// Each loop variable of the generic around `op` within its static range.
+void pushLoopRanges(
+    Operation *op, const std::vector<Expr> &loopExprs,
+    Halide::Internal::Scope<Halide::Internal::Interval> &ranges) {
+  auto generic = op->getParentOfType<linalg::GenericOp>();
+  if (!generic)
+    return;
+  SmallVector<int64_t> extents = generic.getStaticLoopRanges();
+  for (auto [loop, expr] : llvm::enumerate(loopExprs)) {
+    const auto *variable = expr.as<Halide::Internal::Variable>();
+    if (variable && loop < extents.size() &&
+        !ShapedType::isDynamic(extents[loop]))
+      ranges.push(variable->name, Halide::Internal::Interval(
+                                      0, static_cast<int>(extents[loop] - 1)));
+  }
+}
+
 Status Translator::translateScalar(Operation *op,
                                    const std::vector<Expr> &loopExprs) {
   if (auto index = dyn_cast<linalg::IndexOp>(op)) {
@@ -308,16 +325,29 @@ Status Translator::translateScalar(Operation *op,
       return source.status();
     if ((*source)->kind == TensorSource::Kind::Undefined)
       return error(op, "reads a tensor.empty, whose contents are undefined");
+    Halide::Internal::Scope<Halide::Internal::Interval> loopRanges;
+    pushLoopRanges(op, loopExprs, loopRanges);
     std::vector<Expr> indices;
     for (auto [k, value] : llvm::enumerate(extract.getIndices())) {
       StatusOr<Expr> index = scalar(op, value);
       if (!index.ok())
         return index.status();
       // The IR promises in-range indices; clamping keeps a bad token id from
-      // reading outside the buffer, and gives Halide exact bounds.
-      int64_t extent = (*source)->shape[k];
-      indices.push_back(Halide::clamp(Halide::cast(Halide::Int(32), *index), 0,
-                                      static_cast<int>(extent - 1)));
+      // reading outside the buffer, and gives Halide exact bounds. An index
+      // in range for every iteration of the loops is left as it is: the
+      // clamp would add nothing but a min and a max, which make Halide split
+      // vector loops around where they might bind. Simplified first, as
+      // bounds are interval arithmetic on the expression's form (x - (x /
+      // c) * c, arith's floor remainder, becomes x % c, within [0, c)).
+      int high = static_cast<int>((*source)->shape[k] - 1);
+      Expr at =
+          Halide::Internal::simplify(Halide::cast(Halide::Int(32), *index));
+      Halide::Internal::Interval range =
+          Halide::Internal::bounds_of_expr_in_scope(at, loopRanges);
+      bool inRange = range.is_bounded() &&
+                     Halide::Internal::can_prove(range.min >= 0) &&
+                     Halide::Internal::can_prove(range.max <= high);
+      indices.push_back(inRange ? at : Halide::clamp(at, 0, high));
     }
     scalars[extract.getResult()] = (*source)->at(indices);
     return Status::ok();

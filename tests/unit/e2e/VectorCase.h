@@ -29,7 +29,8 @@ namespace txl::testing {
 
 inline const char *kVectorCases[] = {"plain_postln",      "plain_sameln_clamp",
                                      "adaptive_div1",     "adaptive_div4",
-                                     "prelnorm_shared_r", "untied_all"};
+                                     "prelnorm_shared_r", "untied_all",
+                                     "long_memory_clamp"};
 
 /// The tolerance of the acceptance bar; measured errors are ~1e-6.
 constexpr double kVectorTolerance = 1e-4;

@@ -197,7 +197,15 @@ def TxlDecompose : Pass<"txl-decompose", "mlir::ModuleOp"> {
       the position GEMM reads one contiguous run; weight-only, so hoisted
       with `attention.r`), the position scores are a product of the queries with
       them (`attention.position_scores`), and query `t` reads key `j`'s at
-      `n = j + T - 1 - t`: an offset, no shifted copy;
+      `n = j + T - 1 - t`: an offset, no shifted copy. When the positions
+      come from a `txl.pos_emb` with `clamp_len` (or the table ends before
+      the longest distance), every distance from the clamp on has one
+      position, so the columns `n <= K - 1 - clamp` repeat one column:
+      `attention.clamped_position_scores` reads column `n` at
+      `max(n, F + n mod 16)`, `F` the first column of the last whole run
+      of 16 clamped columns, so the GEMM computes from `F`'s block on only
+      (wt103-base: 304 of 767 columns clamped) and every run of 16 is still
+      contiguous;
     * the **mask**: a predicate on `(t, j, M)` inside the generic that scales
       the scores (future keys, memory rows not yet held, and with
       `same_length` distances `>= mem_len`);
