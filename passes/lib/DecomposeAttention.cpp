@@ -213,12 +213,17 @@ HeadLayouts headLayouts(LinalgBuilder &lb, const AttentionShape &s,
 /// (clamped, so the same number). The GEMM's region then starts at F's
 /// block, and a copy aligned to the blocks moves whole vectors, each one
 /// contiguous run (read at max(n, clampColumn) instead, the vectors before
-/// the clamp gathered). The form of the index keeps Halide's bounds tight:
-/// the remainder is in [0, 16), so the read is at least F.
+/// the clamp gathered). The far end alike: columns from K - 1 on are at
+/// distances <= 0, which the positions clamp to distance 0 (queries read
+/// them for future keys only, which the mask hides), so column n is read at
+/// most at L + n mod 16, L the first run of them, and the GEMM ends at L's
+/// run. The form of the index keeps Halide's bounds tight: the remainder is
+/// in [0, 16), so the read is in [F, L + 16).
 Value clampedPositionScores(LinalgBuilder &lb, const AttentionShape &s,
                             Value positionScores) {
   auto type = cast<RankedTensorType>(positionScores.getType());
   int64_t first = (s.clampColumn() + 1) / kClampRun * kClampRun - kClampRun;
+  int64_t last = (s.keys() - 1 + kClampRun - 1) / kClampRun * kClampRun;
   return lb.generic(
       {}, lb.empty(type.getShape()),
       {lb.dim(0), lb.dim(1), lb.dim(2), lb.dim(3)}, 4, {},
@@ -232,6 +237,9 @@ Value clampedPositionScores(LinalgBuilder &lb, const AttentionShape &s,
         Value read = b.create<arith::MaxSIOp>(
             loc, column,
             b.create<arith::AddIOp>(loc, lb.index(b, first), inBlock));
+        read = b.create<arith::MinSIOp>(
+            loc, read,
+            b.create<arith::AddIOp>(loc, lb.index(b, last), inBlock));
         return b
             .create<tensor::ExtractOp>(loc, positionScores,
                                        ValueRange{lb.loopIndex(b, 0),

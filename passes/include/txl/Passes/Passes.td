@@ -202,10 +202,12 @@ def TxlDecompose : Pass<"txl-decompose", "mlir::ModuleOp"> {
       the longest distance), every distance from the clamp on has one
       position, so the columns `n <= K - 1 - clamp` repeat one column:
       `attention.clamped_position_scores` reads column `n` at
-      `max(n, F + n mod 16)`, `F` the first column of the last whole run
-      of 16 clamped columns, so the GEMM computes from `F`'s block on only
-      (wt103-base: 304 of 767 columns clamped) and every run of 16 is still
-      contiguous;
+      `min(max(n, F + n mod 16), L + n mod 16)`, `F` the first column of
+      the last whole run of 16 clamped columns, `L` the first run of 16
+      columns at distances <= 0 (future keys, masked; the positions hold
+      distance 0 there), so the GEMM computes from `F`'s block to `L`'s
+      only (wt103-base: 304 of 767 columns clamped, 63 in the future) and
+      every run of 16 is still contiguous;
     * the **mask**: a predicate on `(t, j, M)` inside the generic that scales
       the scores (future keys, memory rows not yet held, and with
       `same_length` distances `>= mem_len`);
