@@ -1124,23 +1124,26 @@ private:
       scoreGemm("attention.position_scores", positionBlock, positionBlock);
     else
       scoreGemm("attention.position_scores", kScoreVectors * width, 1);
-    // The clamped columns (DecomposeAttention) read at a block of them:
-    // copied in blocks of the positions' layout, aligned to them, so that
-    // every vector is one contiguous run of the position scores.
-    if (clamped && positionBlock % width == 0)
-      entry(kClampedPositions,
-            {{"compute_at", at("d1")},
-             {"storage", storage("d3", extentOf(kClampedPositions, 3))},
-             {"align", storage("d3", positionBlock)},
-             {"pure", ab.dict({{"split", ab.arr({ab.split("d3", positionBlock,
-                                                          "d3i", "round_up")})},
-                               {"vectorize", ab.vectorize("d3i", width)},
-                               {"unroll", ab.strs({"d3i"})}})}});
-    else if (clamped)
-      entry(kClampedPositions,
-            {{"compute_at", at("d1")},
-             {"storage", storage("d3", extentOf(kClampedPositions, 3))},
-             {"pure", ab.dict({{"vectorize", ab.vectorize("d3", width)}})}});
+    // The clamped columns (DecomposeAttention) read at a run of them: copied
+    // in blocks of the positions' layout, aligned to them, so that every
+    // vector is one contiguous run of the position scores.
+    if (clamped) {
+      SmallVector<std::pair<StringRef, Attribute>> fields = {
+          {"compute_at", at("d1")},
+          {"storage", storage("d3", extentOf(kClampedPositions, 3))}};
+      if (positionBlock % width == 0) {
+        fields.push_back({"align", storage("d3", positionBlock)});
+        fields.push_back(
+            {"pure", ab.dict({{"split", ab.arr({ab.split("d3", positionBlock,
+                                                         "d3i", "round_up")})},
+                              {"vectorize", ab.vectorize("d3i", width)},
+                              {"unroll", ab.strs({"d3i"})}})});
+      } else {
+        fields.push_back(
+            {"pure", ab.dict({{"vectorize", ab.vectorize("d3", width)}})});
+      }
+      entry(kClampedPositions, fields);
+    }
     entry("attention.mask", {{"compute", ab.str("inline")}});
     // Row statistics along the keys (contiguous): partial results in the
     // lanes of a vector.

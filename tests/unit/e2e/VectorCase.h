@@ -9,6 +9,8 @@
 #ifndef TXL_TESTS_UNIT_E2E_VECTORCASE_H
 #define TXL_TESTS_UNIT_E2E_VECTORCASE_H
 
+#include "../VectorCases.h"
+
 #include "txl/Dialect/TxlDialect.h"
 #include "txl/models/GraphBuilder.h"
 #include "txl/models/WeightBinding.h"
@@ -26,14 +28,6 @@
 #include <optional>
 
 namespace txl::testing {
-
-inline const char *kVectorCases[] = {"plain_postln",      "plain_sameln_clamp",
-                                     "adaptive_div1",     "adaptive_div4",
-                                     "prelnorm_shared_r", "untied_all",
-                                     "long_memory_clamp"};
-
-/// The tolerance of the acceptance bar; measured errors are ~1e-6.
-constexpr double kVectorTolerance = 1e-4;
 
 struct VectorCase {
   std::optional<LoadedModel> model;

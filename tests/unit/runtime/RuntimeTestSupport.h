@@ -9,6 +9,8 @@
 #ifndef TXL_TESTS_UNIT_RUNTIME_RUNTIMETESTSUPPORT_H
 #define TXL_TESTS_UNIT_RUNTIME_RUNTIMETESTSUPPORT_H
 
+#include "../VectorCases.h"
+
 #include "txl/runtime/Runtime.h"
 #include "txl/runtime/SafeTensors.h"
 
@@ -24,14 +26,6 @@
 #include <vector>
 
 namespace txl::testing {
-
-inline const char *kVectorCases[] = {"plain_postln",      "plain_sameln_clamp",
-                                     "adaptive_div1",     "adaptive_div4",
-                                     "prelnorm_shared_r", "untied_all",
-                                     "long_memory_clamp"};
-
-/// The acceptance bar against the PyTorch vectors.
-constexpr double kVectorTolerance = 1e-4;
 
 #define EXPECT_CONTAINS(text, part)                                            \
   EXPECT_NE(std::string(text).find(part), std::string::npos)                   \
