@@ -8,6 +8,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "txl/Dialect/TxlOps.h"
+#include "txl/Dialect/AttrNames.h"
+#include "txl/schedule/ScheduleAttr.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinTypes.h"
@@ -627,6 +629,22 @@ LogicalResult KernelOp::verify() {
       return emitOpError() << "skip_when_zero = " << input
                            << " must name an index input";
   }
+  // A schedule is checked where it is written, not when codegen reads it:
+  // txl-opt rejects a malformed hand-written or tuned one with the path of
+  // the field.
+  if (Attribute attr = (*this)->getAttr(attr::kSchedule)) {
+    auto dict = dyn_cast<DictionaryAttr>(attr);
+    if (!dict)
+      return emitOpError() << attr::kSchedule
+                           << " must be a dictionary, got " << attr;
+    StatusOr<schedule::KernelSchedule> parsed = schedule::parseSchedule(dict);
+    if (!parsed.ok())
+      return emitOpError() << parsed.status().message();
+  }
+  if (Attribute target = (*this)->getAttr(attr::kTarget);
+      target && !isa<StringAttr>(target))
+    return emitOpError() << attr::kTarget
+                         << " must be a Halide target string, got " << target;
   return success();
 }
 

@@ -39,7 +39,18 @@ LogicalResult checkStatic(Operation *op) {
 }
 
 struct DecomposePass : public txl::impl::TxlDecomposeBase<DecomposePass> {
+  using TxlDecomposeBase::TxlDecomposeBase;
+
   void runOnOperation() override {
+    AttentionLayout layout{positionBlock, clampRun};
+    if (layout.positionBlock < 1 || layout.clampRun < 1 ||
+        layout.positionBlock % layout.clampRun != 0) {
+      getOperation().emitError()
+          << "txl-decompose: clamp-run (" << layout.clampRun
+          << ") must be positive and divide position-block ("
+          << layout.positionBlock << ")";
+      return signalPassFailure();
+    }
     SmallVector<Operation *> work;
     getOperation().walk([&](Operation *op) {
       bool tensorAdd = isa<arith::AddFOp>(op) &&
@@ -74,10 +85,10 @@ struct DecomposePass : public txl::impl::TxlDecomposeBase<DecomposePass> {
               .Case([&](EmbedOp o) { return decomposeEmbed(lb, o); })
               .Case([&](PosEmbOp o) { return decomposePosEmb(lb, o); })
               .Case([&](RelAttentionOp o) {
-                return decomposeRelAttention(lb, o);
+                return decomposeRelAttention(lb, o, layout);
               })
               .Case([&](CachedRelAttentionOp o) {
-                return decomposeCachedRelAttention(lb, o);
+                return decomposeCachedRelAttention(lb, o, layout);
               })
               .Case([&](LayerNormOp o) { return decomposeLayerNorm(lb, o); })
               .Case([&](FfnOp o) { return decomposeFfn(lb, o); })

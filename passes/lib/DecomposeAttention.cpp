@@ -12,28 +12,27 @@
 
 #include "Decompositions.h"
 
+#include "txl/Dialect/KernelRoles.h"
+
 using namespace mlir;
 
 namespace txl {
 namespace {
 
+namespace role = txl::roles::attention;
+
 /// Masked scores are this instead of -inf: exp() of it minus a row maximum
 /// is exactly 0, and no infinity ever reaches a fast exp.
 constexpr float kMasked = -1.0e30f;
-
-/// Distances per block of the positions' layout: a multiple of every
-/// vector width (3 AVX-512 vectors).
-constexpr int64_t kPositionBlock = 48;
-
-/// Columns read together where clamped distances are read at a run of them
-/// (clampedPositionScores): a divisor of the block, and a multiple of every
-/// vector width it is vectorized at.
-constexpr int64_t kClampRun = 16;
 
 struct AttentionShape {
   int64_t batch, length, width, capacity, heads, headWidth, distances;
   /// Distances from this one on share one position (clamp_len), or 0.
   int64_t clampLen;
+  /// Distances per block of the positions' layout, and columns read together
+  /// where clamped distances repeat (AttentionLayout, txl-decompose's
+  /// options; TileKnobs' layout.position_block and layout.clamp_run).
+  int64_t positionBlock, clampRun;
   int64_t inner() const { return heads * headWidth; }
   int64_t keys() const { return capacity + length; }
   /// The last column n of the positions by distance (distance K - 1 - n)
@@ -50,7 +49,7 @@ struct AttentionShape {
   /// that a schedule's region aligned to blocks stays inside: Halide's
   /// bounds for it reach up to two blocks past the last distance read.
   int64_t positionBlocks() const {
-    return (keys() + length - 1 + kPositionBlock - 1) / kPositionBlock + 2;
+    return (keys() + length - 1 + positionBlock - 1) / positionBlock + 2;
   }
 };
 
@@ -67,7 +66,7 @@ Value keyRows(LinalgBuilder &lb, const AttentionShape &s, Value window,
                                   s.length, lb.loopIndex(b, 0),
                                   lb.loopIndex(b, 1), lb.loopIndex(b, 2));
       },
-      "attention.keys_input");
+      role::kKeysInput);
 }
 
 /// C + t - j for loops (b, h, t, j, ...): query t sits at key position C + t.
@@ -150,13 +149,13 @@ Value positionsByDistance(LinalgBuilder &lb, const AttentionShape &s,
                           Value rk) {
   int64_t blocks = s.positionBlocks();
   return lb.generic(
-      {}, lb.empty({s.heads, blocks, s.headWidth, kPositionBlock}),
+      {}, lb.empty({s.heads, blocks, s.headWidth, s.positionBlock}),
       {lb.dim(0), lb.dim(1), lb.dim(2), lb.dim(3)}, 4, {},
       [&](OpBuilder &b, Location loc, ValueRange) {
         Value n = b.create<arith::AddIOp>(
             loc,
             b.create<arith::MulIOp>(loc, lb.loopIndex(b, 1),
-                                    lb.index(b, kPositionBlock)),
+                                    lb.index(b, s.positionBlock)),
             lb.loopIndex(b, 3));
         Value distance =
             b.create<arith::SubIOp>(loc, lb.index(b, s.keys() - 1), n);
@@ -166,7 +165,7 @@ Value positionsByDistance(LinalgBuilder &lb, const AttentionShape &s,
                 loc, rk, ValueRange{row, headColumn(lb, b, loc, s, 0, 2)})
             .getResult();
       },
-      "attention.positions_by_distance");
+      role::kPositionsByDistance);
 }
 
 HeadLayouts headLayouts(LinalgBuilder &lb, const AttentionShape &s,
@@ -184,13 +183,13 @@ HeadLayouts headLayouts(LinalgBuilder &lb, const AttentionShape &s,
                                 lb.loopIndex(nb, 0), lb.loopIndex(nb, 2),
                                 headColumn(lb, nb, loc, s, 1, 3));
       },
-      "attention.key_rows_by_head");
+      role::kKeyRowsByHead);
   // Loops (b, h, c, j).
   layouts.keys = lb.generic(
       {{keyRows, {b, h, d3, d2}}},
       lb.empty({s.batch, s.heads, s.headWidth, s.keys()}), {b, h, d2, d3}, 4,
       {}, [&](OpBuilder &, Location, ValueRange args) { return args[0]; },
-      "attention.keys_by_head");
+      role::kKeysByHead);
   // Loops (b, h, j, c).
   layouts.values = lb.generic(
       {}, lb.empty({s.batch, s.heads, s.keys(), s.headWidth}), {b, h, d2, d3},
@@ -200,7 +199,7 @@ HeadLayouts headLayouts(LinalgBuilder &lb, const AttentionShape &s,
                                 lb.loopIndex(nb, 0), lb.loopIndex(nb, 2),
                                 headColumn(lb, nb, loc, s, 1, 3));
       },
-      "attention.values_by_head");
+      role::kValuesByHead);
   return layouts;
 }
 
@@ -222,14 +221,14 @@ HeadLayouts headLayouts(LinalgBuilder &lb, const AttentionShape &s,
 Value clampedPositionScores(LinalgBuilder &lb, const AttentionShape &s,
                             Value positionScores) {
   auto type = cast<RankedTensorType>(positionScores.getType());
-  int64_t first = (s.clampColumn() + 1) / kClampRun * kClampRun - kClampRun;
-  int64_t last = (s.keys() - 1 + kClampRun - 1) / kClampRun * kClampRun;
+  int64_t first = (s.clampColumn() + 1) / s.clampRun * s.clampRun - s.clampRun;
+  int64_t last = (s.keys() - 1 + s.clampRun - 1) / s.clampRun * s.clampRun;
   return lb.generic(
       {}, lb.empty(type.getShape()),
       {lb.dim(0), lb.dim(1), lb.dim(2), lb.dim(3)}, 4, {},
       [&](OpBuilder &b, Location loc, ValueRange) {
         Value column = lb.loopIndex(b, 3);
-        Value block = lb.index(b, kClampRun);
+        Value block = lb.index(b, s.clampRun);
         Value inBlock = b.create<arith::SubIOp>(
             loc, column,
             b.create<arith::MulIOp>(
@@ -247,7 +246,7 @@ Value clampedPositionScores(LinalgBuilder &lb, const AttentionShape &s,
                                                   lb.loopIndex(b, 2), read})
             .getResult();
       },
-      "attention.clamped_position_scores");
+      role::kClampedPositionScores);
 }
 
 /// The attribute that marks a reduction over keys as reading keys that hold
@@ -302,9 +301,9 @@ Value attendOverKeys(LinalgBuilder &lb, const AttentionShape &s,
   float scale = 1.0f / std::sqrt(static_cast<float>(s.headWidth));
   int64_t inner = s.inner();
   Value q = lb.matmulTransposed(p.input, p.qkvWeight, inner, 0, nullptr, 0,
-                                "attention.q");
+                                role::kQueries);
   Value rk = lb.matmulTransposed(p.positions, p.rWeight, inner, 0, nullptr, 0,
-                                 "attention.r");
+                                 role::kPositions);
   HeadLayouts layouts =
       headLayouts(lb, s, source, positionsByDistance(lb, s, rk));
 
@@ -324,9 +323,9 @@ Value attendOverKeys(LinalgBuilder &lb, const AttentionShape &s,
         },
         name);
   };
-  Value contentQueries = biasedQueries(p.rwBias, "attention.content_queries");
+  Value contentQueries = biasedQueries(p.rwBias, role::kContentQueries);
   Value positionQueries =
-      biasedQueries(p.rrBias, "attention.position_queries");
+      biasedQueries(p.rrBias, role::kPositionQueries);
   // out += query * key, the body of both terms' GEMMs.
   auto multiplyAdd = [](OpBuilder &nb, Location loc, ValueRange args) {
     Value term = nb.create<arith::MulFOp>(loc, args[0], args[1]);
@@ -337,7 +336,7 @@ Value attendOverKeys(LinalgBuilder &lb, const AttentionShape &s,
   Value scores = lb.generic(
       {{contentQueries, {b, h, t, c}}, {layouts.keys, {b, h, c, j}}},
       lb.filled({s.batch, s.heads, s.length, s.keys()}, 0.0f), {b, h, t, j}, 5,
-      {4}, multiplyAdd, "attention.scores");
+      {4}, multiplyAdd, role::kScores);
   // Loops (b, h, t, n, c): the position term (q + v) . Rk for every
   // distance by n (the head's positions by distance), so that query t finds
   // key j's at n = j + T - 1 - t. Against every key j directly, each query
@@ -348,13 +347,13 @@ Value attendOverKeys(LinalgBuilder &lb, const AttentionShape &s,
   Value positionScores = lb.generic(
       {{positionQueries, {b, h, t, c}},
        {layouts.positions,
-        {h, n.floorDiv(kPositionBlock), c, n % kPositionBlock}}},
+        {h, n.floorDiv(s.positionBlock), c, n % s.positionBlock}}},
       lb.filled(
-          {s.batch, s.heads, s.length, s.positionBlocks() * kPositionBlock},
+          {s.batch, s.heads, s.length, s.positionBlocks() * s.positionBlock},
           0.0f),
-      {b, h, t, n}, 5, {4}, multiplyAdd, "attention.position_scores");
+      {b, h, t, n}, 5, {4}, multiplyAdd, role::kPositionScores);
   // Worth a copy when the clamped columns hold a whole block past the first.
-  if (s.clampColumn() + 1 >= 2 * kPositionBlock)
+  if (s.clampColumn() + 1 >= 2 * s.positionBlock)
     positionScores = clampedPositionScores(lb, s, positionScores);
 
   // Both terms, scaled and masked: key j is visible to query t iff it is not
@@ -388,11 +387,11 @@ Value attendOverKeys(LinalgBuilder &lb, const AttentionShape &s,
             .create<arith::SelectOp>(loc, visible, scaled, lb.f32(nb, kMasked))
             .getResult();
       },
-      "attention.mask");
+      role::kMask);
 
   // Softmax over keys: exp(s - max), masked keys contribute exactly 0.
   Value rowMax = reduceOverHeldKeys(lb, s, masked, kMasked, true, p.memoryRows,
-                                    "attention.max");
+                                    role::kMax);
   Value weights = mapWithRowValue(
       lb, masked, rowMax,
       [&](OpBuilder &nb, Location loc, Value score, Value max) {
@@ -403,9 +402,9 @@ Value attendOverKeys(LinalgBuilder &lb, const AttentionShape &s,
         return nb.create<arith::SelectOp>(loc, isMasked, lb.f32(nb, 0.0f), e)
             .getResult();
       },
-      "attention.exp");
+      role::kExp);
   Value rowSum = reduceOverHeldKeys(lb, s, weights, 0.0f, false, p.memoryRows,
-                                    "attention.sum");
+                                    role::kSum);
 
   // Loops (b, t, h, c, j): weighted values per head, then normalise.
   AffineExpr b2 = lb.dim(0), t2 = lb.dim(1), h2 = lb.dim(2), c2 = lb.dim(3),
@@ -423,7 +422,7 @@ Value attendOverKeys(LinalgBuilder &lb, const AttentionShape &s,
             return nb.create<arith::AddFOp>(loc, args.back(), product)
                 .getResult();
           },
-          "attention.values"),
+          role::kValues),
       4, s.capacity);
   Value normalised = lb.generic(
       {{weighted, {b2, t2, h2, c2}}, {rowSum, {b2, h2, t2}}},
@@ -432,7 +431,7 @@ Value attendOverKeys(LinalgBuilder &lb, const AttentionShape &s,
       [](OpBuilder &nb, Location loc, ValueRange args) {
         return nb.create<arith::DivFOp>(loc, args[0], args[1]).getResult();
       },
-      "attention.normalise");
+      role::kNormalise);
 
   // Output projection over (head, column): loops (b, t, d, h, c).
   AffineExpr d3 = lb.dim(2), h3 = lb.dim(3), c3 = lb.dim(4);
@@ -445,14 +444,15 @@ Value attendOverKeys(LinalgBuilder &lb, const AttentionShape &s,
         Value product = nb.create<arith::MulFOp>(loc, args[0], args[1]);
         return nb.create<arith::AddFOp>(loc, args[2], product).getResult();
       },
-      "attention.output");
+      role::kOutput);
 }
 
 /// The shape of an attention from its input, memory capacity and positions.
 /// clamp_len of the positions when a txl.pos_emb makes them (txl-decompose
 /// decomposes the attentions before it), else 0.
 AttentionShape shapeOf(Value input, int64_t capacity, Value positions,
-                       int64_t heads, int64_t headWidth) {
+                       int64_t heads, int64_t headWidth,
+                       const AttentionLayout &layout) {
   auto inputType = cast<RankedTensorType>(input.getType());
   auto embedding = positions.getDefiningOp<PosEmbOp>();
   return {inputType.getDimSize(0),
@@ -462,16 +462,19 @@ AttentionShape shapeOf(Value input, int64_t capacity, Value positions,
           heads,
           headWidth,
           cast<RankedTensorType>(positions.getType()).getDimSize(0),
-          embedding ? embedding.getClampLenAttr().getInt() : 0};
+          embedding ? embedding.getClampLenAttr().getInt() : 0,
+          layout.positionBlock,
+          layout.clampRun};
 }
 
 } // namespace
 
-Value decomposeRelAttention(LinalgBuilder &lb, RelAttentionOp op) {
+Value decomposeRelAttention(LinalgBuilder &lb, RelAttentionOp op,
+                            const AttentionLayout &layout) {
   auto memoryType = cast<RankedTensorType>(op.getMemory().getType());
   AttentionShape s =
       shapeOf(op.getInput(), memoryType.getDimSize(1), op.getPositions(),
-              op.getNHeadAttr().getInt(), op.getDHeadAttr().getInt());
+              op.getNHeadAttr().getInt(), op.getDHeadAttr().getInt(), layout);
   // Rows held: the memory_rows operand of the window form, else all rows.
   Value memoryRows =
       op.getMemoryRows()
@@ -483,9 +486,9 @@ Value decomposeRelAttention(LinalgBuilder &lb, RelAttentionOp op) {
   Value keysInput = keyRows(lb, s, op.getMemory(), op.getInput());
   KeySource source;
   source.keys = lb.matmulTransposed(keysInput, op.getQkvWeight(), inner, inner,
-                                    nullptr, 0, "attention.k");
+                                    nullptr, 0, role::kKeys);
   source.values = lb.matmulTransposed(keysInput, op.getQkvWeight(), inner,
-                                      2 * inner, nullptr, 0, "attention.v");
+                                      2 * inner, nullptr, 0, role::kValuesProjection);
   AttentionParts parts{op.getInput(),  op.getQkvWeight(),
                        op.getPositions(), op.getRWeight(),
                        op.getOWeight(), op.getRWBias(),
@@ -494,11 +497,12 @@ Value decomposeRelAttention(LinalgBuilder &lb, RelAttentionOp op) {
   return attendOverKeys(lb, s, parts, source);
 }
 
-Value decomposeCachedRelAttention(LinalgBuilder &lb, CachedRelAttentionOp op) {
+Value decomposeCachedRelAttention(LinalgBuilder &lb, CachedRelAttentionOp op,
+                                  const AttentionLayout &layout) {
   auto cacheType = cast<RankedTensorType>(op.getKeyCache().getType());
   AttentionShape s =
       shapeOf(op.getInput(), cacheType.getDimSize(1), op.getPositions(),
-              op.getNHeadAttr().getInt(), op.getDHeadAttr().getInt());
+              op.getNHeadAttr().getInt(), op.getDHeadAttr().getInt(), layout);
   KeySource source;
   source.keyCache = op.getKeyCache();
   source.valueCache = op.getValueCache();
@@ -516,9 +520,9 @@ std::pair<Value, Value> decomposeKvProjection(LinalgBuilder &lb,
                                               KvProjectionOp op) {
   int64_t inner = op.getNHeadAttr().getInt() * op.getDHeadAttr().getInt();
   Value keys = lb.matmulTransposed(op.getInput(), op.getQkvWeight(), inner,
-                                   inner, nullptr, 0, "attention.k");
+                                   inner, nullptr, 0, role::kKeys);
   Value values = lb.matmulTransposed(op.getInput(), op.getQkvWeight(), inner,
-                                     2 * inner, nullptr, 0, "attention.v");
+                                     2 * inner, nullptr, 0, role::kValuesProjection);
   return {keys, values};
 }
 

@@ -15,11 +15,23 @@
 namespace txl {
 
 // Attention: the rel-shift is the distance index, the mask an index predicate.
-mlir::Value decomposeRelAttention(LinalgBuilder &lb, RelAttentionOp op);
+/// The positions' layout the attention's kernels read (txl-decompose's
+/// position-block and clamp-run options).
+struct AttentionLayout {
+  /// Distances per block of the positions ([H, N/B, Dh, B]): a multiple of
+  /// the vector width.
+  int64_t positionBlock = 48;
+  /// Columns read together where clamped distances repeat: a divisor of
+  /// positionBlock, a multiple of the vector width.
+  int64_t clampRun = 16;
+};
+mlir::Value decomposeRelAttention(LinalgBuilder &lb, RelAttentionOp op,
+                                  const AttentionLayout &layout);
 /// The cached form: keys and values read from the caches and the segment's
 /// rows by index (txl-kv-cache).
 mlir::Value decomposeCachedRelAttention(LinalgBuilder &lb,
-                                        CachedRelAttentionOp op);
+                                        CachedRelAttentionOp op,
+                                        const AttentionLayout &layout);
 /// The k and v blocks of qkv_net on the segment's rows: (keys, values).
 std::pair<mlir::Value, mlir::Value> decomposeKvProjection(LinalgBuilder &lb,
                                                           KvProjectionOp op);

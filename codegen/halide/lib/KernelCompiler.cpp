@@ -6,6 +6,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "txl/codegen/halide/KernelCompiler.h"
+
+#include "txl/Dialect/AttrNames.h"
+#include "txl/target/TargetInfo.h"
 #include "txl/codegen/halide/KernelTranslator.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -143,6 +146,18 @@ int64_t HostTensor::numElements() const {
   return count;
 }
 
+Status checkPlannedTarget(const std::string &planned,
+                          const std::string &target) {
+  StatusOr<txl::target::TargetInfo> scheduled = txl::target::parseTarget(planned);
+  if (!scheduled.ok())
+    return Status::error(std::string(attr::kTarget) + " '" + planned +
+                         "': " + scheduled.status().message());
+  StatusOr<txl::target::TargetInfo> compiled = txl::target::parseTarget(target);
+  if (!compiled.ok())
+    return compiled.status();
+  return txl::target::checkScheduleTarget(*scheduled, *compiled);
+}
+
 StatusOr<CompiledKernel> compileKernel(mlir::func::FuncOp kernel,
                                        const std::string &target,
                                        const std::string &outputBase,
@@ -157,6 +172,13 @@ StatusOr<CompiledKernel> compileKernel(mlir::func::FuncOp kernel,
       parseHalideTarget(target, {Halide::Target::NoRuntime});
   if (!halideTarget.ok())
     return halideTarget.status();
+  // A schedule is planned for one target's vectors and registers (txl-tile
+  // records which): compiled for another it would run slowly or not at all.
+  if (auto planned = kernel->getAttrOfType<mlir::StringAttr>(attr::kTarget)) {
+    Status status = checkPlannedTarget(planned.str(), target);
+    if (!status.isOk())
+      return Status::error("kernel '" + name + "': " + status.message());
+  }
   StatusOr<TranslatedKernel> built =
       buildScheduledKernel(kernel, *halideTarget, options);
   if (!built.ok())

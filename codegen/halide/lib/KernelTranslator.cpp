@@ -508,7 +508,7 @@ Status Translator::translateGeneric(linalg::GenericOp op) {
 
   TranslatedGeneric generic;
   generic.position = static_cast<unsigned>(result.generics.size());
-  auto nameAttr = op->getAttrOfType<StringAttr>(kGenericNameAttrName);
+  auto nameAttr = op->getAttrOfType<StringAttr>(attr::kGenericName);
   generic.name =
       nameAttr ? nameAttr.str() : "#" + std::to_string(generic.position);
   for (unsigned l = 0; l < numLoops; ++l) {

@@ -932,3 +932,36 @@ func.func @cached_positions(%x: tensor<1x4x8xf32>, %kc: tensor<1x6x6xf32>, %m: i
       -> tensor<1x4x8xf32>
   return
 }
+
+// -----
+
+func.func @kernel_schedule_field(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{txl.schedule.funcs[0].pure.vectorize[0].width: expected an integer, got "16"}}
+  %y = txl.kernel "k" (%x) {txl.schedule = {funcs = [{name = "g", pure = {vectorize = [{loop = "d0", width = "16"}]}}]}} : (tensor<4xf32>) -> tensor<4xf32> {
+  ^bb0(%a: tensor<4xf32>):
+    txl.yield %a : tensor<4xf32>
+  }
+  return %y : tensor<4xf32>
+}
+
+// -----
+
+func.func @kernel_schedule_unknown_field(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{txl.schedule.funcs[0]: unknown field 'comptue'}}
+  %y = txl.kernel "k" (%x) {txl.schedule = {funcs = [{name = "g", comptue = "root"}]}} : (tensor<4xf32>) -> tensor<4xf32> {
+  ^bb0(%a: tensor<4xf32>):
+    txl.yield %a : tensor<4xf32>
+  }
+  return %y : tensor<4xf32>
+}
+
+// -----
+
+func.func @kernel_target_type(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{txl.target must be a Halide target string, got 16 : i64}}
+  %y = txl.kernel "k" (%x) {txl.target = 16} : (tensor<4xf32>) -> tensor<4xf32> {
+  ^bb0(%a: tensor<4xf32>):
+    txl.yield %a : tensor<4xf32>
+  }
+  return %y : tensor<4xf32>
+}

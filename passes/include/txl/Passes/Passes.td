@@ -248,6 +248,15 @@ def TxlDecompose : Pass<"txl-decompose", "mlir::ModuleOp"> {
     %y = linalg.generic ... {txl.name = "layer_norm"}
     ```
   }];
+  let options = [
+    Option<"positionBlock", "position-block", "int64_t", /*default=*/"48",
+           "distances per block of the attention's positions layout "
+           "[H, N/B, Dh, B]: a multiple of the vector width (TileKnobs "
+           "layout.position_block)">,
+    Option<"clampRun", "clamp-run", "int64_t", /*default=*/"16",
+           "columns read together where clamped distances repeat: a "
+           "divisor of position-block (TileKnobs layout.clamp_run)">
+  ];
   let dependentDialects = ["mlir::arith::ArithDialect",
                            "mlir::linalg::LinalgDialect",
                            "mlir::math::MathDialect",
@@ -387,7 +396,18 @@ def TxlTile : Pass<"txl-tile", "mlir::ModuleOp"> {
 
     Generics are named by their `txl.name`, or by position (`#i`) where a
     kernel holds several of one name. The target is also recorded
-    (`txl.target`).
+    (`txl.target`), and codegen refuses to compile the kernel for a target
+    whose vectors or registers differ.
+
+    Every number above is a knob (`TileKnobs.h`: register tiles, L1/L2
+    block bytes, tiles for the threads, attention query rows, ...), its
+    default derived from the target's `TargetInfo` (vector width and
+    registers; L1d and L2 sizes, from the machine for `host`, from
+    `target-cache` or the documented defaults otherwise). One planner per
+    kernel family builds the schedule (`passes/lib/Tiling/`:
+    ElementwisePlanner, RowReductionPlanner, GemmPlanner,
+    AttentionPlanner); `knobs` overrides any knob
+    (`--txl-tile="knobs=gemm.l1_weight_bytes=16384"`), checked for legality.
 
     Example (an `ffn.up` kernel, target `x86-64-linux-avx512`):
     ```mlir
@@ -404,7 +424,14 @@ def TxlTile : Pass<"txl-tile", "mlir::ModuleOp"> {
     Option<"target", "target", "std::string", /*default=*/"\"host\"",
            "Halide target string (host, x86-64-linux-avx512, host-cuda, ...)">,
     Option<"overwrite", "overwrite", "bool", /*default=*/"false",
-           "replace schedules that are already there">
+           "replace schedules that are already there">,
+    Option<"targetCache", "target-cache", "std::string", /*default=*/"\"\"",
+           "cache sizes and cores of the target, overriding the machine's "
+           "(host) or the defaults: l1d=32K,l2=1M,l3=32M,cores=2 "
+           "(docs/TARGETS.md)">,
+    Option<"knobs", "knobs", "std::string", /*default=*/"\"\"",
+           "tiling knobs that replace the target's defaults: "
+           "name=value,... (TileKnobs.h; e.g. attention.query_rows=16)">
   ];
 }
 

@@ -99,6 +99,12 @@ struct CompiledKernel {
   double compileSeconds = 0;
 };
 
+/// OK when a kernel whose schedule was planned for `planned` (its
+/// `txl.target`) may be compiled for `target`: the same vector width and
+/// registers, both CPU or both GPU; otherwise an error naming both.
+Status checkPlannedTarget(const std::string &planned,
+                          const std::string &target);
+
 /// Compiles `kernel` for `target` (a Halide target string: "host",
 /// "x86-64-linux-avx512", "host-cuda-cuda_capability_86", ...; NoRuntime is
 /// added) to `<outputBase>.o` with a function named after the kernel's symbol.

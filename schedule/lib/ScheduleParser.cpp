@@ -1,4 +1,4 @@
-//===- Schedule.cpp - parsing and checking the txl.schedule attribute -----===//
+//===- ScheduleParser.cpp - the txl.schedule attribute, parsed and checked ===//
 //
 // Every field is checked for its type and every dictionary for unknown keys,
 // so a typo in a hand-written or tuned schedule fails loudly with the path of
@@ -6,16 +6,19 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "txl/codegen/halide/Schedule.h"
+#include "txl/Dialect/AttrNames.h"
+#include "txl/schedule/ScheduleAttr.h"
 
-#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Operation.h"
+#include "mlir/IR/SymbolTable.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <set>
 
 using namespace mlir;
 
-namespace txl::codegen::halide {
+namespace txl::schedule {
 namespace {
 
 std::string attrText(Attribute attr) {
@@ -422,36 +425,11 @@ Status parseFunc(DictionaryAttr dict, const std::string &path,
 
 } // namespace
 
-const char *tailKindName(TailKind kind) {
-  switch (kind) {
-  case TailKind::Auto:
-    return "auto";
-  case TailKind::Guard:
-    return "guard";
-  case TailKind::ShiftInwards:
-    return "shift_inwards";
-  case TailKind::RoundUp:
-    return "round_up";
-  case TailKind::Predicate:
-    return "predicate";
-  }
-  return "guard";
-}
-
-const FuncSchedule *KernelSchedule::find(const std::string &name,
-                                         unsigned position) const {
-  std::string byPosition = "#" + std::to_string(position);
-  for (const FuncSchedule &func : funcs)
-    if (func.name == name || func.name == byPosition)
-      return &func;
-  return nullptr;
-}
-
 StatusOr<KernelSchedule> parseSchedule(DictionaryAttr attr) {
   KernelSchedule schedule;
   if (!attr)
     return schedule;
-  FieldReader reader(attr, kScheduleAttrName);
+  FieldReader reader(attr, attr::kSchedule);
   int64_t width = 0;
   TXL_TRY(reader.integer("vector_width", width, /*required=*/false, 1));
   if (width > 0)
@@ -477,20 +455,22 @@ StatusOr<KernelSchedule> parseSchedule(DictionaryAttr attr) {
 }
 
 StatusOr<std::optional<KernelSchedule>>
-readKernelSchedule(func::FuncOp kernel) {
-  Attribute attr = kernel->getAttr(kScheduleAttrName);
+readKernelSchedule(Operation *kernel) {
+  Attribute attr = kernel->getAttr(attr::kSchedule);
   if (!attr)
     return std::optional<KernelSchedule>();
+  std::string where = "kernel";
+  if (auto name =
+          kernel->getAttrOfType<StringAttr>(SymbolTable::getSymbolAttrName()))
+    where += " '" + name.str() + "'";
   auto dict = dyn_cast<DictionaryAttr>(attr);
   if (!dict)
-    return Status::error("kernel '" + kernel.getSymName().str() +
-                         "': " + kScheduleAttrName +
+    return Status::error(where + ": " + attr::kSchedule +
                          " must be a dictionary, got " + attrText(attr));
   StatusOr<KernelSchedule> schedule = parseSchedule(dict);
   if (!schedule.ok())
-    return Status::error("kernel '" + kernel.getSymName().str() +
-                         "': " + schedule.status().message());
+    return Status::error(where + ": " + schedule.status().message());
   return std::optional<KernelSchedule>(std::move(schedule).value());
 }
 
-} // namespace txl::codegen::halide
+} // namespace txl::schedule
