@@ -95,8 +95,9 @@ struct TargetInfo {
 /// ...) and an optional cache spec "l1d=32K,l2=1M,l3=32M,cores=2" (sizes in
 /// bytes with an optional K, M or G suffix, powers of 1024; any subset, in any
 /// order; overrides what was detected or defaulted). Accepts what Halide 14
-/// accepts, except words after "host" that name an architecture, bit width or
-/// OS. Errors (unknown architecture, unknown feature, missing OS or bits,
+/// accepts except an architecture, bit width or OS after "host", GPU APIs
+/// other than cuda and opencl, both of those at once, and "" (docs/TARGETS.md).
+/// Errors (unknown architecture, unknown feature, missing OS or bits,
 /// malformed cache spec) name the offending word and list what is accepted.
 StatusOr<TargetInfo> parseTarget(const std::string &target,
                                  const std::string &cacheSpec = "");
