@@ -13,6 +13,8 @@
 
 #include "ScalarOps.h"
 
+#include "txl/Dialect/AttrNames.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"

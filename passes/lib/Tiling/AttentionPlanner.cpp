@@ -13,6 +13,7 @@
 
 #include "KernelPlan.h"
 
+#include "txl/Dialect/AttrNames.h"
 #include "txl/Dialect/KernelRoles.h"
 
 using namespace mlir;

@@ -64,7 +64,8 @@ FuncSchedule entryNamed(const std::string &name, ComputeLocation::Kind kind) {
 }
 
 std::optional<unsigned> KernelPlan::singleResult() const {
-  auto yield = cast<YieldOp>(kernel.getBody().front().getTerminator());
+  KernelOp op = kernel; // a handle: its accessors are not const
+  auto yield = cast<YieldOp>(op.getBody().front().getTerminator());
   if (yield.getNumOperands() != 1)
     return std::nullopt;
   return indexOf(yield.getOperand(0).getDefiningOp<linalg::GenericOp>());

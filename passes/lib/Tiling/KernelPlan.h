@@ -79,7 +79,7 @@ struct KernelPlan {
   /// The name each generic is scheduled by: its txl.name, or `#i` where the
   /// name is not unique in the kernel.
   llvm::SmallVector<std::string> keys;
-  llvm::SmallVector<FuncSchedule> entries;
+  std::vector<FuncSchedule> entries;
   llvm::SmallVector<std::optional<PackedGemm>> gemms;
 
   bool isInline(unsigned i) const {

@@ -12,10 +12,12 @@
 #include "KernelTestSupport.h"
 #include "Kernels.h"
 
+#include "txl/Dialect/AttrNames.h"
 #include "txl/Dialect/TxlDialect.h"
 #include "txl/Dialect/TxlOps.h"
 #include "txl/Passes/Passes.h"
 #include "txl/codegen/halide/Schedule.h"
+#include "txl/target/TargetInfo.h"
 
 #include "mlir/Pass/PassManager.h"
 
@@ -220,7 +222,11 @@ TEST(PackedGemm, BiasResidualLayerNormInRowBlocks) {
   EXPECT_NE(sched.find("compute_at = {func = \"layer_norm\""),
             std::string::npos)
       << sched;
-  EXPECT_NE(sched.find("rfactor = {loop = \"d2\", width = 16"),
+  // Row sums in the lanes of one vector of the target (host: this machine).
+  StatusOr<txl::target::TargetInfo> host = txl::target::parseTarget("host");
+  ASSERT_TRUE(host.ok());
+  EXPECT_NE(sched.find("rfactor = {loop = \"d2\", width = " +
+                       std::to_string(host->vectorWidthF32)),
             std::string::npos)
       << sched;
 }
@@ -379,11 +385,40 @@ TEST(PackedGemm, GemmsThatShareAName) {
   }
 }
 
+TEST(PackedGemm, AScheduleForAnotherTargetIsRefused) {
+  // Planned for AVX-512 (16 lanes, 32 registers): compiled for AVX2 it is
+  // refused with both targets named, for AVX-512 it compiles.
+  ScheduledKernel k = schedule(shape(2, 13, 37, 23, Epilogue::BiasRelu),
+                               "x86-64-linux-avx512");
+  ASSERT_TRUE(k.module && k.schedule);
+  k.kernel()->setAttr(txl::attr::kTarget,
+                      mlir::StringAttr::get(k.context.get(),
+                                            "x86-64-linux-avx512"));
+  std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                              ("txl-target-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  StatusOr<CompiledKernel> refused = compileKernel(
+      k.kernel(), "x86-64-linux-avx2", (dir / "avx2").string(), {});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find(
+                "a schedule planned for x86-64-linux-avx512"),
+            std::string::npos)
+      << refused.status().message();
+  EXPECT_NE(refused.status().message().find(
+                "cannot be compiled for x86-64-linux-avx2"),
+            std::string::npos)
+      << refused.status().message();
+  StatusOr<CompiledKernel> compiled = compileKernel(
+      k.kernel(), "x86-64-linux-avx512", (dir / "avx512").string(), {});
+  std::filesystem::remove_all(dir);
+  EXPECT_TRUE(compiled.ok()) << compiled.status().message();
+}
+
 TEST(PackedGemm, WeightLoadsAreDenseVectors) {
   // The panel and lane of n (n floordiv 16, n mod 16) must become dense
   // 16-wide loads of the weight, never gathers.
   GemmShape s = shape(2, 13, 37, 23, Epilogue::BiasRelu);
-  ScheduledKernel k = schedule(s);
+  ScheduledKernel k = schedule(s, "x86-64-linux-avx512");
   ASSERT_TRUE(k.module && k.schedule);
   std::filesystem::path dir = std::filesystem::temp_directory_path() /
                               ("txl-packed-" + std::to_string(::getpid()));

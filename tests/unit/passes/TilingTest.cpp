@@ -80,7 +80,9 @@ TEST(TileKnobs, IllegalPointsAreRefusedWithTheRule) {
   expectRefused("layout.position_block=40", "not a multiple of 16");
   expectRefused("layout.panel_width=12", "multiple or a divisor");
   expectRefused("gemm.accumulator_registers=30", "out of range [1, 28]");
-  expectRefused("attention.score_vectors=25", "out of range");
+  expectRefused("attention.score_vectors=25",
+                "needs more accumulators than attention.score_accumulators");
+  expectRefused("attention.score_vectors=29", "out of range [1, 28]");
   // The same tile fits 32 registers but not AVX2's 16.
   TileKnobs knobs = defaultKnobs(targetOf("x86-64-linux-avx2"));
   ASSERT_TRUE(setKnobs(knobs, "gemm.tile_rows=8,gemm.tile_panels=3").isOk());

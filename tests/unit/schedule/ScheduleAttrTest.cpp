@@ -101,8 +101,9 @@ TEST(ScheduleAttr, DifferentSchedulesCompareUnequal) {
   ASSERT_TRUE(a.ok());
   KernelSchedule b = *a;
   EXPECT_TRUE(*a == b);
-  b.funcs[0].accumulator = std::make_shared<FuncSchedule>(*b.funcs[0].accumulator);
-  b.funcs[0].accumulator->compute.loop = "d1";
+  auto changed = std::make_shared<FuncSchedule>(*b.funcs[0].accumulator);
+  changed->compute.loop = "d1";
+  b.funcs[0].accumulator = changed;
   EXPECT_FALSE(*a == b);
   EXPECT_NE(printSchedule(*a, &context), printSchedule(b, &context));
 }

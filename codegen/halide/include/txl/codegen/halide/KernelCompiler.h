@@ -43,9 +43,13 @@ class FuncOp;
 } // namespace func
 } // namespace mlir
 
+namespace txl::schedule {
+struct KernelSchedule;
+} // namespace txl::schedule
+
 namespace txl::codegen::halide {
 
-struct KernelSchedule;
+using schedule::KernelSchedule;
 
 /// Element types of kernel tensors.
 enum class ElementKind { F32, I64, I32 };
