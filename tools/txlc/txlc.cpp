@@ -13,7 +13,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "txl/Dialect/TxlDialect.h"
-#include "txl/Passes/Passes.h"
+#include "txl/Passes/Pipeline.h"
 #include "txl/codegen/halide/KernelCompiler.h"
 #include "txl/codegen/host/HostCodegen.h"
 #include "txl/codegen/host/Linker.h"
@@ -504,40 +504,22 @@ int main(int argc, char **argv) {
     return status.isOk() ? 0 : fail(status.message());
   }
 
-  // --- Lowering: window memory, decompose, fuse, tile --------------------
+  // --- Lowering: txl-lower (window memory, decompose, fuse, tile) -------
   {
     mlir::PassManager pm(&context);
     if (mlir::failed(mlir::applyPassManagerCLOptions(pm)))
       return fail("bad pass manager options");
     mlir::TimingScope lowerTiming = rootTiming.nest("lower");
     pm.enableTiming(lowerTiming);
-    bool windowed = false;
-    if (auto step = module->lookupSymbol<mlir::func::FuncOp>("step"))
-      windowed =
-          step.getNumArguments() >= 3 && step.getArgumentTypes()[1].isIndex();
-    if (!windowed)
-      pm.addPass(createTxlWindowMemory());
-    if (!noKvCache) {
-      TxlKvCacheOptions kv;
-      kv.keepMemories = keepMems;
-      pm.addPass(createTxlKvCache(kv));
-    }
-    pm.addPass(createTxlDecompose());
-    if (packPanel > 0) {
-      TxlPackWeightsOptions pack;
-      pack.panel = packPanel;
-      pm.addPass(createTxlPackWeights(pack));
-    }
-    TxlFuseOptions fuse;
-    fuse.mode = fuseMode;
-    pm.addPass(createTxlFuse(fuse));
-    if (!noHoist)
-      pm.addPass(createTxlHoistInvariants());
-    if (tileMode == "heuristic") {
-      TxlTileOptions tile;
-      tile.target = target;
-      pm.addPass(createTxlTile(tile));
-    }
+    TxlLowerOptions options;
+    options.target = target.getValue();
+    options.kvCache = !noKvCache;
+    options.keepMemories = keepMems.getValue();
+    options.hoist = !noHoist;
+    options.packPanel = packPanel.getValue();
+    options.fuse = fuseMode == "none" ? FuseMode::None : FuseMode::Default;
+    options.tile = tileMode == "none" ? TileMode::None : TileMode::Heuristic;
+    buildTxlLowerPipeline(pm, options);
     if (mlir::failed(pm.run(*module)))
       return fail(noKvCache ? "lowering failed"
                             : "lowering failed (a step whose memories "

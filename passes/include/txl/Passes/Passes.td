@@ -2,7 +2,10 @@
 //
 // Every pass of txl, with the reason it exists and a before/after example.
 // Each runs alone from txl-opt (`txl-opt --<flag>`), and each has a lit test
-// named after its flag in tests/lit/Passes/.
+// named after its flag in tests/lit/Passes/. The passes txlc runs, in its
+// order and with its options, are the named pipeline `txl-lower`
+// (txl/Passes/Pipeline.h; pipelines are not passes, so it is not declared
+// here).
 //
 //===----------------------------------------------------------------------===//
 
