@@ -14,6 +14,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "txl/Dialect/TxlDialect.h"
+#include "txl/Passes/Passes.h"
 #include "txl/Passes/Pipeline.h"
 #include "txl/codegen/halide/KernelCompiler.h"
 #include "txl/codegen/host/HostCodegen.h"
@@ -524,16 +525,24 @@ Status lower(mlir::ModuleOp module, mlir::TimingScope &timing) {
   return Status::ok();
 }
 
-/// Stage 4: the kernels outlined into `kernels` and the memory plan; the
-/// embedded weights checked against what the step reads.
+/// Stage 4: every kernel outlined into a function of the module
+/// (txl-outline-kernels) and the memory plan; the embedded weights checked
+/// against what the step reads.
 StatusOr<host::StepProgram> outlineAndPlan(mlir::ModuleOp module,
-                                           mlir::ModuleOp kernels,
-                                           EmbeddedFiles &files) {
+                                           EmbeddedFiles &files,
+                                           mlir::TimingScope &timing) {
   auto step = module.lookupSymbol<mlir::func::FuncOp>("step");
   if (!step)
     return Status::error("no @step after lowering");
+  mlir::PassManager pm(module.getContext());
+  if (mlir::failed(mlir::applyPassManagerCLOptions(pm)))
+    return Status::error("bad pass manager options");
+  pm.enableTiming(timing);
+  pm.addPass(createTxlOutlineKernels());
+  if (mlir::failed(pm.run(module)))
+    return Status::error("outlining the kernels failed");
   StatusOr<host::StepProgram> program = host::analyzeStep(
-      step, kernels, module.lookupSymbol<mlir::func::FuncOp>("prepare"),
+      step, module.lookupSymbol<mlir::func::FuncOp>("prepare"),
       module.lookupSymbol<mlir::func::FuncOp>("nll"));
   if (!program.ok())
     return program.status();
@@ -582,8 +591,9 @@ Status makeWorkDir(WorkDir &work, std::string &kernelDir) {
 }
 
 /// Stage 6: every kernel compiled with Halide into `kernelDir` (with
-/// --emit=kernels also its .mlir, statement, assembly and header).
-StatusOr<CompiledKernels> compileKernels(mlir::ModuleOp kernels,
+/// --emit=kernels also its .mlir, statement, assembly and header), in the
+/// order of the calls: @prepare's, @step's, @nll's.
+StatusOr<CompiledKernels> compileKernels(mlir::ModuleOp module,
                                          const host::StepProgram &program,
                                          const std::string &kernelDir) {
   CompiledKernels compiled;
@@ -592,7 +602,6 @@ StatusOr<CompiledKernels> compileKernels(mlir::ModuleOp kernels,
   artifacts.assembly = emit == Emit::Kernels;
   artifacts.cHeader = emit == Emit::Kernels;
   auto start = std::chrono::steady_clock::now();
-  // The kernels are outlined @prepare's first, then @step's.
   std::vector<const host::KernelCall *> calls;
   for (const host::KernelCall &call : program.prepareCalls)
     calls.push_back(&call);
@@ -600,9 +609,12 @@ StatusOr<CompiledKernels> compileKernels(mlir::ModuleOp kernels,
     calls.push_back(&call);
   for (const host::KernelCall &call : program.nllCalls)
     calls.push_back(&call);
-  size_t index = 0;
-  for (auto func : kernels.getOps<mlir::func::FuncOp>()) {
-    std::string base = kernelDir + "/" + func.getSymName().str();
+  for (const host::KernelCall *call : calls) {
+    auto func = module.lookupSymbol<mlir::func::FuncOp>(call->symbol);
+    if (!func)
+      return Status::error("kernel " + call->symbol + " (" + call->kernelName +
+                           "): no such function");
+    std::string base = kernelDir + "/" + call->symbol;
     if (emit == Emit::Kernels) {
       Status status = writeText(base + ".mlir", printed(func) + "\n");
       if (!status.isOk())
@@ -611,23 +623,20 @@ StatusOr<CompiledKernels> compileKernels(mlir::ModuleOp kernels,
     auto kernelStart = std::chrono::steady_clock::now();
     auto kernel = halide::compileKernel(func, target, base, artifacts);
     if (!kernel.ok())
-      return Status::error("kernel " + func.getSymName().str() + " (" +
-                           calls[index]->kernelName +
+      return Status::error("kernel " + call->symbol + " (" + call->kernelName +
                            "): " + kernel.status().message());
     if (verbose)
-      llvm::errs() << "txlc: " << func.getSymName() << ": "
+      llvm::errs() << "txlc: " << call->symbol << ": "
                    << llvm::format("%.2f", secondsSince(kernelStart)) << " s\n";
     compiled.objects.push_back(kernel->objectPath);
     if (!kernel->stmtPath.empty()) {
       bool ok;
-      compiled.stmts += "// ===== " + func.getSymName().str() + " (" +
-                        calls[index]->kernelName + ") =====\n" +
-                        readFile(kernel->stmtPath, ok) + "\n";
+      compiled.stmts += "// ===== " + call->symbol + " (" + call->kernelName +
+                        ") =====\n" + readFile(kernel->stmtPath, ok) + "\n";
     }
-    ++index;
   }
   if (verbose)
-    llvm::errs() << "txlc: " << index << " kernels in "
+    llvm::errs() << "txlc: " << calls.size() << " kernels in "
                  << llvm::format("%.2f", secondsSince(start)) << " s\n";
   return compiled;
 }
@@ -742,11 +751,9 @@ int main(int argc, char **argv) {
   if (emit == Emit::Linalg)
     return emitText(printed(module));
 
-  mlir::OwningOpRef<mlir::ModuleOp> kernels =
-      mlir::ModuleOp::create(mlir::UnknownLoc::get(&context));
   StatusOr<host::StepProgram> program = [&] {
     mlir::TimingScope scope = rootTiming.nest("outline and plan");
-    return outlineAndPlan(module, *kernels, *files);
+    return outlineAndPlan(module, *files, scope);
   }();
   if (!program.ok())
     return fail(program.status().message());
@@ -786,7 +793,7 @@ int main(int argc, char **argv) {
 
   StatusOr<CompiledKernels> compiled = [&] {
     mlir::TimingScope scope = rootTiming.nest("kernels (Halide)");
-    return compileKernels(*kernels, *program, kernelDir);
+    return compileKernels(module, *program, kernelDir);
   }();
   if (!compiled.ok())
     return fail(compiled.status().message());
