@@ -1,8 +1,9 @@
 //===- txl-opt.cpp - mlir-opt with the txl dialect and txl's passes -------===//
 //
 // The research and test driver: parses, verifies, transforms and prints txl IR
-// one pass at a time, with MLIR's standard flags (--mlir-print-ir-after-all,
-// --mlir-timing, --verify-diagnostics, ...).
+// one pass at a time, or through txlc's whole lowering (--txl-lower), with
+// MLIR's standard flags (--mlir-print-ir-after-all, --mlir-timing,
+// --verify-diagnostics, ...).
 //
 //===----------------------------------------------------------------------===//
 
@@ -20,6 +21,7 @@
 
 #include "txl/Dialect/TxlDialect.h"
 #include "txl/Passes/Passes.h"
+#include "txl/Passes/Pipeline.h"
 
 int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
@@ -31,6 +33,7 @@ int main(int argc, char **argv) {
   // MLIR's generic passes (canonicalize, cse, ...) are useful between ours.
   mlir::registerTransformsPasses();
   txl::registerTxlPasses();
+  txl::registerTxlLowerPipeline();
   return mlir::asMainReturnCode(mlir::MlirOptMain(
       argc, argv, "txl optimizer driver: the txl dialect and its passes\n",
       registry));

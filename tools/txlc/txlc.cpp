@@ -2,10 +2,11 @@
 //
 // txlc MODEL -o OUT [--emit=...]: builds the txl module of a model (a model
 // directory or its config.json, or a .mlir file in the txl dialect with a
-// @step), lowers it (txl-window-memory, txl-decompose, txl-fuse, txl-tile),
-// compiles each kernel with Halide, generates the host step through MLIR's
-// LLVM dialect and links everything into a shared library (or a standalone
-// executable, --emit=exe). Every stage can be emitted on its own
+// @step), lowers it (the txl-lower pipeline, txl/Passes/Pipeline.h),
+// outlines the kernels and plans memory, compiles each kernel with Halide,
+// generates the host step through MLIR's LLVM dialect and links everything
+// into a shared library (or a standalone executable, --emit=exe). main runs
+// one function per stage, in order, and stops at the one --emit asks for
 // (docs/CODEGEN.md). The model directory's vocab.txt is embedded, and with
 // --embed-weights its weights too, checked against the model first. MLIR's
 // standard flags apply (--mlir-print-ir-after-all, --mlir-timing, ...).
@@ -14,6 +15,7 @@
 
 #include "txl/Dialect/TxlDialect.h"
 #include "txl/Passes/Passes.h"
+#include "txl/Passes/Pipeline.h"
 #include "txl/codegen/halide/KernelCompiler.h"
 #include "txl/codegen/host/HostCodegen.h"
 #include "txl/codegen/host/Linker.h"
@@ -76,6 +78,9 @@ cl::opt<std::string> outputPath("o",
                                 cl::value_desc("path"), cl::init(""),
                                 cl::cat(txlcCategory));
 
+/// What txlc produces, in the order of the stages that produce it: after the
+/// plan, the kernels (Kernels, HalideStmt) and the host code (Llvm, Asm) are
+/// two branches that the objects (Obj, So, Exe) join.
 enum class Emit {
   Mlir,
   Linalg,
@@ -345,6 +350,335 @@ StatusOr<std::string> findExecutableSupport(const char *argv0) {
                        "); give it with --exe-support");
 }
 
+// --- The stages, in order; main runs them up to --emit -------------------
+
+/// The model in the txl dialect and what it was built from.
+struct Model {
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  std::string configJson = "{}";
+  /// The folder of config.json (a model directory), where model.safetensors
+  /// and vocab.txt are looked for; empty for a .mlir input.
+  std::string modelDir;
+  std::optional<ModelConfig> config;
+};
+
+/// What the output embeds, checked before anything is compiled.
+struct EmbeddedFiles {
+  /// The weights, bound to the config; checked again against the plan.
+  std::optional<BoundWeights> boundWeights;
+  std::string weightsPath, vocabularyPath;
+};
+
+/// The compiled kernels: their objects, and Halide's statements when asked.
+struct CompiledKernels {
+  std::vector<std::string> objects;
+  std::string stmts;
+};
+
+/// The text of `op` as MLIR prints it.
+std::string printed(mlir::Operation *op) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  op->print(os);
+  return text;
+}
+
+/// Checks the flags that do not depend on the model.
+Status checkFlags() {
+  if (!weightsPath.empty() && !embedWeights)
+    return Status::error("--weights names the weights to embed: it needs "
+                         "--embed-weights");
+  if (noVocab && !vocabPath.empty())
+    return Status::error("--vocab and --no-vocab contradict each other");
+  return Status::ok();
+}
+
+/// Checks the flags of the lowering and of the step's shape.
+Status checkLoweringFlags() {
+  if (fuseMode != "default" && fuseMode != "none")
+    return Status::error("--txl-fuse must be 'default' or 'none', not '" +
+                         fuseMode + "'");
+  if (tileMode != "heuristic" && tileMode != "none")
+    return Status::error("--txl-tile must be 'heuristic' or 'none', not '" +
+                         tileMode + "'");
+  if (batch < 1)
+    return Status::error("--batch must be at least 1");
+  if (scoreSegments < 1)
+    return Status::error("--score-segments must be at least 1");
+  if (packPanel < 0)
+    return Status::error("--pack-weights must be 0 (off) or a panel width");
+  return Status::ok();
+}
+
+/// Stage 1: the model in the txl dialect, parsed from a .mlir file or built
+/// from a config.json.
+StatusOr<Model> buildModel(mlir::MLIRContext &context,
+                           llvm::SourceMgr &sourceMgr) {
+  Model model;
+  std::string path = inputPath;
+  if (llvm::sys::fs::is_directory(path))
+    path = (llvm::Twine(path) + "/config.json").str();
+  if (llvm::StringRef(path).ends_with(".mlir")) {
+    model.module =
+        mlir::parseSourceFile<mlir::ModuleOp>(path, sourceMgr, &context);
+    if (!model.module)
+      return Status::error(path + ": cannot parse");
+    if (!model.module->lookupSymbol<mlir::func::FuncOp>("step"))
+      return Status::error(path + ": no func.func @step");
+    if (!configPath.empty()) {
+      bool ok;
+      model.configJson = readFile(configPath, ok);
+      if (!ok)
+        return Status::error(configPath + ": cannot read");
+      auto config = ModelConfig::fromJsonString(model.configJson, configPath);
+      if (!config.ok())
+        return config.status();
+      model.config = std::move(*config);
+    }
+    return model;
+  }
+  bool ok;
+  model.configJson = readFile(path, ok);
+  if (!ok)
+    return Status::error(path + ": cannot read (expected a model directory "
+                                "with a config.json, a config.json or a "
+                                ".mlir file)");
+  auto config = ModelConfig::fromJsonString(model.configJson, path);
+  if (!config.ok())
+    return config.status();
+  model.config = *config;
+  model.modelDir = llvm::sys::path::parent_path(path).str();
+  if (model.modelDir.empty())
+    model.modelDir = ".";
+  int64_t length = tgtLen ? int64_t(tgtLen) : config->tgt_len.value_or(0);
+  if (length < 1)
+    return Status::error(path + " has no tgt_len: give the segment length "
+                                "with --tgt-len");
+  StepShape shape;
+  shape.batch = batch;
+  shape.segmentLength = length;
+  shape.maxSegmentLength = length;
+  shape.scoreSegments = scoreSegments;
+  model.module = buildModelModule(context, *config, shape);
+  if (!model.module || mlir::failed(mlir::verify(*model.module)))
+    return Status::error(path + ": the model does not build");
+  return model;
+}
+
+/// Stage 2: the weights and vocabulary the output embeds, checked against
+/// the model.
+StatusOr<EmbeddedFiles> checkEmbeddedFiles(const Model &model) {
+  EmbeddedFiles files;
+  if (embedWeights) {
+    if (!model.config)
+      return Status::error("--embed-weights needs the model's config.json to "
+                           "check the weights: give it with --config");
+    std::string path = weightsPath;
+    if (path.empty()) {
+      if (model.modelDir.empty())
+        return Status::error("--embed-weights: no model directory to take "
+                             "model.safetensors from: give the file with "
+                             "--weights");
+      path = model.modelDir + "/model.safetensors";
+    }
+    auto bound = BoundWeights::bind(*model.config, path);
+    if (!bound.ok())
+      return Status::error(bound.status().message() + " (--embed-weights)");
+    files.boundWeights.emplace(std::move(*bound));
+    files.weightsPath = path;
+  }
+  std::string vocab = vocabPath;
+  if (vocab.empty() && !noVocab && !model.modelDir.empty() &&
+      llvm::sys::fs::exists(model.modelDir + "/vocab.txt"))
+    vocab = model.modelDir + "/vocab.txt";
+  if (!vocab.empty()) {
+    Status status =
+        checkVocabulary(vocab, model.config ? &*model.config : nullptr);
+    if (!status.isOk())
+      return status;
+    files.vocabularyPath = vocab;
+  }
+  return files;
+}
+
+/// Stage 3: the txl-lower pipeline (passes/lib/Pipeline.cpp) with the
+/// options of txlc's flags.
+Status lower(mlir::ModuleOp module, mlir::TimingScope &timing) {
+  mlir::PassManager pm(module.getContext());
+  if (mlir::failed(mlir::applyPassManagerCLOptions(pm)))
+    return Status::error("bad pass manager options");
+  pm.enableTiming(timing);
+  TxlLowerOptions options;
+  options.target = target.getValue();
+  options.kvCache = !noKvCache;
+  options.keepMemories = keepMems.getValue();
+  options.hoist = !noHoist;
+  options.packPanel = packPanel.getValue();
+  options.fuse = fuseMode == "none" ? FuseMode::None : FuseMode::Default;
+  options.tile = tileMode == "none" ? TileMode::None : TileMode::Heuristic;
+  buildTxlLowerPipeline(pm, options);
+  if (mlir::failed(pm.run(module)))
+    return Status::error(noKvCache ? "lowering failed"
+                                   : "lowering failed (a step whose memories "
+                                     "cannot become key/value caches compiles "
+                                     "with --no-kv-cache)");
+  return Status::ok();
+}
+
+/// Stage 4: every kernel outlined into a function of the module
+/// (txl-outline-kernels) and the memory plan; the embedded weights checked
+/// against what the step reads.
+StatusOr<host::StepProgram> outlineAndPlan(mlir::ModuleOp module,
+                                           EmbeddedFiles &files,
+                                           mlir::TimingScope &timing) {
+  auto step = module.lookupSymbol<mlir::func::FuncOp>("step");
+  if (!step)
+    return Status::error("no @step after lowering");
+  mlir::PassManager pm(module.getContext());
+  if (mlir::failed(mlir::applyPassManagerCLOptions(pm)))
+    return Status::error("bad pass manager options");
+  pm.enableTiming(timing);
+  pm.addPass(createTxlOutlineKernels());
+  if (mlir::failed(pm.run(module)))
+    return Status::error("outlining the kernels failed");
+  StatusOr<host::StepProgram> program = host::analyzeStep(
+      step, module.lookupSymbol<mlir::func::FuncOp>("prepare"),
+      module.lookupSymbol<mlir::func::FuncOp>("nll"));
+  if (!program.ok())
+    return program.status();
+  if (files.boundWeights) {
+    Status status =
+        checkWeightsForModel(*files.boundWeights, files.weightsPath, *program);
+    if (!status.isOk())
+      return Status::error(status.message() + " (--embed-weights)");
+    files.boundWeights.reset(); // Checked: the host object copies the file.
+  }
+  return program;
+}
+
+/// Stage 5: the host step (txl_model_step and the descriptor) in LLVM IR.
+StatusOr<std::unique_ptr<llvm::Module>>
+buildHostCode(mlir::MLIRContext &context, llvm::LLVMContext &llvmContext,
+              const host::StepProgram &program, const Model &model,
+              const EmbeddedFiles &files) {
+  host::ModelDescription description;
+  description.target = target;
+  description.configJson = model.configJson;
+  if (!files.weightsPath.empty())
+    description.embeddedWeightsPath = absolutePath(files.weightsPath);
+  if (!files.vocabularyPath.empty())
+    description.vocabularyPath = absolutePath(files.vocabularyPath);
+  return host::buildHostLLVMModule(context, llvmContext, program, description);
+}
+
+/// Where objects go: the --emit=kernels directory, else a temporary one.
+Status makeWorkDir(WorkDir &work, std::string &kernelDir) {
+  if (emit == Emit::Kernels) {
+    kernelDir = outputPath;
+    if (std::error_code error = llvm::sys::fs::create_directories(kernelDir))
+      return Status::error(kernelDir + ": cannot create: " + error.message());
+    return Status::ok();
+  }
+  llvm::SmallString<128> dir;
+  if (std::error_code error = llvm::sys::fs::createUniqueDirectory("txlc", dir))
+    return Status::error("cannot create a temporary directory: " +
+                         error.message());
+  work.path = dir.str().str();
+  kernelDir = work.path;
+  if (keepTemps)
+    llvm::errs() << "txlc: intermediates in " << work.path << "\n";
+  return Status::ok();
+}
+
+/// Stage 6: every kernel compiled with Halide into `kernelDir` (with
+/// --emit=kernels also its .mlir, statement, assembly and header), in the
+/// order of the calls: @prepare's, @step's, @nll's.
+StatusOr<CompiledKernels> compileKernels(mlir::ModuleOp module,
+                                         const host::StepProgram &program,
+                                         const std::string &kernelDir) {
+  CompiledKernels compiled;
+  halide::KernelArtifacts artifacts;
+  artifacts.stmt = emit == Emit::Kernels || emit == Emit::HalideStmt;
+  artifacts.assembly = emit == Emit::Kernels;
+  artifacts.cHeader = emit == Emit::Kernels;
+  auto start = std::chrono::steady_clock::now();
+  std::vector<const host::KernelCall *> calls;
+  for (const host::KernelCall &call : program.prepareCalls)
+    calls.push_back(&call);
+  for (const host::KernelCall &call : program.calls)
+    calls.push_back(&call);
+  for (const host::KernelCall &call : program.nllCalls)
+    calls.push_back(&call);
+  for (const host::KernelCall *call : calls) {
+    auto func = module.lookupSymbol<mlir::func::FuncOp>(call->symbol);
+    if (!func)
+      return Status::error("kernel " + call->symbol + " (" + call->kernelName +
+                           "): no such function");
+    std::string base = kernelDir + "/" + call->symbol;
+    if (emit == Emit::Kernels) {
+      Status status = writeText(base + ".mlir", printed(func) + "\n");
+      if (!status.isOk())
+        return status;
+    }
+    auto kernelStart = std::chrono::steady_clock::now();
+    auto kernel = halide::compileKernel(func, target, base, artifacts);
+    if (!kernel.ok())
+      return Status::error("kernel " + call->symbol + " (" + call->kernelName +
+                           "): " + kernel.status().message());
+    if (verbose)
+      llvm::errs() << "txlc: " << call->symbol << ": "
+                   << llvm::format("%.2f", secondsSince(kernelStart)) << " s\n";
+    compiled.objects.push_back(kernel->objectPath);
+    if (!kernel->stmtPath.empty()) {
+      bool ok;
+      compiled.stmts += "// ===== " + call->symbol + " (" + call->kernelName +
+                        ") =====\n" + readFile(kernel->stmtPath, ok) + "\n";
+    }
+  }
+  if (verbose)
+    llvm::errs() << "txlc: " << calls.size() << " kernels in "
+                 << llvm::format("%.2f", secondsSince(start)) << " s\n";
+  return compiled;
+}
+
+/// Stage 7: the host object, Halide's runtime and the kernels linked into
+/// the output (a shared library, an executable or one relocatable object).
+Status link(llvm::Module &hostModule, std::vector<std::string> objects,
+            const std::string &kernelDir, const std::string &executableSupport,
+            mlir::TimingScope &scope) {
+  std::string hostObject = kernelDir + "/host.o";
+  mlir::TimingScope hostTiming = scope.nest("host object");
+  Status status = host::emitHostObject(hostModule, hostObject);
+  if (!status.isOk())
+    return status;
+  hostTiming.stop();
+  std::string runtimeObject = kernelDir + "/halide_runtime.o";
+  mlir::TimingScope runtimeTiming = scope.nest("Halide runtime");
+  status = halide::compileHalideRuntime(target, runtimeObject);
+  if (!status.isOk())
+    return Status::error("Halide runtime: " + status.message());
+  runtimeTiming.stop();
+  mlir::TimingScope linkTiming = scope.nest("link");
+  objects.insert(objects.begin(), hostObject);
+  objects.push_back(runtimeObject);
+  host::LinkKind kind = emit == Emit::So    ? host::LinkKind::SharedLibrary
+                        : emit == Emit::Exe ? host::LinkKind::Executable
+                                            : host::LinkKind::Relocatable;
+  std::vector<std::string> archives;
+  if (emit == Emit::Exe)
+    archives.push_back(executableSupport);
+  return host::linkObjects(objects, outputPath, kind, archives);
+}
+
+/// The host code branch: LLVM IR, assembly and every object.
+bool needsHostCode() { return emit >= Emit::Llvm; }
+
+/// Writes a stage's text to the output; the exit code of txlc.
+int emitText(const std::string &text) {
+  Status status = writeText(outputPath, text);
+  return status.isOk() ? 0 : fail(status.message());
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -366,11 +700,8 @@ int main(int argc, char **argv) {
       "  See docs/CODEGEN.md.\n");
   if (outputPath.empty())
     outputPath = defaultOutput();
-  if (!weightsPath.empty() && !embedWeights)
-    return fail("--weights names the weights to embed: it needs "
-                "--embed-weights");
-  if (noVocab && !vocabPath.empty())
-    return fail("--vocab and --no-vocab contradict each other");
+  if (Status status = checkFlags(); !status.isOk())
+    return fail(status.message());
   std::string executableSupport;
   if (emit == Emit::Exe) {
     auto found = findExecutableSupport(argv[0]);
@@ -378,18 +709,8 @@ int main(int argc, char **argv) {
       return fail(found.status().message());
     executableSupport = *found;
   }
-  if (fuseMode != "default" && fuseMode != "none")
-    return fail("--txl-fuse must be 'default' or 'none', not '" + fuseMode +
-                "'");
-  if (tileMode != "heuristic" && tileMode != "none")
-    return fail("--txl-tile must be 'heuristic' or 'none', not '" + tileMode +
-                "'");
-  if (batch < 1)
-    return fail("--batch must be at least 1");
-  if (scoreSegments < 1)
-    return fail("--score-segments must be at least 1");
-  if (packPanel < 0)
-    return fail("--pack-weights must be 0 (off) or a panel width");
+  if (Status status = checkLoweringFlags(); !status.isOk())
+    return fail(status.message());
 
   mlir::DialectRegistry registry;
   registry.insert<TxlDialect, mlir::arith::ArithDialect,
@@ -403,196 +724,49 @@ int main(int argc, char **argv) {
   mlir::DefaultTimingManager timing;
   mlir::applyDefaultTimingManagerCLOptions(timing);
   mlir::TimingScope rootTiming = timing.getRootScope();
-
-  // --- The model in the txl dialect --------------------------------------
-  mlir::OwningOpRef<mlir::ModuleOp> module;
-  std::string configJson = "{}";
-  // The folder of config.json (a model directory), where model.safetensors
-  // and vocab.txt are looked for; empty for a .mlir input.
-  std::string modelDir;
-  std::optional<ModelConfig> modelConfig;
   llvm::SourceMgr sourceMgr;
   mlir::SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
-  {
+
+  StatusOr<Model> model = [&] {
     mlir::TimingScope scope = rootTiming.nest("build model");
-    std::string path = inputPath;
-    if (llvm::sys::fs::is_directory(path))
-      path = (llvm::Twine(path) + "/config.json").str();
-    if (llvm::StringRef(path).ends_with(".mlir")) {
-      module = mlir::parseSourceFile<mlir::ModuleOp>(path, sourceMgr, &context);
-      if (!module)
-        return fail(path + ": cannot parse");
-      if (!module->lookupSymbol<mlir::func::FuncOp>("step"))
-        return fail(path + ": no func.func @step");
-      if (!configPath.empty()) {
-        bool ok;
-        configJson = readFile(configPath, ok);
-        if (!ok)
-          return fail(configPath + ": cannot read");
-        auto config = ModelConfig::fromJsonString(configJson, configPath);
-        if (!config.ok())
-          return fail(config.status().message());
-        modelConfig = std::move(*config);
-      }
-    } else {
-      bool ok;
-      configJson = readFile(path, ok);
-      if (!ok)
-        return fail(path + ": cannot read (expected a model directory with "
-                           "a config.json, a config.json or a .mlir file)");
-      auto config = ModelConfig::fromJsonString(configJson, path);
-      if (!config.ok())
-        return fail(config.status().message());
-      modelConfig = *config;
-      modelDir = llvm::sys::path::parent_path(path).str();
-      if (modelDir.empty())
-        modelDir = ".";
-      int64_t length = tgtLen ? int64_t(tgtLen) : config->tgt_len.value_or(0);
-      if (length < 1)
-        return fail(path + " has no tgt_len: give the segment length with "
-                           "--tgt-len");
-      StepShape shape;
-      shape.batch = batch;
-      shape.segmentLength = length;
-      shape.maxSegmentLength = length;
-      shape.scoreSegments = scoreSegments;
-      module = buildModelModule(context, *config, shape);
-      if (!module || mlir::failed(mlir::verify(*module)))
-        return fail(path + ": the model does not build");
-    }
-  }
-
-  // --- What the output embeds: checked now, before anything is compiled ---
-  std::optional<BoundWeights> boundWeights;
-  std::string embeddedWeights, vocabulary;
-  {
+    return buildModel(context, sourceMgr);
+  }();
+  if (!model.ok())
+    return fail(model.status().message());
+  mlir::ModuleOp module = *model->module;
+  StatusOr<EmbeddedFiles> files = [&] {
     mlir::TimingScope scope = rootTiming.nest("check embedded files");
-    if (embedWeights) {
-      if (!modelConfig)
-        return fail("--embed-weights needs the model's config.json to check "
-                    "the weights: give it with --config");
-      std::string path = weightsPath;
-      if (path.empty()) {
-        if (modelDir.empty())
-          return fail("--embed-weights: no model directory to take "
-                      "model.safetensors from: give the file with --weights");
-        path = modelDir + "/model.safetensors";
-      }
-      auto bound = BoundWeights::bind(*modelConfig, path);
-      if (!bound.ok())
-        return fail(bound.status().message() + " (--embed-weights)");
-      boundWeights.emplace(std::move(*bound));
-      embeddedWeights = path;
-    }
-    std::string vocab = vocabPath;
-    if (vocab.empty() && !noVocab && !modelDir.empty() &&
-        llvm::sys::fs::exists(modelDir + "/vocab.txt"))
-      vocab = modelDir + "/vocab.txt";
-    if (!vocab.empty()) {
-      Status status =
-          checkVocabulary(vocab, modelConfig ? &*modelConfig : nullptr);
-      if (!status.isOk())
-        return fail(status.message());
-      vocabulary = vocab;
-    }
-  }
-  if (emit == Emit::Mlir) {
-    std::string text;
-    llvm::raw_string_ostream os(text);
-    module->print(os);
-    Status status = writeText(outputPath, text);
-    return status.isOk() ? 0 : fail(status.message());
-  }
+    return checkEmbeddedFiles(*model);
+  }();
+  if (!files.ok())
+    return fail(files.status().message());
+  if (emit == Emit::Mlir)
+    return emitText(printed(module));
 
-  // --- Lowering: window memory, decompose, fuse, tile --------------------
   {
-    mlir::PassManager pm(&context);
-    if (mlir::failed(mlir::applyPassManagerCLOptions(pm)))
-      return fail("bad pass manager options");
-    mlir::TimingScope lowerTiming = rootTiming.nest("lower");
-    pm.enableTiming(lowerTiming);
-    bool windowed = false;
-    if (auto step = module->lookupSymbol<mlir::func::FuncOp>("step"))
-      windowed =
-          step.getNumArguments() >= 3 && step.getArgumentTypes()[1].isIndex();
-    if (!windowed)
-      pm.addPass(createTxlWindowMemory());
-    if (!noKvCache) {
-      TxlKvCacheOptions kv;
-      kv.keepMemories = keepMems;
-      pm.addPass(createTxlKvCache(kv));
-    }
-    pm.addPass(createTxlDecompose());
-    if (packPanel > 0) {
-      TxlPackWeightsOptions pack;
-      pack.panel = packPanel;
-      pm.addPass(createTxlPackWeights(pack));
-    }
-    TxlFuseOptions fuse;
-    fuse.mode = fuseMode;
-    pm.addPass(createTxlFuse(fuse));
-    if (!noHoist)
-      pm.addPass(createTxlHoistInvariants());
-    if (tileMode == "heuristic") {
-      TxlTileOptions tile;
-      tile.target = target;
-      pm.addPass(createTxlTile(tile));
-    }
-    if (mlir::failed(pm.run(*module)))
-      return fail(noKvCache ? "lowering failed"
-                            : "lowering failed (a step whose memories "
-                              "cannot become key/value caches compiles "
-                              "with --no-kv-cache)");
+    mlir::TimingScope scope = rootTiming.nest("lower");
+    if (Status status = lower(module, scope); !status.isOk())
+      return fail(status.message());
   }
-  if (emit == Emit::Linalg) {
-    std::string text;
-    llvm::raw_string_ostream os(text);
-    module->print(os);
-    Status status = writeText(outputPath, text);
-    return status.isOk() ? 0 : fail(status.message());
-  }
+  if (emit == Emit::Linalg)
+    return emitText(printed(module));
 
-  // --- Outline kernels, plan memory ---------------------------------------
-  auto step = module->lookupSymbol<mlir::func::FuncOp>("step");
-  if (!step)
-    return fail("no @step after lowering");
-  mlir::OwningOpRef<mlir::ModuleOp> kernels =
-      mlir::ModuleOp::create(mlir::UnknownLoc::get(&context));
   StatusOr<host::StepProgram> program = [&] {
     mlir::TimingScope scope = rootTiming.nest("outline and plan");
-    return host::analyzeStep(
-        step, *kernels, module->lookupSymbol<mlir::func::FuncOp>("prepare"),
-        module->lookupSymbol<mlir::func::FuncOp>("nll"));
+    return outlineAndPlan(module, *files, scope);
   }();
   if (!program.ok())
     return fail(program.status().message());
-  if (boundWeights) {
-    Status status =
-        checkWeightsForModel(*boundWeights, embeddedWeights, *program);
-    if (!status.isOk())
-      return fail(status.message() + " (--embed-weights)");
-    boundWeights.reset(); // Checked: the host object copies the file.
-  }
-  if (emit == Emit::Plan) {
-    Status status = writeText(outputPath, program->describe());
-    return status.isOk() ? 0 : fail(status.message());
-  }
+  if (emit == Emit::Plan)
+    return emitText(program->describe());
 
-  // --- Host code ----------------------------------------------------------
   llvm::LLVMContext llvmContext;
   std::unique_ptr<llvm::Module> hostModule;
-  if (emit == Emit::Llvm || emit == Emit::Asm || emit == Emit::Obj ||
-      emit == Emit::So || emit == Emit::Exe) {
-    mlir::TimingScope scope = rootTiming.nest("host code");
-    host::ModelDescription description;
-    description.target = target;
-    description.configJson = configJson;
-    if (!embeddedWeights.empty())
-      description.embeddedWeightsPath = absolutePath(embeddedWeights);
-    if (!vocabulary.empty())
-      description.vocabularyPath = absolutePath(vocabulary);
-    auto built =
-        host::buildHostLLVMModule(context, llvmContext, *program, description);
+  if (needsHostCode()) {
+    auto built = [&] {
+      mlir::TimingScope scope = rootTiming.nest("host code");
+      return buildHostCode(context, llvmContext, *program, *model, *files);
+    }();
     if (!built.ok())
       return fail(built.status().message());
     hostModule = std::move(*built);
@@ -601,127 +775,37 @@ int main(int argc, char **argv) {
     std::string text;
     llvm::raw_string_ostream os(text);
     hostModule->print(os, nullptr);
-    Status status = writeText(outputPath, text);
-    return status.isOk() ? 0 : fail(status.message());
+    return emitText(text);
   }
 
-  // --- A work directory for objects ----------------------------------------
   WorkDir work;
   std::string kernelDir;
-  if (emit == Emit::Kernels) {
-    kernelDir = outputPath;
-    if (std::error_code error = llvm::sys::fs::create_directories(kernelDir))
-      return fail(kernelDir + ": cannot create: " + error.message());
-  } else {
-    llvm::SmallString<128> dir;
-    if (std::error_code error =
-            llvm::sys::fs::createUniqueDirectory("txlc", dir))
-      return fail("cannot create a temporary directory: " + error.message());
-    work.path = dir.str().str();
-    kernelDir = work.path;
-    if (keepTemps)
-      llvm::errs() << "txlc: intermediates in " << work.path << "\n";
-  }
-
+  if (Status status = makeWorkDir(work, kernelDir); !status.isOk())
+    return fail(status.message());
   if (emit == Emit::Asm) {
     std::string path = kernelDir + "/host.s";
     Status status = host::emitHostObject(*hostModule, path, true);
     if (!status.isOk())
       return fail(status.message());
     bool ok;
-    std::string text = readFile(path, ok);
-    status = writeText(outputPath, text);
-    return status.isOk() ? 0 : fail(status.message());
+    return emitText(readFile(path, ok));
   }
 
-  // --- Kernels with Halide --------------------------------------------------
-  std::vector<std::string> objects;
-  std::string stmts;
-  {
+  StatusOr<CompiledKernels> compiled = [&] {
     mlir::TimingScope scope = rootTiming.nest("kernels (Halide)");
-    halide::KernelArtifacts artifacts;
-    artifacts.stmt = emit == Emit::Kernels || emit == Emit::HalideStmt;
-    artifacts.assembly = emit == Emit::Kernels;
-    artifacts.cHeader = emit == Emit::Kernels;
-    auto start = std::chrono::steady_clock::now();
-    // The kernels are outlined @prepare's first, then @step's.
-    std::vector<const host::KernelCall *> calls;
-    for (const host::KernelCall &call : program->prepareCalls)
-      calls.push_back(&call);
-    for (const host::KernelCall &call : program->calls)
-      calls.push_back(&call);
-    for (const host::KernelCall &call : program->nllCalls)
-      calls.push_back(&call);
-    size_t index = 0;
-    for (auto func : kernels->getOps<mlir::func::FuncOp>()) {
-      std::string base = kernelDir + "/" + func.getSymName().str();
-      if (emit == Emit::Kernels) {
-        std::string text;
-        llvm::raw_string_ostream os(text);
-        func.print(os);
-        Status status = writeText(base + ".mlir", text + "\n");
-        if (!status.isOk())
-          return fail(status.message());
-      }
-      auto kernelStart = std::chrono::steady_clock::now();
-      auto compiled = halide::compileKernel(func, target, base, artifacts);
-      if (!compiled.ok())
-        return fail("kernel " + func.getSymName().str() + " (" +
-                    calls[index]->kernelName +
-                    "): " + compiled.status().message());
-      if (verbose)
-        llvm::errs() << "txlc: " << func.getSymName() << ": "
-                     << llvm::format("%.2f", secondsSince(kernelStart))
-                     << " s\n";
-      objects.push_back(compiled->objectPath);
-      if (!compiled->stmtPath.empty()) {
-        bool ok;
-        stmts += "// ===== " + func.getSymName().str() + " (" +
-                 calls[index]->kernelName + ") =====\n" +
-                 readFile(compiled->stmtPath, ok) + "\n";
-      }
-      ++index;
-    }
-    if (verbose)
-      llvm::errs() << "txlc: " << index << " kernels in "
-                   << llvm::format("%.2f", secondsSince(start)) << " s\n";
-  }
-  if (emit == Emit::HalideStmt) {
-    Status status = writeText(outputPath, stmts);
-    return status.isOk() ? 0 : fail(status.message());
-  }
+    return compileKernels(module, *program, kernelDir);
+  }();
+  if (!compiled.ok())
+    return fail(compiled.status().message());
+  if (emit == Emit::HalideStmt)
+    return emitText(compiled->stmts);
   if (emit == Emit::Kernels) {
     Status status = writeText(kernelDir + "/plan.txt", program->describe());
     return status.isOk() ? 0 : fail(status.message());
   }
 
-  // --- Host object, Halide runtime, link ------------------------------------
-  {
-    mlir::TimingScope scope = rootTiming.nest("host object and link");
-    std::string hostObject = kernelDir + "/host.o";
-    mlir::TimingScope hostTiming = scope.nest("host object");
-    Status status = host::emitHostObject(*hostModule, hostObject);
-    if (!status.isOk())
-      return fail(status.message());
-    hostTiming.stop();
-    std::string runtimeObject = kernelDir + "/halide_runtime.o";
-    mlir::TimingScope runtimeTiming = scope.nest("Halide runtime");
-    status = halide::compileHalideRuntime(target, runtimeObject);
-    if (!status.isOk())
-      return fail("Halide runtime: " + status.message());
-    runtimeTiming.stop();
-    mlir::TimingScope linkTiming = scope.nest("link");
-    objects.insert(objects.begin(), hostObject);
-    objects.push_back(runtimeObject);
-    host::LinkKind kind = emit == Emit::So    ? host::LinkKind::SharedLibrary
-                          : emit == Emit::Exe ? host::LinkKind::Executable
-                                              : host::LinkKind::Relocatable;
-    std::vector<std::string> archives;
-    if (emit == Emit::Exe)
-      archives.push_back(executableSupport);
-    status = host::linkObjects(objects, outputPath, kind, archives);
-    if (!status.isOk())
-      return fail(status.message());
-  }
-  return 0;
+  mlir::TimingScope scope = rootTiming.nest("host object and link");
+  Status status = link(*hostModule, std::move(compiled->objects), kernelDir,
+                       executableSupport, scope);
+  return status.isOk() ? 0 : fail(status.message());
 }

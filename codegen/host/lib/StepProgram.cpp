@@ -1,8 +1,9 @@
-//===- StepProgram.cpp - outline kernels, place every tensor of a step ----===//
+//===- StepProgram.cpp - place every tensor of an outlined step ----------===//
 
 #include "txl/codegen/host/StepProgram.h"
 #include "txl/codegen/host/ArenaPlan.h"
 
+#include "txl/Dialect/AttrNames.h"
 #include "txl/Dialect/TxlDialect.h"
 #include "txl/Dialect/TxlOps.h"
 
@@ -10,7 +11,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
-#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/SymbolTable.h"
 
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/Support/raw_ostream.h"
@@ -170,15 +171,6 @@ int64_t TensorView::numElements() const {
   return count;
 }
 
-std::string kernelSymbol(size_t index, llvm::StringRef name,
-                         llvm::StringRef prefix) {
-  std::string symbol = prefix.str() + std::to_string(index) + "_";
-  for (char c : name)
-    symbol +=
-        (std::isalnum(static_cast<unsigned char>(c)) || c == '_') ? c : '_';
-  return symbol;
-}
-
 std::string StepProgram::describe() const {
   std::string text;
   llvm::raw_string_ostream os(text);
@@ -236,13 +228,11 @@ int64_t stateCapacityFor(int64_t memLen, int64_t tgtLen) {
 namespace {
 
 /// Plans @prepare and @step into one StepProgram: shared weight indices,
-/// kernels outlined into one module, one arena per function.
+/// one arena per function.
 class Planner {
 public:
-  Planner(StepProgram &program, mlir::ModuleOp kernels)
-      : program(program), builder(kernels.getContext()) {
-    builder.setInsertionPointToEnd(kernels.getBody());
-  }
+  Planner(StepProgram &program, mlir::MLIRContext *context)
+      : program(program), builder(context) {}
 
   Status planPrepare(mlir::func::FuncOp prepare);
   Status planStep(mlir::func::FuncOp step);
@@ -264,13 +254,14 @@ private:
   StatusOr<int64_t> planArena(mlir::Operation *ret,
                               std::vector<ArenaBuffer> &buffers,
                               int64_t *unsharedBytes);
-  /// Outlines the kernels into functions and builds their calls. `n` and `m`
-  /// are the step's index arguments (null in @prepare).
-  Status outline(llvm::StringRef prefix, const std::vector<bool> &onlyLogProbs,
-                 Value n, Value m, std::vector<KernelCall> &calls);
+  /// Builds the calls of the outlined kernels, and gives their functions
+  /// the strides of the state windows they read. `n` and `m` are the step's
+  /// index arguments (null in @prepare).
+  Status buildCalls(const std::vector<bool> &onlyLogProbs, Value n, Value m,
+                    std::vector<KernelCall> &calls);
 
   StepProgram &program;
-  mlir::OpBuilder builder;
+  mlir::Builder builder;
   std::map<std::string, int64_t> weightIndex;
   // Per function.
   llvm::DenseMap<Value, Place> places;
@@ -429,25 +420,64 @@ StatusOr<int64_t> Planner::planArena(mlir::Operation *ret,
   return arena.totalBytes;
 }
 
-Status Planner::outline(llvm::StringRef prefix,
-                        const std::vector<bool> &onlyLogProbs, Value n, Value m,
-                        std::vector<KernelCall> &calls) {
+/// The call txl-outline-kernels leaves in `kernel`, or an error.
+StatusOr<mlir::func::CallOp> outlinedCall(KernelOp kernel,
+                                          const std::string &what) {
+  mlir::Block &body = kernel.getBody().front();
+  auto yield = mlir::cast<YieldOp>(body.getTerminator());
+  auto call = yield->getPrevNode()
+                  ? mlir::dyn_cast<mlir::func::CallOp>(yield->getPrevNode())
+                  : nullptr;
+  if (!call || yield.getValues() != mlir::ValueRange(call.getResults()))
+    return Status::error(what + ": not outlined (run txl-outline-kernels "
+                                "first)");
+  return call;
+}
+
+Status Planner::buildCalls(const std::vector<bool> &onlyLogProbs, Value n,
+                           Value m, std::vector<KernelCall> &calls) {
   for (size_t i = 0; i < kernelOps.size(); ++i) {
     auto kernel = mlir::cast<KernelOp>(kernelOps[i]);
+    std::string what = opText(kernel);
+    auto outlined = outlinedCall(kernel, what);
+    if (!outlined.ok())
+      return outlined.status();
+    mlir::func::CallOp callOp = *outlined;
+    auto func = mlir::SymbolTable::lookupNearestSymbolFrom<mlir::func::FuncOp>(
+        kernel, callOp.getCalleeAttr());
+    if (!func)
+      return Status::error(what + ": calls @" + callOp.getCallee().str() +
+                           ", which is not a function of the module");
     KernelCall call;
     call.kernelName = kernel.getName().str();
-    call.symbol = kernelSymbol(i, kernel.getName(), prefix);
+    call.symbol = callOp.getCallee().str();
     call.onlyForLogProbs = onlyLogProbs[i];
-    std::string what = opText(kernel) + " (" + call.symbol + ")";
+    what += " (" + call.symbol + ")";
 
-    mlir::Block &region = kernel.getBody().front();
-    llvm::SmallVector<mlir::Type> argumentTypes;
-    llvm::SmallVector<unsigned> passed; // kernel inputs that stay arguments
-    for (auto [k, input] : llvm::enumerate(kernel.getInputs())) {
-      if (input.getDefiningOp<mlir::arith::ConstantOp>())
+    // The call's operands: kernel inputs (block arguments), then constant
+    // tensors, which become arguments bound to host globals.
+    for (auto [a, operand] : llvm::enumerate(callOp.getOperands())) {
+      auto block = mlir::dyn_cast<mlir::BlockArgument>(operand);
+      if (!block) {
+        auto constant = operand.getDefiningOp<mlir::arith::ConstantOp>();
+        auto dense =
+            constant
+                ? mlir::dyn_cast<mlir::DenseElementsAttr>(constant.getValue())
+                : nullptr;
+        if (!dense)
+          return Status::error(what + ": argument " + std::to_string(a) +
+                               " is neither an input nor a constant");
+        auto view = viewOf(constant.getType(), what + " constant");
+        if (!view.ok())
+          return view.status();
+        view->place = Place{Place::Kind::Constant,
+                            static_cast<int64_t>(program.constants.size()), 0};
+        program.constants.push_back({dense});
+        call.arguments.push_back({CallArgument::Kind::Tensor, *view});
         continue;
-      passed.push_back(k);
-      argumentTypes.push_back(input.getType());
+      }
+      unsigned k = block.getArgNumber();
+      Value input = kernel.getInputs()[k];
       std::string argWhat = what + " input " + std::to_string(k);
       if (input.getType().isIndex()) {
         CallArgument argument;
@@ -478,40 +508,27 @@ Status Planner::outline(llvm::StringRef prefix,
       if (!place.ok())
         return place.status();
       view->place = *place;
-      if (place->kind == Place::Kind::State) // the window of a longer buffer
+      if (place->kind == Place::Kind::State) {
+        // The window of a longer buffer: the kernel is compiled for its
+        // strides.
         view->strides = {program.stateCapacity * view->shape[2], view->shape[2],
                          1};
+        func.setArgAttr(a, attr::kStrides,
+                        builder.getDenseI64ArrayAttr(view->strides));
+      }
       call.arguments.push_back({CallArgument::Kind::Tensor, *view});
     }
     // A kernel whose results nothing reads when an index is 0 (a scoring
     // tail without rows) is called only when it is not.
     if (std::optional<uint64_t> skip = kernel.getSkipWhenZero()) {
-      auto at = llvm::find(passed, static_cast<unsigned>(*skip));
-      if (at == passed.end())
+      mlir::ValueRange operands = callOp.getOperands();
+      auto at = llvm::find(operands, kernel.getBody().getArgument(*skip));
+      if (at == operands.end())
         return Status::error(what + ": skip_when_zero names input " +
                              std::to_string(*skip) +
                              ", which is not an argument of the call");
-      call.skipWhenZero = at - passed.begin();
+      call.skipWhenZero = at - operands.begin();
     }
-    // Non-splat constant tensors become arguments bound to host globals.
-    llvm::SmallVector<mlir::arith::ConstantOp> hoisted;
-    for (mlir::Operation &op : region)
-      if (auto constant = mlir::dyn_cast<mlir::arith::ConstantOp>(op))
-        if (auto dense =
-                mlir::dyn_cast<mlir::DenseElementsAttr>(constant.getValue()))
-          if (!dense.isSplat() &&
-              mlir::isa<mlir::RankedTensorType>(constant.getType())) {
-            auto view = viewOf(constant.getType(), what + " constant");
-            if (!view.ok())
-              return view.status();
-            view->place =
-                Place{Place::Kind::Constant,
-                      static_cast<int64_t>(program.constants.size()), 0};
-            program.constants.push_back({dense});
-            hoisted.push_back(constant);
-            argumentTypes.push_back(constant.getType());
-            call.arguments.push_back({CallArgument::Kind::Tensor, *view});
-          }
     for (auto [r, result] : llvm::enumerate(kernel->getResults())) {
       auto view =
           viewOf(result.getType(), what + " result " + std::to_string(r));
@@ -519,43 +536,6 @@ Status Planner::outline(llvm::StringRef prefix,
         return view.status();
       view->place = places[result];
       call.results.push_back(*view);
-    }
-
-    auto func = builder.create<mlir::func::FuncOp>(
-        kernel.getLoc(), call.symbol,
-        builder.getFunctionType(argumentTypes, kernel->getResultTypes()));
-    if (mlir::Attribute schedule = kernel->getAttr("txl.schedule"))
-      func->setAttr("txl.schedule", schedule);
-    // A state window is not dense: the kernel is compiled for its strides.
-    for (size_t a = 0; a < passed.size(); ++a)
-      if (const std::vector<int64_t> &strides =
-              call.arguments[a].tensor.strides;
-          !strides.empty())
-        func.setArgAttr(a, "txl.strides",
-                        builder.getDenseI64ArrayAttr(strides));
-    mlir::Block *entry = func.addEntryBlock();
-    mlir::OpBuilder inner = mlir::OpBuilder::atBlockBegin(entry);
-    mlir::IRMapping mapping;
-    for (auto [a, k] : llvm::enumerate(passed))
-      mapping.map(region.getArgument(k), entry->getArgument(a));
-    for (auto [h, constant] : llvm::enumerate(hoisted))
-      mapping.map(constant.getResult(), entry->getArgument(passed.size() + h));
-    for (auto [k, input] : llvm::enumerate(kernel.getInputs()))
-      if (auto constant = input.getDefiningOp<mlir::arith::ConstantOp>())
-        mapping.map(region.getArgument(k),
-                    inner.clone(*constant)->getResult(0));
-    for (mlir::Operation &op : region) {
-      if (auto constant = mlir::dyn_cast<mlir::arith::ConstantOp>(op))
-        if (llvm::is_contained(hoisted, constant))
-          continue;
-      if (auto yield = mlir::dyn_cast<YieldOp>(op)) {
-        llvm::SmallVector<Value> values;
-        for (Value value : yield.getValues())
-          values.push_back(mapping.lookupOrDefault(value));
-        inner.create<mlir::func::ReturnOp>(yield.getLoc(), values);
-        continue;
-      }
-      inner.clone(op, mapping);
     }
     calls.push_back(std::move(call));
   }
@@ -593,8 +573,8 @@ Status Planner::planPrepare(mlir::func::FuncOp prepare) {
   if (!bytes.ok())
     return bytes.status();
   program.prepareScratchBytes = *bytes;
-  return outline("txl_p", std::vector<bool>(kernelOps.size(), false), nullptr,
-                 nullptr, program.prepareCalls);
+  return buildCalls(std::vector<bool>(kernelOps.size(), false), nullptr,
+                    nullptr, program.prepareCalls);
 }
 
 Status Planner::planStep(mlir::func::FuncOp step) {
@@ -644,7 +624,7 @@ Status Planner::planStep(mlir::func::FuncOp step) {
       return prepared.status();
     if (*prepared)
       continue;
-    auto role = step.getArgAttrOfType<mlir::StringAttr>(a, "txl.state");
+    auto role = step.getArgAttrOfType<mlir::StringAttr>(a, attr::kState);
     std::string roleName = role ? role.str() : "memory";
     auto window = viewOf(argument.getType(),
                          where + " state argument #" + std::to_string(a));
@@ -706,8 +686,8 @@ Status Planner::planStep(mlir::func::FuncOp step) {
   if (!bytes.ok())
     return bytes.status();
   program.scratchBytes = *bytes;
-  if (Status status = outline("txl_k", onlyLogProbs, body.getArgument(1),
-                              body.getArgument(2), program.calls);
+  if (Status status = buildCalls(onlyLogProbs, body.getArgument(1),
+                                 body.getArgument(2), program.calls);
       !status.isOk())
     return status;
 
@@ -758,9 +738,8 @@ Status Planner::planStep(mlir::func::FuncOp step) {
   return Status::ok();
 }
 
-StatusOr<bool> Planner::placePrepared(mlir::func::FuncOp function,
-                                      unsigned a) {
-  auto index = function.getArgAttrOfType<mlir::IntegerAttr>(a, "txl.prepared");
+StatusOr<bool> Planner::placePrepared(mlir::func::FuncOp function, unsigned a) {
+  auto index = function.getArgAttrOfType<mlir::IntegerAttr>(a, attr::kPrepared);
   if (!index)
     return false;
   Value argument = function.getArgument(a);
@@ -768,10 +747,11 @@ StatusOr<bool> Planner::placePrepared(mlir::func::FuncOp function,
   if (i < 0 || i >= static_cast<int64_t>(program.prepared.size()) ||
       program.prepared[i].shape !=
           std::vector<int64_t>(
-              mlir::cast<mlir::RankedTensorType>(argument.getType()).getShape()))
-    return Status::error("@" + function.getSymName().str() + ": argument #" +
-                         std::to_string(a) + " does not match prepared tensor " +
-                         std::to_string(i));
+              mlir::cast<mlir::RankedTensorType>(argument.getType())
+                  .getShape()))
+    return Status::error(
+        "@" + function.getSymName().str() + ": argument #" + std::to_string(a) +
+        " does not match prepared tensor " + std::to_string(i));
   places[argument] = Place{Place::Kind::Prepared, i, 0};
   return true;
 }
@@ -823,18 +803,17 @@ Status Planner::planNll(mlir::func::FuncOp nll) {
   if (!bytes.ok())
     return bytes.status();
   program.nllScratchBytes = *bytes;
-  return outline("txl_n", std::vector<bool>(kernelOps.size(), false), nullptr,
-                 nullptr, program.nllCalls);
+  return buildCalls(std::vector<bool>(kernelOps.size(), false), nullptr,
+                    nullptr, program.nllCalls);
 }
 
 } // namespace
 
 StatusOr<StepProgram> analyzeStep(mlir::func::FuncOp step,
-                                  mlir::ModuleOp kernels,
                                   mlir::func::FuncOp prepare,
                                   mlir::func::FuncOp nll) {
   StepProgram program;
-  Planner planner(program, kernels);
+  Planner planner(program, step.getContext());
   if (prepare)
     if (Status status = planner.planPrepare(prepare); !status.isOk())
       return status;

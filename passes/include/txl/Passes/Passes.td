@@ -2,7 +2,10 @@
 //
 // Every pass of txl, with the reason it exists and a before/after example.
 // Each runs alone from txl-opt (`txl-opt --<flag>`), and each has a lit test
-// named after its flag in tests/lit/Passes/.
+// named after its flag in tests/lit/Passes/. The passes txlc runs, in its
+// order and with its options, are the named pipeline `txl-lower`
+// (txl/Passes/Pipeline.h; pipelines are not passes, so it is not declared
+// here).
 //
 //===----------------------------------------------------------------------===//
 
@@ -433,6 +436,75 @@ def TxlTile : Pass<"txl-tile", "mlir::ModuleOp"> {
            "tiling knobs that replace the target's defaults: "
            "name=value,... (TileKnobs.h; e.g. attention.query_rows=16)">
   ];
+}
+
+def TxlOutlineKernels : Pass<"txl-outline-kernels", "mlir::ModuleOp"> {
+  let summary = "Move each txl.kernel's body into a function of its own, for codegen";
+  let description = [{
+    Code generators compile one kernel at a time, as a function: the
+    Halide backend translates a `func.func` whose arguments are the
+    kernel's buffers and scalars. This pass makes those functions, so that
+    what codegen compiles can be read (and compiled alone) with txl-opt:
+    kernel `i` of `@step` named `attention.core` becomes
+    `func.func @txl_k<i>_attention_core` (`txl_p` for `@prepare`'s
+    kernels, `txl_n` for `@nll`'s; characters outside `[A-Za-z0-9_]`
+    become `_`), added at the end of the module in that order, and the
+    kernel keeps only a `func.call` of it. The host code generator
+    (codegen/host, `analyzeStep`) reads the calls to plan memory and to
+    call each function by its symbol.
+
+    The function's arguments are the kernel's inputs in order, except
+    constant inputs, which are cloned in; then every non-splat constant
+    tensor of the body (the inverse frequencies of `pos_emb`): a Halide
+    kernel holds only splat constants, so these stay in the kernel and are
+    passed (the host binds them to globals). Its results are the kernel's
+    yields. The kernel's `txl.schedule` and `txl.target` go with the body.
+    Strides of state windows (`txl.strides`) are not known here: the
+    memory planner adds them to the function's arguments.
+
+    A pass in `passes/`, not in codegen: it only moves IR between two
+    forms of the txl dialect, needs nothing of the ABI or of Halide, and so
+    runs from txl-opt like every other pass. It runs after `txl-lower`
+    (txlc runs it before planning memory, `--emit=plan`).
+
+    Before:
+    ```mlir
+    func.func @step(...) {
+      %y = txl.kernel "ffn.up"(%x, %w, %b) : (...) -> tensor<1x4x16xf32> {
+      ^bb0(%x0: tensor<1x4x8xf32>, %w0: tensor<16x8xf32>, %b0: tensor<16xf32>):
+        ... linalg.generic ops ...
+        txl.yield %relu : tensor<1x4x16xf32>
+      } {txl.schedule = {...}, txl.target = "x86-64-linux-avx512"}
+      ...
+    }
+    ```
+    After:
+    ```mlir
+    func.func @step(...) {
+      %y = txl.kernel "ffn.up"(%x, %w, %b) : (...) -> tensor<1x4x16xf32> {
+      ^bb0(%x0: tensor<1x4x8xf32>, %w0: tensor<16x8xf32>, %b0: tensor<16xf32>):
+        %r = func.call @txl_k4_ffn_up(%x0, %w0, %b0) : (...) -> tensor<1x4x16xf32>
+        txl.yield %r : tensor<1x4x16xf32>
+      } {txl.schedule = {...}, txl.target = "x86-64-linux-avx512"}
+      ...
+    }
+    func.func @txl_k4_ffn_up(%x0: tensor<1x4x8xf32>, %w0: tensor<16x8xf32>,
+                             %b0: tensor<16xf32>) -> tensor<1x4x16xf32>
+        attributes {txl.schedule = {...}, txl.target = "x86-64-linux-avx512"} {
+      ... linalg.generic ops ...
+      return %relu : tensor<1x4x16xf32>
+    }
+    ```
+  }];
+  let options = [
+    Option<"stepName", "step", "std::string", /*default=*/"\"step\"",
+           "the segment step function (kernels txl_k<i>_...)">,
+    Option<"prepareName", "prepare", "std::string", /*default=*/"\"prepare\"",
+           "the function run once at load (kernels txl_p<i>_...)">,
+    Option<"scoredName", "scored", "std::string", /*default=*/"\"nll\"",
+           "the scoring function (kernels txl_n<i>_...)">
+  ];
+  let dependentDialects = ["mlir::func::FuncDialect"];
 }
 
 #endif // TXL_PASSES_TD

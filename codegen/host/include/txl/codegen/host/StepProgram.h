@@ -1,8 +1,7 @@
-//===- StepProgram.h - a fused step as kernel calls over planned memory -*- C++
-//-*-===//
+//===- StepProgram.h - kernel calls over planned memory --------*- C++ -*-===//
 //
-// The host side's view of a step after txl-window-memory, txl-decompose and
-// txl-fuse: a sequence of kernel calls whose tensors each have a place (a
+// The host side's view of a step after txl-lower and txl-outline-kernels:
+// a sequence of kernel calls whose tensors each have a place (a
 // weight, the tokens, a memory window, an output buffer of the ABI or an
 // offset in the scratch arena), and the copies that end the step. Built by
 // analyzeStep; consumed by the host code generator (HostCodegen.h) and
@@ -31,6 +30,7 @@
 #ifndef TXL_CODEGEN_HOST_STEPPROGRAM_H
 #define TXL_CODEGEN_HOST_STEPPROGRAM_H
 
+#include "txl/Passes/KernelSymbols.h"
 #include "txl/runtime/Status.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -195,27 +195,19 @@ struct StepProgram {
 /// (0 when mem_len is 0).
 int64_t stateCapacityFor(int64_t memLen, int64_t tgtLen);
 
-/// The symbol of kernel `index` named `name`: `<prefix><index>_<name>` with
-/// every character outside [A-Za-z0-9_] replaced by '_' (prefix `txl_k` for
-/// the step's kernels, `txl_p` for @prepare's).
-std::string kernelSymbol(size_t index, llvm::StringRef name,
-                         llvm::StringRef prefix = "txl_k");
-
-/// Outlines every txl.kernel of `step` into a func.func of `kernels` (named
-/// by kernelSymbol, arguments = the kernel's inputs except constants, which
-/// are cloned in; results = its yields; `txl.schedule` copied; non-splat
-/// constant tensors inside it become extra arguments) and plans the
-/// step. `step` must be in the form txl-fuse leaves (see docs/CODEGEN.md).
+/// Plans `step`, whose kernels txl-outline-kernels has outlined: each
+/// txl.kernel calls its function (named by txl::kernelSymbol), which this
+/// reads the call's symbol and arguments from, and whose arguments that are
+/// state windows get their strides (`txl.strides`). `step` must be in the
+/// form txl-fuse leaves (see docs/CODEGEN.md).
 ///
-/// `prepare`, if given, is planned first: its kernels are outlined too (in
-/// that order, before the step's), its results become `prepared` and the
-/// step's arguments marked `txl.prepared` read them. The step's arguments
-/// after (tokens, n, M) are its state windows (`txl.state` gives the role;
-/// none means a memory) and prepared tensors.
+/// `prepare`, if given, is planned first, its results become `prepared`
+/// and the step's arguments marked `txl.prepared` read them. The step's
+/// arguments after (tokens, n, M) are its state windows (`txl.state` gives
+/// the role; none means a memory) and prepared tensors.
 /// `nll`, when given, is @nll(hidden [B, T, D], targets [B, T] i64) ->
 /// nll [B, T], planned into nllCalls.
 StatusOr<StepProgram> analyzeStep(mlir::func::FuncOp step,
-                                  mlir::ModuleOp kernels,
                                   mlir::func::FuncOp prepare = nullptr,
                                   mlir::func::FuncOp nll = nullptr);
 
