@@ -11,7 +11,7 @@
 
 #include "txl/models/ModelConfig.h"
 #include "txl/models/WeightBinding.h"
-#include "txl/runtime/SafeTensors.h"
+#include "txl/support/SafeTensors.h"
 
 #include <algorithm>
 #include <cstdlib>

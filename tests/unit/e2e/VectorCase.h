@@ -15,7 +15,7 @@
 #include "txl/models/GraphBuilder.h"
 #include "txl/models/WeightBinding.h"
 #include "txl/reference/Interpreter.h"
-#include "txl/runtime/SafeTensors.h"
+#include "txl/support/SafeTensors.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"

@@ -11,7 +11,7 @@
 #include "RuntimeTestSupport.h"
 
 #include "txl/models/ModelConfig.h"
-#include "txl/runtime/SafeTensors.h"
+#include "txl/support/SafeTensors.h"
 
 #include <dlfcn.h>
 

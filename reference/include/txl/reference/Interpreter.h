@@ -11,7 +11,7 @@
 #define TXL_REFERENCE_INTERPRETER_H
 
 #include "txl/reference/Tensor.h"
-#include "txl/runtime/Status.h"
+#include "txl/support/Status.h"
 
 #include "mlir/IR/BuiltinOps.h"
 

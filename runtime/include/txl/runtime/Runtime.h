@@ -21,7 +21,7 @@
 #define TXL_RUNTIME_RUNTIME_H
 
 #include "txl/runtime/ModelABI.h"
-#include "txl/runtime/Status.h"
+#include "txl/support/Status.h"
 
 #include <cstddef>
 #include <cstdint>

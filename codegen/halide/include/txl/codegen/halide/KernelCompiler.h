@@ -30,7 +30,7 @@
 #ifndef TXL_CODEGEN_HALIDE_KERNELCOMPILER_H
 #define TXL_CODEGEN_HALIDE_KERNELCOMPILER_H
 
-#include "txl/runtime/Status.h"
+#include "txl/support/Status.h"
 
 #include <cstdint>
 #include <string>

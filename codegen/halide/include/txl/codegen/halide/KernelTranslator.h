@@ -35,7 +35,7 @@
 
 #include "txl/codegen/halide/KernelCompiler.h"
 #include "txl/codegen/halide/Schedule.h"
-#include "txl/runtime/Status.h"
+#include "txl/support/Status.h"
 
 #include "Halide.h"
 

@@ -14,7 +14,7 @@
 #define TXL_CODEGEN_HOST_HOSTCODEGEN_H
 
 #include "txl/codegen/host/StepProgram.h"
-#include "txl/runtime/Status.h"
+#include "txl/support/Status.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
