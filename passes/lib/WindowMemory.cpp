@@ -1,5 +1,4 @@
-//===- WindowMemory.cpp - fixed-capacity memory windows for the step
-//-------===//
+//===- WindowMemory.cpp - fixed-capacity memory windows for the step ------===//
 //
 // Rewrites the segment step from growing memories (tensor<B x ? x D>) to the
 // compiled form: right-aligned windows of mem_len rows plus the counts `n`

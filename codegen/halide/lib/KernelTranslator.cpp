@@ -1,5 +1,4 @@
-//===- KernelTranslator.cpp - a linalg kernel as Halide Funcs
-//--------------===//
+//===- KernelTranslator.cpp - a linalg kernel as Halide Funcs -------------===//
 //
 // One walk over the kernel body. Tensor values map to TensorSources (an
 // ImageParam, a generic's Func or one element of its Tuple, a splat from

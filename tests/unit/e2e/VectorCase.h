@@ -1,5 +1,4 @@
-//===- VectorCase.h - loads a case of tests/vectors for end-to-end tests -*- C++
-//-*-===//
+//===- VectorCase.h - one case of tests/vectors for e2e tests ---*- C++ -*-===//
 //
 // A case is a model directory written by the independent PyTorch
 // implementation (tests/torch_reference): config.json, model.safetensors,

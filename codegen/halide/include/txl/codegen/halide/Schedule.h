@@ -1,5 +1,4 @@
-//===- Schedule.h - the txl.schedule attribute of a kernel, parsed -*- C++
-//-*-===//
+//===- Schedule.h - a kernel's txl.schedule attribute, parsed ---*- C++ -*-===//
 //
 // Scheduling is decided elsewhere (the txl-tile pass, a tuner, a person) and
 // written on the kernel func as a `txl.schedule` DictionaryAttr; codegen only

@@ -1,5 +1,4 @@
-//===- StepProgram.h - a fused step as kernel calls over planned memory -*- C++
-//-*-===//
+//===- StepProgram.h - a step as kernel calls on planned memory -*- C++ -*-===//
 //
 // The host side's view of a step after txl-window-memory, txl-decompose and
 // txl-fuse: a sequence of kernel calls whose tensors each have a place (a
