@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "txl/Dialect/AttrNames.h"
 #include "txl/Dialect/TxlOps.h"
 #include "txl/Passes/Passes.h"
 
@@ -107,7 +108,7 @@ struct WindowMemoryPass
                                                  ret.getOperandTypes()));
     // Their role, for later passes and the host code (state of the ABI).
     for (unsigned i = 3; i < step.getNumArguments(); ++i)
-      step.setArgAttr(i, "txl.state", builder.getStringAttr("memory"));
+      step.setArgAttr(i, txl::attr::kState, builder.getStringAttr("memory"));
     return success();
   }
 

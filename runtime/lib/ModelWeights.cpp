@@ -60,9 +60,9 @@ ModelWeights::bind(const txl_model_desc &desc,
       const std::string name = wanted.name;
       const std::vector<int64_t> shape(wanted.shape,
                                        wanted.shape + wanted.rank);
-      std::vector<std::string> alternates(
-          wanted.alternate_names,
-          wanted.alternate_names + wanted.num_alternate_names);
+      std::vector<std::string> alternates(wanted.alternate_names,
+                                          wanted.alternate_names +
+                                              wanted.num_alternate_names);
 
       std::vector<std::string> present;
       bool valid = true;
@@ -90,12 +90,10 @@ ModelWeights::bind(const txl_model_desc &desc,
       }
       if (present.empty()) {
         problem("tensor '" + name + "': missing (the compiled model " +
-                modelName + " reads it), expected shape " +
-                shapeString(shape) +
-                (alternates.empty()
-                     ? std::string()
-                     : " (also accepted under " + quotedList(alternates) +
-                           ")"));
+                modelName + " reads it), expected shape " + shapeString(shape) +
+                (alternates.empty() ? std::string()
+                                    : " (also accepted under " +
+                                          quotedList(alternates) + ")"));
         continue;
       }
       if (!valid)

@@ -29,9 +29,9 @@ public:
   /// of its alternate names (a tied copy); when only alternates are present
   /// they must hold equal values. Every message starts with the file's path
   /// and names the tensor; `modelName` stands for the model in them.
-  static StatusOr<ModelWeights> bind(const txl_model_desc &desc,
-                                     std::shared_ptr<const SafeTensorsFile> file,
-                                     const std::string &modelName);
+  static StatusOr<ModelWeights>
+  bind(const txl_model_desc &desc, std::shared_ptr<const SafeTensorsFile> file,
+       const std::string &modelName);
 
   ModelWeights(ModelWeights &&) = default;
   ModelWeights &operator=(ModelWeights &&) = default;

@@ -4,8 +4,9 @@
 // ABI version and shapes, their agreement with the config it carries, and
 // every weight it reads (present in the weights under its name or an
 // alternate one, with the shape it was compiled for). The descriptor alone
-// says what to bind, so the runtime needs no model spec (models/). A step checks
-// its arguments before the model runs, so a refused step changes nothing.
+// says what to bind, so the runtime needs no model spec (models/). A step
+// checks its arguments before the model runs, so a refused step changes
+// nothing.
 //
 //===----------------------------------------------------------------------===//
 
@@ -157,8 +158,8 @@ Status checkDescriptor(const std::string &name, const txl_model_desc &desc) {
 /// descriptor holds; validating the config is the compiler's job.
 Status checkConfigAgreement(const std::string &name,
                             const txl_model_desc &desc) {
-  nlohmann::json config = nlohmann::json::parse(
-      desc.config_json, nullptr, /*allow_exceptions=*/false);
+  nlohmann::json config = nlohmann::json::parse(desc.config_json, nullptr,
+                                                /*allow_exceptions=*/false);
   if (!config.is_object())
     return Status::error(name + ": config_json: not a JSON object");
   struct Agreement {
@@ -351,8 +352,7 @@ Status CompiledModel::initialize(const std::string &weightsPath) {
   }
 
   auto bound = ModelWeights::bind(
-      desc, std::shared_ptr<const SafeTensorsFile>(std::move(file)),
-      modelName);
+      desc, std::shared_ptr<const SafeTensorsFile>(std::move(file)), modelName);
   if (!bound.ok())
     return bound.status();
   weights = std::make_unique<ModelWeights>(std::move(*bound));
@@ -388,9 +388,8 @@ Status CompiledModel::prepare() {
   if (!scratch)
     return Status::error(modelName + ": out of memory for prepare's scratch");
   kernelErrors.clear();
-  int32_t code =
-      entryPoints.prepare(weights->pointers().data(), outputs.data(),
-                          scratch.get());
+  int32_t code = entryPoints.prepare(weights->pointers().data(), outputs.data(),
+                                     scratch.get());
   if (code != 0)
     return Status::error(modelName + ": txl_model_prepare failed (code " +
                          std::to_string(code) + ")" +

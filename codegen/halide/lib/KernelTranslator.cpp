@@ -12,6 +12,8 @@
 
 #include "ScalarOps.h"
 
+#include "txl/Dialect/AttrNames.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -263,7 +265,7 @@ Status Translator::translateArguments() {
     // `txl.strides`: a window of a longer buffer (a state, StepProgram.h).
     std::vector<int64_t> strides;
     if (auto given = kernel.getArgAttrOfType<mlir::DenseI64ArrayAttr>(
-            arg.getArgNumber(), "txl.strides")) {
+            arg.getArgNumber(), txl::attr::kStrides)) {
       strides.assign(given.asArrayRef().begin(), given.asArrayRef().end());
       if (strides.size() != info->shape.size())
         return Status::error("kernel '" + signature.name + "': argument #" +
@@ -433,7 +435,7 @@ StatusOr<std::vector<Expr>>
 Translator::firstContributing(linalg::GenericOp op,
                               const TranslatedGeneric &generic) {
   std::vector<Expr> first(generic.loops.size(), Expr(0));
-  auto attr = op->getAttrOfType<DictionaryAttr>("txl.first_contributing");
+  auto attr = op->getAttrOfType<DictionaryAttr>(txl::attr::kFirstContributing);
   if (!attr)
     return first;
   auto loop = attr.getAs<IntegerAttr>("loop");

@@ -521,9 +521,9 @@ void addDescribe(llvm::Module &module, const StepProgram &program,
       return llvm::ConstantPointerNull::get(ptr);
     std::vector<llvm::Constant *> strings;
     for (size_t k = 0; k < names.size(); ++k)
-      strings.push_back(cString(module, names[k],
-                                "txl_alternate_" + suffix + "_" +
-                                    std::to_string(k)));
+      strings.push_back(
+          cString(module, names[k],
+                  "txl_alternate_" + suffix + "_" + std::to_string(k)));
     auto *arrayType = llvm::ArrayType::get(ptr, strings.size());
     return new llvm::GlobalVariable(
         module, arrayType, true, llvm::GlobalValue::PrivateLinkage,
