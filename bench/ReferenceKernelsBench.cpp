@@ -1,5 +1,4 @@
-//===- ReferenceKernelsBench.cpp - cost of the reference executor's kernels
-//===//
+//===- ReferenceKernelsBench.cpp - cost of the reference kernels ----------===//
 //
 // The reference kernels are the oracle, not a fast path: this measures what a
 // correctness run costs per layer, and gives the compiled kernels of later

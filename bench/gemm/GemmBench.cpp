@@ -12,6 +12,7 @@
 
 #include "GemmKernels.h"
 
+#include "txl/Dialect/AttrNames.h"
 #include "txl/Dialect/TxlDialect.h"
 #include "txl/Dialect/TxlOps.h"
 #include "txl/Passes/Passes.h"
@@ -351,7 +352,7 @@ bool compileCase(mlir::MLIRContext &context, Case &c, const Options &o,
   }
   mlir::Attribute schedule;
   step->walk([&](txl::KernelOp kernel) {
-    schedule = kernel->getAttr("txl.schedule");
+    schedule = kernel->getAttr(txl::attr::kSchedule);
   });
   mlir::OwningOpRef<mlir::ModuleOp> module =
       mlir::parseSourceString<mlir::ModuleOp>(c.ir.kernelModule(), &context);
@@ -361,7 +362,7 @@ bool compileCase(mlir::MLIRContext &context, Case &c, const Options &o,
     return false;
   }
   mlir::func::FuncOp kernel = *module->getOps<mlir::func::FuncOp>().begin();
-  kernel->setAttr("txl.schedule", schedule);
+  kernel->setAttr(txl::attr::kSchedule, schedule);
   hc::KernelArtifacts artifacts;
   artifacts.stmt = artifacts.assembly = o.artifacts;
   if (o.artifacts) {

@@ -1,5 +1,4 @@
-//===- GemmKernels.h - the GEMM-shaped kernels of the benchmark, as linalg
-//-===//
+//===- GemmKernels.h - the benchmark's GEMM-shaped kernels ------*- C++ -*-===//
 //
 // Each kernel is written once as a linalg body (the form txl-fuse leaves a
 // kernel in, with the weight already packed: [ceil(N/16), K, 16] read at

@@ -56,7 +56,9 @@ import flops  # noqa: E402
 
 class WeightDesc(ctypes.Structure):
     _fields_ = [("name", ctypes.c_char_p), ("rank", ctypes.c_int32),
-                ("shape", ctypes.POINTER(ctypes.c_int64))]
+                ("shape", ctypes.POINTER(ctypes.c_int64)),
+                ("num_alternate_names", ctypes.c_int32),
+                ("alternate_names", ctypes.POINTER(ctypes.c_char_p))]
 
 
 class StateDesc(ctypes.Structure):
@@ -111,7 +113,7 @@ def run_txl(so_path, weights, tokens, args):
     lib.txl_model_set_num_threads.argtypes = [ctypes.c_int32]
     lib.txl_model_set_num_threads(int(os.environ.get("HL_NUM_THREADS", "0")))
     d = lib.txl_model_describe().contents
-    assert d.abi_version == 5, "model ABI version %d, bench.py knows 5" % d.abi_version
+    assert d.abi_version == 6, "model ABI version %d, bench.py knows 6" % d.abi_version
     lib.txl_model_nll.restype = ctypes.c_int32
     lib.txl_model_nll.argtypes = [fpp, fpp, ctypes.POINTER(ctypes.c_float),
                                   ctypes.POINTER(ctypes.c_int64),
@@ -124,6 +126,10 @@ def run_txl(so_path, weights, tokens, args):
         w = d.weights[i]
         name = w.name.decode()
         shape = [w.shape[k] for k in range(w.rank)]
+        if name not in weights:  # held under a tied copy's name
+            name = next(w.alternate_names[k].decode()
+                        for k in range(w.num_alternate_names)
+                        if w.alternate_names[k].decode() in weights)
         a = weights[name]
         assert list(a.shape) == shape, (name, a.shape, shape)
         ptrs[i] = fptr(a)

@@ -1,5 +1,4 @@
-//===- Decompositions.h - txl op -> linalg on tensors, per op family -*- C++
-//-*-===//
+//===- Decompositions.h - txl ops to linalg, per op family ------*- C++ -*-===//
 //
 // Internal to txl-decompose. Each function builds the linalg.generic ops that
 // compute one txl op at the builder's insertion point and returns the value

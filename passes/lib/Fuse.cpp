@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "txl/Dialect/AttrNames.h"
 #include "txl/Dialect/TxlOps.h"
 #include "txl/Passes/Passes.h"
 
@@ -39,7 +40,7 @@ bool isSupportOp(Operation *op) {
 }
 
 StringRef roleOf(Operation *op) {
-  if (auto name = op->getAttrOfType<StringAttr>("txl.name"))
+  if (auto name = op->getAttrOfType<StringAttr>(txl::attr::kGenericName))
     return name.getValue();
   return "";
 }

@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "txl/Dialect/AttrNames.h"
 #include "txl/Dialect/TxlOps.h"
 #include "txl/Passes/Passes.h"
 
@@ -25,10 +26,6 @@ using namespace mlir;
 using namespace txl;
 
 namespace {
-
-/// The attribute that marks a step argument computed by @prepare: the index
-/// of the @prepare result it receives.
-constexpr llvm::StringLiteral kPreparedAttr = "txl.prepared";
 
 /// Work worth doing once: a kernel or a linalg computation. Views, inits and
 /// constants are not moved on their own; they are cloned where needed.
@@ -186,7 +183,7 @@ struct HoistInvariantsPass
       function.insertArgument(
           position, value.getType(),
           builder.getDictionaryAttr(builder.getNamedAttr(
-              kPreparedAttr, builder.getI64IntegerAttr(index))),
+              txl::attr::kPrepared, builder.getI64IntegerAttr(index))),
           value.getLoc());
       value.replaceAllUsesWith(body.getArgument(position));
     }

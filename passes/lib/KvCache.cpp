@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "txl/Dialect/AttrNames.h"
 #include "txl/Dialect/TxlOps.h"
 #include "txl/Passes/Passes.h"
 
@@ -22,9 +23,6 @@ using namespace mlir;
 using namespace txl;
 
 namespace {
-
-/// The role of a state argument of the step (`txl.state` attribute).
-constexpr llvm::StringLiteral kStateAttr = "txl.state";
 
 /// The name a weight operand reads, or "" if it is not a txl.weight.
 StringRef weightName(Value value) {
@@ -139,7 +137,7 @@ struct KvCachePass : public txl::impl::TxlKvCacheBase<KvCachePass> {
     SmallVector<LayerMemory> memories;
     for (BlockArgument window : body.getArguments().drop_front(3)) {
       auto role = step.getArgAttrOfType<StringAttr>(window.getArgNumber(),
-                                                    kStateAttr);
+                                                    txl::attr::kState);
       if (role && role.getValue() != "memory")
         continue; // already a cache
       FailureOr<LayerMemory> memory = analyseMemory(window, ret);
@@ -166,14 +164,16 @@ struct KvCachePass : public txl::impl::TxlKvCacheBase<KvCachePass> {
       // The caches are new state: arguments and results at the end.
       Location loc = memory.window.getLoc();
       unsigned argument = step.getNumArguments();
-      step.insertArgument(argument, cacheType,
-                          builder.getDictionaryAttr(builder.getNamedAttr(
-                              kStateAttr, builder.getStringAttr("keys"))),
-                          loc);
-      step.insertArgument(argument + 1, cacheType,
-                          builder.getDictionaryAttr(builder.getNamedAttr(
-                              kStateAttr, builder.getStringAttr("values"))),
-                          loc);
+      step.insertArgument(
+          argument, cacheType,
+          builder.getDictionaryAttr(builder.getNamedAttr(
+              txl::attr::kState, builder.getStringAttr("keys"))),
+          loc);
+      step.insertArgument(
+          argument + 1, cacheType,
+          builder.getDictionaryAttr(builder.getNamedAttr(
+              txl::attr::kState, builder.getStringAttr("values"))),
+          loc);
       Value keyCache = body.getArgument(argument);
       Value valueCache = body.getArgument(argument + 1);
 

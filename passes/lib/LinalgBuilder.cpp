@@ -2,6 +2,8 @@
 
 #include "txl/Passes/LinalgBuilder.h"
 
+#include "txl/Dialect/AttrNames.h"
+
 using namespace mlir;
 
 namespace txl {
@@ -28,7 +30,7 @@ Value LinalgBuilder::generic(ArrayRef<Operand> inputs, Value init,
                                        body(nested, nestedLoc, args));
       });
   // Names let schedules and researchers refer to one generic of a kernel.
-  op->setAttr("txl.name", b.getStringAttr(name));
+  op->setAttr(txl::attr::kGenericName, b.getStringAttr(name));
   return op.getResult(0);
 }
 

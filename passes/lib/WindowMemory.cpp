@@ -1,5 +1,4 @@
-//===- WindowMemory.cpp - fixed-capacity memory windows for the step
-//-------===//
+//===- WindowMemory.cpp - fixed-capacity memory windows for the step ------===//
 //
 // Rewrites the segment step from growing memories (tensor<B x ? x D>) to the
 // compiled form: right-aligned windows of mem_len rows plus the counts `n`
@@ -7,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "txl/Dialect/AttrNames.h"
 #include "txl/Dialect/TxlOps.h"
 #include "txl/Passes/Passes.h"
 
@@ -108,7 +108,7 @@ struct WindowMemoryPass
                                                  ret.getOperandTypes()));
     // Their role, for later passes and the host code (state of the ABI).
     for (unsigned i = 3; i < step.getNumArguments(); ++i)
-      step.setArgAttr(i, "txl.state", builder.getStringAttr("memory"));
+      step.setArgAttr(i, txl::attr::kState, builder.getStringAttr("memory"));
     return success();
   }
 

@@ -1,5 +1,4 @@
-//===- InterpreterSupport.h - shared by the interpreter's handlers -*- C++
-//-*-===//
+//===- InterpreterSupport.h - helpers shared by the handlers ----*- C++ -*-===//
 //
 // Internal to the reference executor: the value map, the error type handlers
 // throw, and accessors that check what kind of value an SSA value holds.

@@ -10,7 +10,7 @@
 
 #include "txl/runner/Format.h"
 #include "txl/runner/Modes.h"
-#include "txl/runtime/SafeTensors.h"
+#include "txl/support/SafeTensors.h"
 
 #include <algorithm>
 #include <chrono>

@@ -1,17 +1,22 @@
 //===- Runtime.cpp - load a compiled model, run it in sessions ------------===//
 //
 // Loading checks everything the generated code will trust: the descriptor's
-// ABI version and shapes, the config it carries, and every weight it reads
-// (present in the weights, with the shape it was compiled for). A step checks
-// its arguments before the model runs, so a refused step changes nothing.
+// ABI version and shapes, their agreement with the config it carries, and
+// every weight it reads (present in the weights under its name or an
+// alternate one, with the shape it was compiled for). The descriptor alone
+// says what to bind, so the runtime needs no model spec (models/). A step
+// checks its arguments before the model runs, so a refused step changes
+// nothing.
 //
 //===----------------------------------------------------------------------===//
 
 #include "txl/runtime/Runtime.h"
 
-#include "txl/models/ModelConfig.h"
-#include "txl/models/WeightBinding.h"
-#include "txl/runtime/SafeTensors.h"
+#include "ModelWeights.h"
+
+#include "txl/support/SafeTensors.h"
+
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cstdlib>
@@ -31,10 +36,6 @@ std::string shapeString(const int64_t *dims, int64_t rank) {
   for (int64_t i = 0; i < rank; ++i)
     text += (i ? ", " : "") + std::to_string(dims[i]);
   return text + "]";
-}
-
-std::string shapeString(const std::vector<int64_t> &shape) {
-  return shapeString(shape.data(), static_cast<int64_t>(shape.size()));
 }
 
 /// The folder of `path` ("." for a bare file name), with a trailing '/'.
@@ -140,6 +141,46 @@ Status checkDescriptor(const std::string &name, const txl_model_desc &desc) {
       if (weight.shape[d] < 0)
         return fail(which + " has a negative dimension in shape " +
                     shapeString(weight.shape, weight.rank));
+    if (weight.num_alternate_names < 0 ||
+        (weight.num_alternate_names > 0 && !weight.alternate_names))
+      return fail(which + " has no valid alternate names");
+    for (int32_t k = 0; k < weight.num_alternate_names; ++k)
+      if (!weight.alternate_names[k])
+        return fail(which + " has a NULL alternate name");
+  }
+  return Status::ok();
+}
+
+/// The shapes the descriptor repeats against the config_json it carries.
+/// Both come from the compiler, so a disagreement means a broken descriptor.
+/// Only what the file states is compared (under Hugging Face's name or its
+/// alias): a field it leaves out took the compiler's default, which the
+/// descriptor holds; validating the config is the compiler's job.
+Status checkConfigAgreement(const std::string &name,
+                            const txl_model_desc &desc) {
+  nlohmann::json config = nlohmann::json::parse(desc.config_json, nullptr,
+                                                /*allow_exceptions=*/false);
+  if (!config.is_object())
+    return Status::error(name + ": config_json: not a JSON object");
+  struct Agreement {
+    const char *field, *alias;
+    int64_t compiled;
+  };
+  for (Agreement agreement :
+       {Agreement{"n_layer", "num_hidden_layers", desc.n_layer},
+        Agreement{"d_model", "hidden_size", desc.d_model},
+        Agreement{"vocab_size", "n_token", desc.vocab_size}}) {
+    auto stated = config.find(agreement.field);
+    if (stated == config.end())
+      stated = config.find(agreement.alias);
+    if (stated == config.end() || !stated->is_number_integer())
+      continue;
+    int64_t configured = stated->get<int64_t>();
+    if (configured != agreement.compiled)
+      return Status::error(name + ": descriptor field '" + agreement.field +
+                           "' is " + std::to_string(agreement.compiled) +
+                           " but its config_json says " +
+                           std::to_string(configured));
   }
   return Status::ok();
 }
@@ -251,6 +292,10 @@ std::string CompiledModel::vocabulary() const {
   return bytes ? std::string(bytes, size) : std::string();
 }
 
+const std::vector<const float *> &CompiledModel::weightPointers() const {
+  return weights->pointers();
+}
+
 bool CompiledModel::hasVocabulary() const {
   uint64_t size = 0;
   return entryPoints.vocabulary && entryPoints.vocabulary(&size) != nullptr;
@@ -276,24 +321,9 @@ Status CompiledModel::initialize(const std::string &weightsPath) {
                          "found " +
                          std::to_string(desc.score_segments));
 
-  auto config = ModelConfig::fromJsonString(desc.config_json,
-                                            modelName + ": config_json");
-  if (!config.ok())
-    return config.status();
-  modelConfig = std::make_unique<ModelConfig>(std::move(*config));
-  struct Agreement {
-    const char *field;
-    int64_t compiled, configured;
-  };
-  for (Agreement agreement :
-       {Agreement{"n_layer", desc.n_layer, modelConfig->n_layer},
-        Agreement{"d_model", desc.d_model, modelConfig->d_model},
-        Agreement{"vocab_size", desc.vocab_size, modelConfig->vocab_size}})
-    if (agreement.compiled != agreement.configured)
-      return Status::error(
-          modelName + ": descriptor field '" + agreement.field + "' is " +
-          std::to_string(agreement.compiled) + " but its config_json says " +
-          std::to_string(agreement.configured));
+  status = checkConfigAgreement(modelName, desc);
+  if (!status.isOk())
+    return status;
 
   // Where the weights come from.
   std::unique_ptr<SafeTensorsFile> file;
@@ -321,29 +351,11 @@ Status CompiledModel::initialize(const std::string &weightsPath) {
     file = std::move(*opened);
   }
 
-  auto bound = BoundWeights::bind(
-      *modelConfig, std::shared_ptr<const SafeTensorsFile>(std::move(file)));
+  auto bound = ModelWeights::bind(
+      desc, std::shared_ptr<const SafeTensorsFile>(std::move(file)), modelName);
   if (!bound.ok())
     return bound.status();
-  weights = std::make_unique<BoundWeights>(std::move(*bound));
-
-  pointers.clear();
-  for (int32_t i = 0; i < desc.num_weights; ++i) {
-    const txl_weight_desc &wanted = desc.weights[i];
-    std::string prefix =
-        weightsName + ": tensor '" + std::string(wanted.name) + "': ";
-    const BoundTensor *tensor = weights->find(wanted.name);
-    if (!tensor)
-      return Status::error(prefix + "missing (the compiled model " + modelName +
-                           " reads it)");
-    std::vector<int64_t> expected(wanted.shape, wanted.shape + wanted.rank);
-    if (tensor->shape != expected)
-      return Status::error(prefix + "wrong shape, expected " +
-                           shapeString(expected) + " (compiled into " +
-                           modelName + "), found " +
-                           shapeString(tensor->shape));
-    pointers.push_back(tensor->data);
-  }
+  weights = std::make_unique<ModelWeights>(std::move(*bound));
   return prepare();
 }
 
@@ -376,8 +388,8 @@ Status CompiledModel::prepare() {
   if (!scratch)
     return Status::error(modelName + ": out of memory for prepare's scratch");
   kernelErrors.clear();
-  int32_t code =
-      entryPoints.prepare(pointers.data(), outputs.data(), scratch.get());
+  int32_t code = entryPoints.prepare(weights->pointers().data(), outputs.data(),
+                                     scratch.get());
   if (code != 0)
     return Status::error(modelName + ": txl_model_prepare failed (code " +
                          std::to_string(code) + ")" +

@@ -2,7 +2,7 @@
 #ifndef TXL_TARGET_LIB_CACHESPEC_H
 #define TXL_TARGET_LIB_CACHESPEC_H
 
-#include "txl/runtime/Status.h"
+#include "txl/support/Status.h"
 #include "txl/target/TargetInfo.h"
 
 #include <string>

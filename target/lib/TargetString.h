@@ -2,7 +2,7 @@
 #ifndef TXL_TARGET_LIB_TARGETSTRING_H
 #define TXL_TARGET_LIB_TARGETSTRING_H
 
-#include "txl/runtime/Status.h"
+#include "txl/support/Status.h"
 
 #include <string>
 #include <vector>

@@ -1,5 +1,4 @@
-//===- KernelTranslator.cpp - a linalg kernel as Halide Funcs
-//--------------===//
+//===- KernelTranslator.cpp - a linalg kernel as Halide Funcs -------------===//
 //
 // One walk over the kernel body. Tensor values map to TensorSources (an
 // ImageParam, a generic's Func or one element of its Tuple, a splat from
@@ -266,7 +265,7 @@ Status Translator::translateArguments() {
     // `txl.strides`: a window of a longer buffer (a state, StepProgram.h).
     std::vector<int64_t> strides;
     if (auto given = kernel.getArgAttrOfType<mlir::DenseI64ArrayAttr>(
-            arg.getArgNumber(), "txl.strides")) {
+            arg.getArgNumber(), txl::attr::kStrides)) {
       strides.assign(given.asArrayRef().begin(), given.asArrayRef().end());
       if (strides.size() != info->shape.size())
         return Status::error("kernel '" + signature.name + "': argument #" +
@@ -436,7 +435,7 @@ StatusOr<std::vector<Expr>>
 Translator::firstContributing(linalg::GenericOp op,
                               const TranslatedGeneric &generic) {
   std::vector<Expr> first(generic.loops.size(), Expr(0));
-  auto attr = op->getAttrOfType<DictionaryAttr>("txl.first_contributing");
+  auto attr = op->getAttrOfType<DictionaryAttr>(txl::attr::kFirstContributing);
   if (!attr)
     return first;
   auto loop = attr.getAs<IntegerAttr>("loop");

@@ -9,7 +9,7 @@
 #ifndef TXL_CODEGEN_HALIDE_LIB_SCALAROPS_H
 #define TXL_CODEGEN_HALIDE_LIB_SCALAROPS_H
 
-#include "txl/runtime/Status.h"
+#include "txl/support/Status.h"
 
 #include "Halide.h"
 #include "mlir/IR/Operation.h"

@@ -1,5 +1,4 @@
-//===- ScheduleApply.cpp - a KernelSchedule as Halide directives
-//-----------===//
+//===- ScheduleApply.cpp - a KernelSchedule as Halide directives ----------===//
 //
 // Each stage's loop nest is tracked by name (outermost first, with constant
 // extents where known) while directives are applied, so a schedule that

@@ -1,6 +1,8 @@
 //===- HostCodegen.cpp - txl_model_step as LLVM dialect, then an object ---===//
 
 #include "txl/codegen/host/HostCodegen.h"
+#include "txl/models/ModelConfig.h"
+#include "txl/models/ParameterSpec.h"
 #include "txl/runtime/ModelABI.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -461,6 +463,24 @@ llvm::Constant *cString(llvm::Module &module, const std::string &text,
   return global;
 }
 
+/// The other names a weights file may hold each parameter under (tied
+/// copies, aliases of a shared bias), which the descriptor lists so that the
+/// runtime can bind weights without knowing the config. A module compiled
+/// without a config ("{}") names no alternates.
+std::map<std::string, std::vector<std::string>>
+alternateNamesOf(const std::string &configJson) {
+  std::map<std::string, std::vector<std::string>> alternates;
+  if (llvm::StringRef(configJson).trim() == "{}")
+    return alternates;
+  auto config = ModelConfig::fromJsonString(configJson, "config_json");
+  if (!config.ok())
+    return alternates;
+  for (const ParameterSpec &parameter : expectedParameters(*config))
+    if (!parameter.alternateNames.empty())
+      alternates[parameter.name] = parameter.alternateNames;
+  return alternates;
+}
+
 /// `const txl_model_desc *txl_model_describe(void)` and its constant.
 void addDescribe(llvm::Module &module, const StepProgram &program,
                  const ModelDescription &description) {
@@ -488,25 +508,52 @@ void addDescribe(llvm::Module &module, const StepProgram &program,
         llvm::ConstantArray::get(arrayType, elements), name);
   };
 
-  // txl_weight_desc {const char *name; int32_t rank; const int64_t *shape;},
-  // for the weights and the prepared tensors.
-  auto *weightType = llvm::StructType::get(ctx, {ptr, i32, ptr});
+  // txl_weight_desc {const char *name; int32_t rank; const int64_t *shape;
+  //                  int32_t num_alternate_names;
+  //                  const char *const *alternate_names;},
+  // for the weights and the prepared tensors (which have no alternates).
+  auto *weightType = llvm::StructType::get(ctx, {ptr, i32, ptr, i32, ptr});
+  const std::map<std::string, std::vector<std::string>> alternateNames =
+      alternateNamesOf(description.configJson);
+  auto alternatesGlobal = [&](const std::vector<std::string> &names,
+                              const std::string &suffix) -> llvm::Constant * {
+    if (names.empty())
+      return llvm::ConstantPointerNull::get(ptr);
+    std::vector<llvm::Constant *> strings;
+    for (size_t k = 0; k < names.size(); ++k)
+      strings.push_back(
+          cString(module, names[k],
+                  "txl_alternate_" + suffix + "_" + std::to_string(k)));
+    auto *arrayType = llvm::ArrayType::get(ptr, strings.size());
+    return new llvm::GlobalVariable(
+        module, arrayType, true, llvm::GlobalValue::PrivateLinkage,
+        llvm::ConstantArray::get(arrayType, strings),
+        "txl_alternates_" + suffix);
+  };
   auto tensorDescs = [&](const std::vector<WeightEntry> &entries,
-                         const std::string &kind, const std::string &array) {
+                         const std::string &kind, const std::string &array,
+                         bool withAlternates) {
+    static const std::vector<std::string> none;
     std::vector<llvm::Constant *> descs;
     for (size_t i = 0; i < entries.size(); ++i) {
       std::string suffix = kind + "_" + std::to_string(i);
+      auto found = alternateNames.find(entries[i].name);
+      const std::vector<std::string> &alternates =
+          withAlternates && found != alternateNames.end() ? found->second
+                                                          : none;
       descs.push_back(llvm::ConstantStruct::get(
           weightType, {cString(module, entries[i].name, "txl_name_" + suffix),
                        llvm::ConstantInt::get(i32, entries[i].shape.size()),
-                       shapeGlobal(entries[i].shape, "txl_shape_" + suffix)}));
+                       shapeGlobal(entries[i].shape, "txl_shape_" + suffix),
+                       llvm::ConstantInt::get(i32, alternates.size()),
+                       alternatesGlobal(alternates, suffix)}));
     }
     return arrayGlobal(weightType, descs, array);
   };
   llvm::GlobalVariable *weightsGlobal =
-      tensorDescs(program.weights, "weight", "txl_weights");
+      tensorDescs(program.weights, "weight", "txl_weights", true);
   llvm::GlobalVariable *preparedGlobal =
-      tensorDescs(program.prepared, "prepared", "txl_prepared");
+      tensorDescs(program.prepared, "prepared", "txl_prepared", false);
 
   // txl_state_desc {const char *role; int32_t layer; int32_t rank;
   //                 const int64_t *shape;}

@@ -1,5 +1,4 @@
-//===- AotCompileTest.cpp - kernels compiled ahead of time, linked, called
-//-===//
+//===- AotCompileTest.cpp - kernels compiled ahead of time, linked, run ---===//
 //
 // Compiles kernels for host, AVX-512 and CUDA, checks the artifacts, and for
 // the host target links the objects with Halide's runtime into a shared

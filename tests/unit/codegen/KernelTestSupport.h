@@ -1,5 +1,4 @@
-//===- KernelTestSupport.h - parse kernels, make data, compare ---*- C++
-//-*-===//
+//===- KernelTestSupport.h - parse kernels, make data, compare --*- C++ -*-===//
 #ifndef TXL_TESTS_UNIT_CODEGEN_KERNELTESTSUPPORT_H
 #define TXL_TESTS_UNIT_CODEGEN_KERNELTESTSUPPORT_H
 

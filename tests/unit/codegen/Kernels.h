@@ -1,5 +1,4 @@
-//===- Kernels.h - kernel IR shared by the codegen tests ---------*- C++
-//-*-===//
+//===- Kernels.h - kernel IR shared by the codegen tests --------*- C++ -*-===//
 //
 // Kernels in the form the lead's passes produce (linalg on static tensors),
 // with plain C++ references. Sizes are parameters so the same kernel runs at

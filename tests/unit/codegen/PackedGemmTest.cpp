@@ -80,13 +80,14 @@ ScheduledKernel schedule(const GemmShape &s,
   pm.addPass(txl::createTxlTile(options));
   EXPECT_TRUE(mlir::succeeded(pm.run(*step)));
   step->walk([&](txl::KernelOp kernel) {
-    out.schedule = kernel->getAttrOfType<mlir::DictionaryAttr>("txl.schedule");
+    out.schedule =
+        kernel->getAttrOfType<mlir::DictionaryAttr>(txl::attr::kSchedule);
   });
   out.module = mlir::parseSourceString<mlir::ModuleOp>(out.ir.kernelModule(),
                                                        out.context.get());
   EXPECT_TRUE(out.module) << out.ir.kernelModule();
   if (out.module && out.schedule)
-    out.kernel()->setAttr("txl.schedule", out.schedule);
+    out.kernel()->setAttr(txl::attr::kSchedule, out.schedule);
   return out;
 }
 
@@ -342,7 +343,7 @@ TEST(PackedGemm, GemmsThatShareAName) {
     ASSERT_TRUE(mlir::succeeded(pm.run(*stepModule)));
     mlir::Attribute schedule;
     stepModule->walk(
-        [&](txl::KernelOp k) { schedule = k->getAttr("txl.schedule"); });
+        [&](txl::KernelOp k) { schedule = k->getAttr(txl::attr::kSchedule); });
     // Both GEMMs are scheduled, by position.
     EXPECT_NE(text(schedule).find("name = \"#0\""), std::string::npos)
         << text(schedule);
@@ -350,7 +351,7 @@ TEST(PackedGemm, GemmsThatShareAName) {
     auto module = mlir::parseSourceString<mlir::ModuleOp>(kernelText, &context);
     ASSERT_TRUE(module);
     mlir::func::FuncOp kernel = *module->getOps<mlir::func::FuncOp>().begin();
-    kernel->setAttr("txl.schedule", schedule);
+    kernel->setAttr(txl::attr::kSchedule, schedule);
 
     std::vector<float> x = randomFloats(9 * 12, 3);
     std::vector<float> w1 = randomFloats(20 * 12, 4),

@@ -1,5 +1,4 @@
-//===- GraphBuilderTest.cpp - the built IR agrees with the parameter list
-//--===//
+//===- GraphBuilderTest.cpp - the built IR agrees with the parameter list -===//
 //
 // For the test-vector configs and the published ones: the module verifies,
 // has the expected layer structure, and reads exactly the tensors that

@@ -1,5 +1,4 @@
-//===- VectorCase.h - loads a case of tests/vectors for end-to-end tests -*- C++
-//-*-===//
+//===- VectorCase.h - one case of tests/vectors for e2e tests ---*- C++ -*-===//
 //
 // A case is a model directory written by the independent PyTorch
 // implementation (tests/torch_reference): config.json, model.safetensors,
@@ -15,7 +14,7 @@
 #include "txl/models/GraphBuilder.h"
 #include "txl/models/WeightBinding.h"
 #include "txl/reference/Interpreter.h"
-#include "txl/runtime/SafeTensors.h"
+#include "txl/support/SafeTensors.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"

@@ -13,6 +13,7 @@
 
 #include "VectorCase.h"
 
+#include "txl/Dialect/AttrNames.h"
 #include "txl/Dialect/TxlOps.h"
 #include "txl/Passes/Passes.h"
 
@@ -151,8 +152,8 @@ TEST_P(WindowMemory, WindowedStepMatchesPyTorch) {
   auto preparedArguments = [&](mlir::func::FuncOp function, unsigned first) {
     std::vector<reference::RuntimeValue> values;
     for (unsigned i = first; i < function.getNumArguments(); ++i)
-      if (auto index =
-              function.getArgAttrOfType<mlir::IntegerAttr>(i, "txl.prepared"))
+      if (auto index = function.getArgAttrOfType<mlir::IntegerAttr>(
+              i, txl::attr::kPrepared))
         values.push_back(prepared.at(index.getInt()));
     return values;
   };
@@ -175,20 +176,21 @@ TEST_P(WindowMemory, WindowedStepMatchesPyTorch) {
     EXPECT_FALSE(nllPrepared.empty());
     std::set<int64_t> stepIndices;
     for (unsigned i = 3; i < step.getNumArguments(); ++i)
-      if (auto index = step.getArgAttrOfType<mlir::IntegerAttr>(i, "txl.prepared"))
+      if (auto index =
+              step.getArgAttrOfType<mlir::IntegerAttr>(i, txl::attr::kPrepared))
         stepIndices.insert(index.getInt());
     for (unsigned i = 2; i < scoring.getNumArguments(); ++i)
       EXPECT_TRUE(stepIndices.count(
-          scoring.getArgAttrOfType<mlir::IntegerAttr>(i, "txl.prepared")
+          scoring.getArgAttrOfType<mlir::IntegerAttr>(i, txl::attr::kPrepared)
               .getInt()))
           << "@nll argument #" << i << " is packed apart from @step's";
   }
   std::vector<Tensor> states;
   std::vector<std::string> roles;
   for (unsigned i = 3; i < step.getNumArguments(); ++i) {
-    auto role = step.getArgAttrOfType<mlir::StringAttr>(i, "txl.state");
+    auto role = step.getArgAttrOfType<mlir::StringAttr>(i, txl::attr::kState);
     if (!role) {
-      ASSERT_TRUE(step.getArgAttr(i, "txl.prepared"))
+      ASSERT_TRUE(step.getArgAttr(i, txl::attr::kPrepared))
           << "argument #" << i << " is neither state nor prepared";
       continue;
     }

@@ -1,5 +1,4 @@
-/*===- CApiFromC.c - txl.h used from plain C99
- *-----------------------------===//
+/*===- CApiFromC.c - txl.h used from plain C99 --------------------*- C -*-===//
  *
  * Compiled as C99 with -pedantic-errors, so txl.h stays a C header. Runs the
  * first segment of a stream through the C API and reports what happened.

@@ -11,7 +11,7 @@
 #include "RuntimeTestSupport.h"
 
 #include "txl/models/ModelConfig.h"
-#include "txl/runtime/SafeTensors.h"
+#include "txl/support/SafeTensors.h"
 
 #include <dlfcn.h>
 
@@ -67,7 +67,9 @@ TEST_P(RuntimeVectors, MatchesPyTorchSegmentBySegment) {
   ASSERT_TRUE(model);
   EXPECT_EQ(model->batch(), data.batch);
   EXPECT_EQ(model->tgtLen(), data.tgtLen);
-  EXPECT_EQ(model->memLen(), model->config().mem_len);
+  auto config = ModelConfig::fromJsonString(model->configJson(), "config_json");
+  ASSERT_TRUE(config.ok()) << config.status().message();
+  EXPECT_EQ(model->memLen(), config->mem_len);
   EXPECT_FALSE(model->usesEmbeddedWeights());
   auto session = newSession(model);
   ASSERT_TRUE(session);
@@ -550,7 +552,7 @@ TEST(LinkedModel, DescriptorChecks) {
   EXPECT_CONTAINS(message, data.weightsPath() + ": tensor '" +
                                std::string(LinkedModel::weights[3].name) +
                                "': wrong shape, expected");
-  EXPECT_CONTAINS(message, "(compiled into demo-exe), found");
+  EXPECT_CONTAINS(message, "(as compiled into demo-exe)");
   LinkedModel::shapes[3][0] -= 1;
 
   // A weight the file does not have.
@@ -558,6 +560,44 @@ TEST(LinkedModel, DescriptorChecks) {
   EXPECT_CONTAINS(error(), data.weightsPath() +
                                ": tensor 'transformer.not_there': missing "
                                "(the compiled model demo-exe reads it)");
+}
+
+TEST(LinkedModel, BindsAWeightUnderItsAlternateName) {
+  VectorData data = VectorData::load("prelnorm_shared_r");
+  auto source = LinkedModel::setUp(data);
+  ASSERT_TRUE(source);
+  auto load = [&]() {
+    return CompiledModel::fromEntryPoints(LinkedModel::entryPoints(false),
+                                          data.weightsPath(), "demo-exe");
+  };
+  // The file holds the weight only under the name the descriptor gives as
+  // an alternate one (a tied copy): that is the tensor bound.
+  const char *fileName = LinkedModel::weights[3].name;
+  const char *alternates[] = {"transformer.also_not_there", fileName};
+  LinkedModel::weights[3].name = "transformer.not_there";
+  LinkedModel::weights[3].num_alternate_names = 2;
+  LinkedModel::weights[3].alternate_names = alternates;
+  auto model = load();
+  ASSERT_TRUE(model.ok()) << model.status().message();
+  auto file = SafeTensorsFile::open(data.weightsPath());
+  ASSERT_TRUE(file.ok());
+  const TensorInfo *tensor = (*file)->find(fileName);
+  ASSERT_TRUE(tensor);
+  std::vector<float> expected = toFloat32(*tensor);
+  EXPECT_EQ(std::memcmp((*model)->weightPointers()[3], expected.data(),
+                        expected.size() * sizeof(float)),
+            0);
+
+  // Under none of its names: the message lists them all.
+  alternates[1] = "transformer.still_not_there";
+  model = load();
+  ASSERT_FALSE(model.ok());
+  EXPECT_CONTAINS(model.status().message(),
+                  ": tensor 'transformer.not_there': missing (the compiled "
+                  "model demo-exe reads it), expected shape ");
+  EXPECT_CONTAINS(model.status().message(),
+                  "(also accepted under 'transformer.also_not_there', "
+                  "'transformer.still_not_there')");
 }
 
 TEST(LinkedModel, FailedStepPoisonsTheSessionUntilReset) {

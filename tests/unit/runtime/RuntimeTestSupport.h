@@ -12,7 +12,7 @@
 #include "../VectorCases.h"
 
 #include "txl/runtime/Runtime.h"
-#include "txl/runtime/SafeTensors.h"
+#include "txl/support/SafeTensors.h"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,4 @@
-//===- PositionalEncoding.h - the exact inverse frequencies of txl.pos_emb -*-
-//C++ -*-===//
+//===- PositionalEncoding.h - the inverse frequencies, exactly --*- C++ -*-===//
 //
 // Part of txl.pos_emb's definition, shared by every implementation of it (the
 // reference kernels, the decomposition) so they agree to the bit. Header-only

@@ -1,4 +1,4 @@
-//===- TxlOps.td - the txl dialect: Transformer-XL at model level -*- tablegen -*-===//
+//===- TxlOps.td - the txl dialect, Transformer-XL ops -----*- tablegen -*-===//
 //
 // Ops that name what makes Transformer-XL what it is: relative positional
 // attention over [memory; segment], the memory update, and the segment

@@ -1,5 +1,4 @@
-//===- LinalgBuilder.h - terse construction of linalg.generic ops -*- C++
-//-*-===//
+//===- LinalgBuilder.h - terse linalg.generic construction ------*- C++ -*-===//
 //
 // The decompositions of txl ops are short lists of linalg.generic ops; this
 // keeps each one a few lines: index maps as affine expressions over named

@@ -1,5 +1,4 @@
-//===- Interpreter.h - executes txl IR with the reference kernels -*- C++
-//-*-===//
+//===- Interpreter.h - runs txl IR on the reference kernels -----*- C++ -*-===//
 //
 // The reference executor: walks a function of a txl module op by op and runs
 // each op with the plain, double-accumulating kernels of Kernels.h. It is the
@@ -11,7 +10,7 @@
 #define TXL_REFERENCE_INTERPRETER_H
 
 #include "txl/reference/Tensor.h"
-#include "txl/runtime/Status.h"
+#include "txl/support/Status.h"
 
 #include "mlir/IR/BuiltinOps.h"
 

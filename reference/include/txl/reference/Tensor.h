@@ -1,5 +1,4 @@
-//===- Tensor.h - dense float32 tensors of the reference executor -*- C++
-//-*-===//
+//===- Tensor.h - the reference executor's float32 tensors ------*- C++ -*-===//
 //
 // `Tensor` owns row-major float32 activations; `ConstTensorRef` is a read-only
 // view used for weights, which may live in a memory-mapped file that is never

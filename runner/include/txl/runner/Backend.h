@@ -10,7 +10,7 @@
 #ifndef TXL_RUNNER_BACKEND_H
 #define TXL_RUNNER_BACKEND_H
 
-#include "txl/runtime/Status.h"
+#include "txl/support/Status.h"
 
 #include <cstdint>
 #include <functional>

@@ -10,7 +10,7 @@
 
 #include "txl/runner/Backend.h"
 #include "txl/runner/RunOptions.h"
-#include "txl/runtime/Status.h"
+#include "txl/support/Status.h"
 
 #include <string>
 

@@ -12,7 +12,7 @@
 #ifndef TXL_RUNNER_OPTIONPARSER_H
 #define TXL_RUNNER_OPTIONPARSER_H
 
-#include "txl/runtime/Status.h"
+#include "txl/support/Status.h"
 
 #include <cstdint>
 #include <optional>

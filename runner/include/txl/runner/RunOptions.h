@@ -9,7 +9,7 @@
 #define TXL_RUNNER_RUNOPTIONS_H
 
 #include "txl/runner/Tokenizer.h"
-#include "txl/runtime/Status.h"
+#include "txl/support/Status.h"
 
 #include <cstdint>
 #include <optional>

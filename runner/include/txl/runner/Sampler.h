@@ -9,7 +9,7 @@
 #ifndef TXL_RUNNER_SAMPLER_H
 #define TXL_RUNNER_SAMPLER_H
 
-#include "txl/runtime/Status.h"
+#include "txl/support/Status.h"
 
 #include <cstdint>
 #include <random>

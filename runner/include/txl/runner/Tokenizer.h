@@ -20,7 +20,7 @@
 #ifndef TXL_RUNNER_TOKENIZER_H
 #define TXL_RUNNER_TOKENIZER_H
 
-#include "txl/runtime/Status.h"
+#include "txl/support/Status.h"
 
 #include <cstdint>
 #include <optional>

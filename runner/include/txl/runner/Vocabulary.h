@@ -15,7 +15,7 @@
 #ifndef TXL_RUNNER_VOCABULARY_H
 #define TXL_RUNNER_VOCABULARY_H
 
-#include "txl/runtime/Status.h"
+#include "txl/support/Status.h"
 
 #include <string>
 #include <string_view>

@@ -44,13 +44,19 @@
 extern "C" {
 #endif
 
-#define TXL_MODEL_ABI_VERSION 5
+#define TXL_MODEL_ABI_VERSION 6
 
-/* One parameter the model reads, by its Hugging Face state_dict name. */
+/* One parameter the model reads, by its Hugging Face state_dict name. A
+ * weights file may hold it under one of its alternate names instead (a tied
+ * copy: crit.out_layers.i.weight for the embedding table it is tied to, the
+ * per-layer aliases of a shared r_w_bias): the runtime binds the weights
+ * from this list alone, it knows no config. Prepared tensors have none. */
 typedef struct txl_weight_desc {
   const char *name;
   int32_t rank;
   const int64_t *shape;
+  int32_t num_alternate_names;
+  const char *const *alternate_names;
 } txl_weight_desc;
 
 /* One recurrent state of a session: its window [B, mem_len, width] (the

@@ -21,7 +21,7 @@
 #define TXL_RUNTIME_RUNTIME_H
 
 #include "txl/runtime/ModelABI.h"
-#include "txl/runtime/Status.h"
+#include "txl/support/Status.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -32,9 +32,7 @@
 
 namespace txl {
 
-class BoundWeights;
-class SafeTensorsFile;
-struct ModelConfig;
+class ModelWeights;
 
 /// The functions a compiled model exports (ModelABI.h).
 struct ModelEntryPoints {
@@ -100,8 +98,8 @@ public:
 
   /// The model's own description (shapes fixed at compile time).
   const txl_model_desc &desc() const { return *description; }
-  /// The config.json it was compiled from.
-  const ModelConfig &config() const { return *modelConfig; }
+  /// The config.json it was compiled from, as the descriptor carries it.
+  std::string configJson() const { return description->config_json; }
   int64_t batch() const { return description->batch; }
   int64_t tgtLen() const { return description->tgt_len; }
   int64_t memLen() const { return description->mem_len; }
@@ -132,7 +130,7 @@ public:
   }
   const ModelEntryPoints &functions() const { return entryPoints; }
   /// One pointer per descriptor weight, in descriptor order.
-  const std::vector<const float *> &weightPointers() const { return pointers; }
+  const std::vector<const float *> &weightPointers() const;
   /// One pointer per prepared tensor (computed at load by
   /// txl_model_prepare), in descriptor order.
   const std::vector<const float *> &preparedPointers() const {
@@ -150,8 +148,7 @@ public:
 private:
   struct Library;
   CompiledModel();
-  /// Checks the descriptor, parses its config, binds the weights and
-  /// prepares.
+  /// Checks the descriptor, binds the weights it names and prepares.
   Status initialize(const std::string &weightsPath);
   /// Runs txl_model_prepare into preparedTensors.
   Status prepare();
@@ -160,9 +157,7 @@ private:
   std::unique_ptr<Library> library;
   ModelEntryPoints entryPoints;
   const txl_model_desc *description = nullptr;
-  std::unique_ptr<ModelConfig> modelConfig;
-  std::unique_ptr<BoundWeights> weights;
-  std::vector<const float *> pointers;
+  std::unique_ptr<ModelWeights> weights;
   /// What txl_model_prepare computed, owned (64-byte aligned).
   std::vector<std::unique_ptr<float[], void (*)(void *)>> preparedTensors;
   std::vector<const float *> preparedViews;

@@ -11,7 +11,7 @@
 #ifndef TXL_SCHEDULE_SCHEDULEATTR_H
 #define TXL_SCHEDULE_SCHEDULEATTR_H
 
-#include "txl/runtime/Status.h"
+#include "txl/support/Status.h"
 #include "txl/schedule/KernelSchedule.h"
 
 #include "mlir/IR/BuiltinAttributes.h"

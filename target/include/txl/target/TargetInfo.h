@@ -15,7 +15,7 @@
 #ifndef TXL_TARGET_TARGETINFO_H
 #define TXL_TARGET_TARGETINFO_H
 
-#include "txl/runtime/Status.h"
+#include "txl/support/Status.h"
 
 #include <cstdint>
 #include <string>

@@ -95,6 +95,8 @@ struct ReferenceModel {
   int64_t failingToken = -1;
   std::vector<ParameterSpec> parameters;
   std::vector<txl_weight_desc> weightDescs;
+  /// Per parameter, its alternate names as C strings (into `parameters`).
+  std::vector<std::vector<const char *>> alternateNames;
   /// One hidden memory per layer: windows [B, mem_len, D] of buffers
   /// [B, state_capacity, D].
   std::vector<txl_state_desc> stateDescs;
@@ -127,10 +129,19 @@ struct ReferenceModel {
         model->failingToken = std::stoll(failing);
     model->parameters = expectedParameters(model->config);
     for (const ParameterSpec &parameter : model->parameters) {
+      std::vector<const char *> &alternates =
+          model->alternateNames.emplace_back();
+      for (const std::string &name : parameter.alternateNames)
+        alternates.push_back(name.c_str());
+    }
+    for (size_t i = 0; i < model->parameters.size(); ++i) {
+      const ParameterSpec &parameter = model->parameters[i];
       model->indexByName[parameter.name] = model->weightDescs.size();
       model->weightDescs.push_back(
           {parameter.name.c_str(), static_cast<int32_t>(parameter.shape.size()),
-           parameter.shape.data()});
+           parameter.shape.data(),
+           static_cast<int32_t>(model->alternateNames[i].size()),
+           model->alternateNames[i].data()});
     }
 
     const ModelConfig &c = model->config;

@@ -13,7 +13,7 @@
 #ifndef TXL_PASSES_TILING_TILEKNOBS_H
 #define TXL_PASSES_TILING_TILEKNOBS_H
 
-#include "txl/runtime/Status.h"
+#include "txl/support/Status.h"
 #include "txl/target/TargetInfo.h"
 
 #include <cstdint>

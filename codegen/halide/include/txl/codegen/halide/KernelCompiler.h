@@ -1,5 +1,4 @@
-//===- KernelCompiler.h - kernels to objects with Halide, and a JIT -*- C++
-//-*-===//
+//===- KernelCompiler.h - kernels to objects with Halide; a JIT -*- C++ -*-===//
 //
 // The public face of the Halide backend; it exposes no Halide types. A kernel
 // is a func.func of linalg on static-shape tensors (the contract is described
@@ -30,7 +29,7 @@
 #ifndef TXL_CODEGEN_HALIDE_KERNELCOMPILER_H
 #define TXL_CODEGEN_HALIDE_KERNELCOMPILER_H
 
-#include "txl/runtime/Status.h"
+#include "txl/support/Status.h"
 
 #include <cstdint>
 #include <string>

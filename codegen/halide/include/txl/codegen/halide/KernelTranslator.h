@@ -1,5 +1,4 @@
-//===- KernelTranslator.h - a linalg kernel as a Halide pipeline -*- C++
-//-*-===//
+//===- KernelTranslator.h - linalg kernels as Halide pipelines --*- C++ -*-===//
 //
 // The kernel IR contract. A kernel is a func.func whose arguments are ranked
 // static-shape tensors (f32, i64, i32) and scalars (index, i64), returning
@@ -35,7 +34,7 @@
 
 #include "txl/codegen/halide/KernelCompiler.h"
 #include "txl/codegen/halide/Schedule.h"
-#include "txl/runtime/Status.h"
+#include "txl/support/Status.h"
 
 #include "Halide.h"
 

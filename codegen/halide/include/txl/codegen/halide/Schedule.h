@@ -2,7 +2,7 @@
 #ifndef TXL_CODEGEN_HALIDE_SCHEDULE_H
 #define TXL_CODEGEN_HALIDE_SCHEDULE_H
 
-#include "txl/runtime/Status.h"
+#include "txl/support/Status.h"
 #include "txl/schedule/KernelSchedule.h"
 #include "txl/schedule/ScheduleAttr.h"
 

@@ -1,5 +1,4 @@
-//===- ArenaPlan.h - offsets in the scratch arena from buffer lifetimes -*- C++
-//-*-===//
+//===- ArenaPlan.h - arena offsets from buffer lifetimes --------*- C++ -*-===//
 //
 // The part of the memory plan that does not need IR: every buffer that lives
 // in the step's scratch arena is a request (size, first and last kernel that

@@ -1,5 +1,4 @@
-//===- HostCodegen.h - the step's host code through MLIR's LLVM dialect -*- C++
-//-*-===//
+//===- HostCodegen.h - host code through MLIR's LLVM dialect ----*- C++ -*-===//
 //
 // Turns a StepProgram into the host half of a compiled model: the function
 // `txl_model_step` of runtime/include/txl/runtime/ModelABI.h, built as LLVM
@@ -14,7 +13,7 @@
 #define TXL_CODEGEN_HOST_HOSTCODEGEN_H
 
 #include "txl/codegen/host/StepProgram.h"
-#include "txl/runtime/Status.h"
+#include "txl/support/Status.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"

@@ -10,7 +10,7 @@
 #ifndef TXL_CODEGEN_HOST_LINKER_H
 #define TXL_CODEGEN_HOST_LINKER_H
 
-#include "txl/runtime/Status.h"
+#include "txl/support/Status.h"
 
 #include <string>
 #include <vector>

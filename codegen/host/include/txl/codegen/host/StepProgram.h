@@ -31,7 +31,7 @@
 #define TXL_CODEGEN_HOST_STEPPROGRAM_H
 
 #include "txl/Passes/KernelSymbols.h"
-#include "txl/runtime/Status.h"
+#include "txl/support/Status.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinAttributes.h"

@@ -5,8 +5,8 @@
 // a message meant for the user (it names the file, the tensor or the field).
 //
 //===----------------------------------------------------------------------===//
-#ifndef TXL_RUNTIME_STATUS_H
-#define TXL_RUNTIME_STATUS_H
+#ifndef TXL_SUPPORT_STATUS_H
+#define TXL_SUPPORT_STATUS_H
 
 #include <cassert>
 #include <optional>
@@ -78,4 +78,4 @@ private:
 
 } // namespace txl
 
-#endif // TXL_RUNTIME_STATUS_H
+#endif // TXL_SUPPORT_STATUS_H

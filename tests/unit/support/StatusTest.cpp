@@ -1,6 +1,6 @@
 //===- StatusTest.cpp - Status and StatusOr -------------------------------===//
 
-#include "txl/runtime/Status.h"
+#include "txl/support/Status.h"
 
 #include <gtest/gtest.h>
 

@@ -5,7 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "txl/runtime/SafeTensors.h"
+#include "txl/support/SafeTensors.h"
 
 #include <nlohmann/json.hpp>
 

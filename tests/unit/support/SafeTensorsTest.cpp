@@ -1,6 +1,6 @@
 //===- SafeTensorsTest.cpp - safetensors reader, writer, conversions ------===//
 
-#include "txl/runtime/SafeTensors.h"
+#include "txl/support/SafeTensors.h"
 
 #include <gtest/gtest.h>
 

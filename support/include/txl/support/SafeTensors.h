@@ -12,10 +12,10 @@
 // trusts these pointers.
 //
 //===----------------------------------------------------------------------===//
-#ifndef TXL_RUNTIME_SAFETENSORS_H
-#define TXL_RUNTIME_SAFETENSORS_H
+#ifndef TXL_SUPPORT_SAFETENSORS_H
+#define TXL_SUPPORT_SAFETENSORS_H
 
-#include "txl/runtime/Status.h"
+#include "txl/support/Status.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -126,4 +126,4 @@ writeSafeTensors(const std::string &path,
 
 } // namespace txl
 
-#endif // TXL_RUNTIME_SAFETENSORS_H
+#endif // TXL_SUPPORT_SAFETENSORS_H

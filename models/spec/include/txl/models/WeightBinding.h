@@ -13,8 +13,8 @@
 #define TXL_MODELS_WEIGHTBINDING_H
 
 #include "txl/models/ModelConfig.h"
-#include "txl/runtime/SafeTensors.h"
-#include "txl/runtime/Status.h"
+#include "txl/support/SafeTensors.h"
+#include "txl/support/Status.h"
 
 #include <map>
 #include <memory>

@@ -10,7 +10,7 @@
 #ifndef TXL_MODELS_MODELCONFIG_H
 #define TXL_MODELS_MODELCONFIG_H
 
-#include "txl/runtime/Status.h"
+#include "txl/support/Status.h"
 
 #include <cstdint>
 #include <optional>

@@ -1,0 +1,138 @@
+//===- ModelWeights.cpp - a descriptor's weights bound to a file ----------===//
+//
+// Collects every problem of a file (up to a limit) before failing, so one
+// load shows the user all that is wrong with a checkpoint, not just the
+// first.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ModelWeights.h"
+
+#include <cstring>
+
+namespace txl {
+namespace {
+
+constexpr size_t kMaxReportedProblems = 20;
+
+std::string shapeString(const std::vector<int64_t> &shape) {
+  std::string text = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    text += (i ? ", " : "") + std::to_string(shape[i]);
+  return text + "]";
+}
+
+std::string quotedList(const std::vector<std::string> &names) {
+  std::string text;
+  for (size_t i = 0; i < names.size(); ++i)
+    text += (i ? ", '" : "'") + names[i] + "'";
+  return text;
+}
+
+/// Whether two tensors of the same shape hold the same values.
+bool sameValues(const TensorInfo &a, const TensorInfo &b) {
+  if (a.dtype == b.dtype)
+    return a.nbytes == b.nbytes && std::memcmp(a.data, b.data, a.nbytes) == 0;
+  std::vector<float> x = toFloat32(a), y = toFloat32(b);
+  return x.size() == y.size() &&
+         std::memcmp(x.data(), y.data(), x.size() * sizeof(float)) == 0;
+}
+
+} // namespace
+
+StatusOr<ModelWeights>
+ModelWeights::bind(const txl_model_desc &desc,
+                   std::shared_ptr<const SafeTensorsFile> file,
+                   const std::string &modelName) {
+  if (!file)
+    return Status::error(modelName + ": no weights file");
+  const std::string prefix = file->path() + ": ";
+  std::vector<std::string> problems;
+  auto problem = [&](const std::string &text) {
+    problems.push_back(prefix + text);
+  };
+
+  ModelWeights weights;
+  weights.mappedFile = file;
+  try {
+    for (int32_t i = 0; i < desc.num_weights; ++i) {
+      const txl_weight_desc &wanted = desc.weights[i];
+      const std::string name = wanted.name;
+      const std::vector<int64_t> shape(wanted.shape,
+                                       wanted.shape + wanted.rank);
+      std::vector<std::string> alternates(wanted.alternate_names,
+                                          wanted.alternate_names +
+                                              wanted.num_alternate_names);
+
+      std::vector<std::string> present;
+      bool valid = true;
+      for (size_t k = 0; k <= alternates.size(); ++k) {
+        const std::string &candidate = k == 0 ? name : alternates[k - 1];
+        const TensorInfo *info = file->find(candidate);
+        if (!info)
+          continue;
+        present.push_back(candidate);
+        std::string what =
+            "tensor '" + candidate + "'" +
+            (k > 0 ? " (same parameter as '" + name + "')" : "") + ": ";
+        if (!isFloatingPoint(info->dtype)) {
+          problem(what +
+                  "unsupported dtype, expected F32, F16, BF16 or F64, "
+                  "found " +
+                  dtypeName(info->dtype));
+          valid = false;
+        } else if (info->shape != shape) {
+          problem(what + "wrong shape, expected " + shapeString(shape) +
+                  ", found " + shapeString(info->shape) +
+                  " (as compiled into " + modelName + ")");
+          valid = false;
+        }
+      }
+      if (present.empty()) {
+        problem("tensor '" + name + "': missing (the compiled model " +
+                modelName + " reads it), expected shape " + shapeString(shape) +
+                (alternates.empty() ? std::string()
+                                    : " (also accepted under " +
+                                          quotedList(alternates) + ")"));
+        continue;
+      }
+      if (!valid)
+        continue;
+
+      // The name itself wins; tied copies are then not read at all.
+      const TensorInfo *chosen = file->find(present.front());
+      if (present.front() != name) {
+        bool agree = true;
+        for (size_t k = 1; k < present.size() && agree; ++k)
+          if (!sameValues(*chosen, *file->find(present[k]))) {
+            problem("tensors '" + present.front() + "' and '" + present[k] +
+                    "' are the same parameter '" + name +
+                    "' but hold different values");
+            agree = false;
+          }
+        if (!agree)
+          continue;
+      }
+
+      const float *data = asFloat32IfAligned(*chosen);
+      if (!data)
+        data = weights.converted.emplace_back(toFloat32(*chosen)).data();
+      weights.data.push_back(data);
+    }
+  } catch (const std::exception &error) {
+    return Status::error(prefix + "cannot bind the weights: " + error.what());
+  }
+
+  if (problems.empty())
+    return weights;
+  std::string message;
+  for (size_t i = 0; i < problems.size() && i < kMaxReportedProblems; ++i)
+    message += (i ? "\n" : "") + problems[i];
+  if (problems.size() > kMaxReportedProblems)
+    message += "\n" + prefix + "... and " +
+               std::to_string(problems.size() - kMaxReportedProblems) +
+               " more problems";
+  return Status::error(message);
+}
+
+} // namespace txl
