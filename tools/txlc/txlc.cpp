@@ -164,8 +164,20 @@ cl::opt<int> packPanel(
     "pack-weights",
     cl::desc("Panel width P of txl-pack-weights: GEMM weights are packed "
              "once at load into [N/P, K, P] panels (0: read weights as "
-             "they are; default 16, the AVX-512 vector width)"),
-    cl::value_desc("P"), cl::init(16), cl::cat(txlcCategory));
+             "they are; default: the target's layout.panel_width, 16)"),
+    cl::value_desc("P"), cl::init(-1), cl::cat(txlcCategory));
+cl::opt<std::string> targetCache(
+    "target-cache",
+    cl::desc("Cache sizes and cores of the target, for the tiling knobs' "
+             "defaults: l1d=32K,l2=1M,l3=32M,cores=2 (any of them; default: "
+             "this machine's for host, else docs/TARGETS.md's)"),
+    cl::value_desc("spec"), cl::init(""), cl::cat(txlcCategory));
+cl::opt<std::string> tileKnobs(
+    "tile-knobs",
+    cl::desc("Tiling knobs replacing the target's defaults: name=value,... "
+             "(e.g. attention.query_rows=16,gemm.l1_weight_bytes=16384; the "
+             "list: docs/SCHEDULES.md)"),
+    cl::value_desc("knobs"), cl::init(""), cl::cat(txlcCategory));
 cl::opt<std::string> configPath(
     "config",
     cl::desc("config.json recorded in the model when the input is a .mlir "
@@ -394,6 +406,19 @@ Status checkFlags() {
 }
 
 /// Checks the flags of the lowering and of the step's shape.
+/// txl-lower's options from txlc's flags.
+void setLoweringOptions(TxlLowerOptions &options) {
+  options.target = target.getValue();
+  options.targetCache = targetCache.getValue();
+  options.knobs = tileKnobs.getValue();
+  options.kvCache = !noKvCache;
+  options.keepMemories = keepMems.getValue();
+  options.hoist = !noHoist;
+  options.packPanel = packPanel.getValue();
+  options.fuse = fuseMode == "none" ? FuseMode::None : FuseMode::Default;
+  options.tile = tileMode == "none" ? TileMode::None : TileMode::Heuristic;
+}
+
 Status checkLoweringFlags() {
   if (fuseMode != "default" && fuseMode != "none")
     return Status::error("--txl-fuse must be 'default' or 'none', not '" +
@@ -405,8 +430,14 @@ Status checkLoweringFlags() {
     return Status::error("--batch must be at least 1");
   if (scoreSegments < 1)
     return Status::error("--score-segments must be at least 1");
-  if (packPanel < 0)
+  if (packPanel < -1)
     return Status::error("--pack-weights must be 0 (off) or a panel width");
+  // The target, its caches and the knobs, checked before anything is built.
+  TxlLowerOptions options;
+  setLoweringOptions(options);
+  if (StatusOr<tiling::TileKnobs> knobs = resolveKnobs(options); !knobs.ok())
+    return Status::error("--target/--target-cache/--tile-knobs: " +
+                         knobs.status().message());
   return Status::ok();
 }
 
@@ -509,13 +540,7 @@ Status lower(mlir::ModuleOp module, mlir::TimingScope &timing) {
     return Status::error("bad pass manager options");
   pm.enableTiming(timing);
   TxlLowerOptions options;
-  options.target = target.getValue();
-  options.kvCache = !noKvCache;
-  options.keepMemories = keepMems.getValue();
-  options.hoist = !noHoist;
-  options.packPanel = packPanel.getValue();
-  options.fuse = fuseMode == "none" ? FuseMode::None : FuseMode::Default;
-  options.tile = tileMode == "none" ? TileMode::None : TileMode::Heuristic;
+  setLoweringOptions(options);
   buildTxlLowerPipeline(pm, options);
   if (mlir::failed(pm.run(module)))
     return Status::error(noKvCache ? "lowering failed"

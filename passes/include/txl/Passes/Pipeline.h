@@ -8,6 +8,9 @@
 #ifndef TXL_PASSES_PIPELINE_H
 #define TXL_PASSES_PIPELINE_H
 
+#include "txl/Passes/Tiling/TileKnobs.h"
+#include "txl/support/Status.h"
+
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassOptions.h"
 
@@ -44,10 +47,23 @@ struct TxlLowerOptions : public mlir::PassPipelineOptions<TxlLowerOptions> {
                      llvm::cl::desc("Move weight-only work into @prepare "
                                     "(txl-hoist-invariants)"),
                      llvm::cl::init(true)};
+  Option<std::string> targetCache{
+      *this, "target-cache",
+      llvm::cl::desc("Cache sizes and cores of the target, overriding the "
+                     "machine's (host) or the defaults: "
+                     "l1d=32K,l2=1M,l3=32M,cores=2 (docs/TARGETS.md)"),
+      llvm::cl::init("")};
+  Option<std::string> knobs{
+      *this, "knobs",
+      llvm::cl::desc("Tiling knobs replacing the target's defaults, "
+                     "name=value,... (TileKnobs.h): the layouts chosen "
+                     "before txl-tile (layout.*) and txl-tile's own"),
+      llvm::cl::init("")};
   Option<int> packPanel{
       *this, "pack-weights",
-      llvm::cl::desc("Panel width of txl-pack-weights (0: no packing)"),
-      llvm::cl::init(16)};
+      llvm::cl::desc("Panel width of txl-pack-weights (0: no packing; -1: "
+                     "the knobs' layout.panel_width, 16 by default)"),
+      llvm::cl::init(-1)};
   Option<FuseMode> fuse{
       *this, "fuse", llvm::cl::desc("Kernel fusion (txl-fuse)"),
       llvm::cl::init(FuseMode::Default),
@@ -69,6 +85,13 @@ struct TxlLowerOptions : public mlir::PassPipelineOptions<TxlLowerOptions> {
 /// options say.
 void buildTxlLowerPipeline(mlir::OpPassManager &pm,
                            const TxlLowerOptions &options);
+
+/// The knobs the pipeline uses for `options`: the target's defaults, then
+/// `knobs`, then an explicit `pack-weights` as layout.panel_width (an error
+/// when `knobs` names another), checked for legality. The one place the
+/// layouts chosen before txl-tile (panel width, position block, clamp run)
+/// and txl-tile's own knobs come from.
+StatusOr<tiling::TileKnobs> resolveKnobs(const TxlLowerOptions &options);
 
 /// Registers `txl-lower` (for txl-opt).
 void registerTxlLowerPipeline();
