@@ -7,8 +7,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "txl/Dialect/TxlOps.h"
 #include "txl/Dialect/AttrNames.h"
+#include "txl/Dialect/TxlOps.h"
 #include "txl/schedule/ScheduleAttr.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -635,8 +635,8 @@ LogicalResult KernelOp::verify() {
   if (Attribute attr = (*this)->getAttr(attr::kSchedule)) {
     auto dict = dyn_cast<DictionaryAttr>(attr);
     if (!dict)
-      return emitOpError() << attr::kSchedule
-                           << " must be a dictionary, got " << attr;
+      return emitOpError() << attr::kSchedule << " must be a dictionary, got "
+                           << attr;
     StatusOr<schedule::KernelSchedule> parsed = schedule::parseSchedule(dict);
     if (!parsed.ok())
       return emitOpError() << parsed.status().message();

@@ -103,9 +103,9 @@ Value keySourceElement(LinalgBuilder &lb, OpBuilder &b, Location loc,
                        const AttentionShape &s, const KeySource &source,
                        bool values, Value batch, Value key, Value column) {
   if (!source.cached() || s.capacity == 0) {
-    Value all = !source.cached() ? (values ? source.values : source.keys)
-                                 : (values ? source.segmentValues
-                                           : source.segmentKeys);
+    Value all = !source.cached()
+                    ? (values ? source.values : source.keys)
+                    : (values ? source.segmentValues : source.segmentKeys);
     return b.create<tensor::ExtractOp>(loc, all,
                                        ValueRange{batch, key, column});
   }
@@ -124,7 +124,8 @@ Value headColumn(LinalgBuilder &lb, OpBuilder &b, Location loc,
                  unsigned columnLoop) {
   Value start = b.create<arith::MulIOp>(loc, lb.loopIndex(b, headLoop),
                                         lb.index(b, s.headWidth));
-  Value column = b.create<arith::AddIOp>(loc, start, lb.loopIndex(b, columnLoop));
+  Value column =
+      b.create<arith::AddIOp>(loc, start, lb.loopIndex(b, columnLoop));
   return clampIndex(b, loc, column, 0, s.inner() - 1);
 }
 
@@ -267,11 +268,11 @@ Value markHeldKeysOnly(LinalgBuilder &lb, Value reduction, unsigned keyLoop,
   unsigned input = generic.getNumDpsInputs() - 1;
   AffineMap first = AffineMap::get(
       0, 1, getAffineConstantExpr(capacity, ctx) - getAffineSymbolExpr(0, ctx));
-  generic->setAttr(kHeldKeysAttr,
-                   b.getDictionaryAttr(
-                       {b.getNamedAttr("loop", b.getI64IntegerAttr(keyLoop)),
-                        b.getNamedAttr("input", b.getI64IntegerAttr(input)),
-                        b.getNamedAttr("at", AffineMapAttr::get(first))}));
+  generic->setAttr(
+      kHeldKeysAttr,
+      b.getDictionaryAttr({b.getNamedAttr("loop", b.getI64IntegerAttr(keyLoop)),
+                           b.getNamedAttr("input", b.getI64IntegerAttr(input)),
+                           b.getNamedAttr("at", AffineMapAttr::get(first))}));
   return reduction;
 }
 
@@ -324,8 +325,7 @@ Value attendOverKeys(LinalgBuilder &lb, const AttentionShape &s,
         name);
   };
   Value contentQueries = biasedQueries(p.rwBias, role::kContentQueries);
-  Value positionQueries =
-      biasedQueries(p.rrBias, role::kPositionQueries);
+  Value positionQueries = biasedQueries(p.rrBias, role::kPositionQueries);
   // out += query * key, the body of both terms' GEMMs.
   auto multiplyAdd = [](OpBuilder &nb, Location loc, ValueRange args) {
     Value term = nb.create<arith::MulFOp>(loc, args[0], args[1]);
@@ -333,10 +333,10 @@ Value attendOverKeys(LinalgBuilder &lb, const AttentionShape &s,
   };
   // Loops (b, h, t, j, c): the content term (q + u) . k_j, summed over the
   // head's columns c.
-  Value scores = lb.generic(
-      {{contentQueries, {b, h, t, c}}, {layouts.keys, {b, h, c, j}}},
-      lb.filled({s.batch, s.heads, s.length, s.keys()}, 0.0f), {b, h, t, j}, 5,
-      {4}, multiplyAdd, role::kScores);
+  Value scores =
+      lb.generic({{contentQueries, {b, h, t, c}}, {layouts.keys, {b, h, c, j}}},
+                 lb.filled({s.batch, s.heads, s.length, s.keys()}, 0.0f),
+                 {b, h, t, j}, 5, {4}, multiplyAdd, role::kScores);
   // Loops (b, h, t, n, c): the position term (q + v) . Rk for every
   // distance by n (the head's positions by distance), so that query t finds
   // key j's at n = j + T - 1 - t. Against every key j directly, each query
@@ -344,14 +344,14 @@ Value attendOverKeys(LinalgBuilder &lb, const AttentionShape &s,
   // it is a GEMM whose loads all rows share (a tile of rows needs T - 1 more
   // distances than keys).
   AffineExpr n = lb.dim(3);
-  Value positionScores = lb.generic(
-      {{positionQueries, {b, h, t, c}},
-       {layouts.positions,
-        {h, n.floorDiv(s.positionBlock), c, n % s.positionBlock}}},
-      lb.filled(
-          {s.batch, s.heads, s.length, s.positionBlocks() * s.positionBlock},
-          0.0f),
-      {b, h, t, n}, 5, {4}, multiplyAdd, role::kPositionScores);
+  Value positionScores =
+      lb.generic({{positionQueries, {b, h, t, c}},
+                  {layouts.positions,
+                   {h, n.floorDiv(s.positionBlock), c, n % s.positionBlock}}},
+                 lb.filled({s.batch, s.heads, s.length,
+                            s.positionBlocks() * s.positionBlock},
+                           0.0f),
+                 {b, h, t, n}, 5, {4}, multiplyAdd, role::kPositionScores);
   // Worth a copy when the clamped columns hold a whole block past the first.
   if (s.clampColumn() + 1 >= 2 * s.positionBlock)
     positionScores = clampedPositionScores(lb, s, positionScores);
@@ -403,8 +403,8 @@ Value attendOverKeys(LinalgBuilder &lb, const AttentionShape &s,
             .getResult();
       },
       role::kExp);
-  Value rowSum = reduceOverHeldKeys(lb, s, weights, 0.0f, false, p.memoryRows,
-                                    role::kSum);
+  Value rowSum =
+      reduceOverHeldKeys(lb, s, weights, 0.0f, false, p.memoryRows, role::kSum);
 
   // Loops (b, t, h, c, j): weighted values per head, then normalise.
   AffineExpr b2 = lb.dim(0), t2 = lb.dim(1), h2 = lb.dim(2), c2 = lb.dim(3),
@@ -487,13 +487,14 @@ Value decomposeRelAttention(LinalgBuilder &lb, RelAttentionOp op,
   KeySource source;
   source.keys = lb.matmulTransposed(keysInput, op.getQkvWeight(), inner, inner,
                                     nullptr, 0, role::kKeys);
-  source.values = lb.matmulTransposed(keysInput, op.getQkvWeight(), inner,
-                                      2 * inner, nullptr, 0, role::kValuesProjection);
-  AttentionParts parts{op.getInput(),  op.getQkvWeight(),
-                       op.getPositions(), op.getRWeight(),
-                       op.getOWeight(), op.getRWBias(),
-                       op.getRRBias(),  memoryRows,
-                       op.getMemLenAttr().getInt(), op.getSameLength()};
+  source.values =
+      lb.matmulTransposed(keysInput, op.getQkvWeight(), inner, 2 * inner,
+                          nullptr, 0, role::kValuesProjection);
+  AttentionParts parts{
+      op.getInput(),     op.getQkvWeight(), op.getPositions(),
+      op.getRWeight(),   op.getOWeight(),   op.getRWBias(),
+      op.getRRBias(),    memoryRows,        op.getMemLenAttr().getInt(),
+      op.getSameLength()};
   return attendOverKeys(lb, s, parts, source);
 }
 
@@ -508,11 +509,11 @@ Value decomposeCachedRelAttention(LinalgBuilder &lb, CachedRelAttentionOp op,
   source.valueCache = op.getValueCache();
   source.segmentKeys = op.getKeys();
   source.segmentValues = op.getValues();
-  AttentionParts parts{op.getInput(),  op.getQkvWeight(),
-                       op.getPositions(), op.getRWeight(),
-                       op.getOWeight(), op.getRWBias(),
-                       op.getRRBias(),  op.getMemoryRows(),
-                       op.getMemLenAttr().getInt(), op.getSameLength()};
+  AttentionParts parts{
+      op.getInput(),     op.getQkvWeight(),  op.getPositions(),
+      op.getRWeight(),   op.getOWeight(),    op.getRWBias(),
+      op.getRRBias(),    op.getMemoryRows(), op.getMemLenAttr().getInt(),
+      op.getSameLength()};
   return attendOverKeys(lb, s, parts, source);
 }
 
@@ -521,8 +522,9 @@ std::pair<Value, Value> decomposeKvProjection(LinalgBuilder &lb,
   int64_t inner = op.getNHeadAttr().getInt() * op.getDHeadAttr().getInt();
   Value keys = lb.matmulTransposed(op.getInput(), op.getQkvWeight(), inner,
                                    inner, nullptr, 0, role::kKeys);
-  Value values = lb.matmulTransposed(op.getInput(), op.getQkvWeight(), inner,
-                                     2 * inner, nullptr, 0, role::kValuesProjection);
+  Value values =
+      lb.matmulTransposed(op.getInput(), op.getQkvWeight(), inner, 2 * inner,
+                          nullptr, 0, role::kValuesProjection);
   return {keys, values};
 }
 

@@ -73,9 +73,10 @@ struct LowerUnlessLowered
     lowering.getDependentDialects(registry);
   }
   void runOnOperation() override {
-    bool lowered = getOperation()
-                       .walk([](KernelOp) { return mlir::WalkResult::interrupt(); })
-                       .wasInterrupted();
+    bool lowered =
+        getOperation()
+            .walk([](KernelOp) { return mlir::WalkResult::interrupt(); })
+            .wasInterrupted();
     if (!lowered && mlir::failed(runPipeline(lowering, getOperation())))
       signalPassFailure();
   }
@@ -117,10 +118,10 @@ StatusOr<tiling::TileKnobs> resolveKnobs(const TxlLowerOptions &options) {
       return s;
     if (named.layout.panelWidth > 0 &&
         named.layout.panelWidth != options.packPanel)
-      return Status::error(
-          "pack-weights=" + std::to_string(options.packPanel) +
-          " and knobs layout.panel_width=" +
-          std::to_string(named.layout.panelWidth) + " disagree: give one");
+      return Status::error("pack-weights=" + std::to_string(options.packPanel) +
+                           " and knobs layout.panel_width=" +
+                           std::to_string(named.layout.panelWidth) +
+                           " disagree: give one");
     knobs.layout.panelWidth = options.packPanel;
   } else if (options.packPanel < -1) {
     return Status::error("pack-weights must be -1 (the knobs'), 0 (off) or "

@@ -89,9 +89,9 @@ struct TilePass : public txl::impl::TxlTileBase<TilePass> {
       // A schedule already there (from a tuner or a person) wins.
       if (kernel->hasAttr(attr::kSchedule) && !overwrite)
         return;
-      kernel->setAttr(attr::kSchedule,
-                      schedule::printSchedule(planKernel(kernel, context),
-                                              &getContext()));
+      kernel->setAttr(
+          attr::kSchedule,
+          schedule::printSchedule(planKernel(kernel, context), &getContext()));
       kernel->setAttr(attr::kTarget, StringAttr::get(&getContext(), target));
     });
   }

@@ -31,7 +31,6 @@ const FuncSchedule *KernelSchedule::find(const std::string &name,
   return nullptr;
 }
 
-
 bool operator==(const LoopSplit &a, const LoopSplit &b) {
   return std::tie(a.loop, a.factor, a.inner, a.tail) ==
          std::tie(b.loop, b.factor, b.inner, b.tail);
@@ -62,10 +61,9 @@ bool operator==(const ComputeLocation &a, const ComputeLocation &b) {
          std::tie(b.kind, b.func, b.loop, b.stage);
 }
 bool operator==(const FuncSchedule &a, const FuncSchedule &b) {
-  bool sameAccumulator =
-      a.accumulator && b.accumulator
-          ? *a.accumulator == *b.accumulator
-          : !a.accumulator && !b.accumulator;
+  bool sameAccumulator = a.accumulator && b.accumulator
+                             ? *a.accumulator == *b.accumulator
+                             : !a.accumulator && !b.accumulator;
   return sameAccumulator &&
          std::tie(a.name, a.compute, a.pure, a.update, a.storage, a.align) ==
              std::tie(b.name, b.compute, b.pure, b.update, b.storage, b.align);

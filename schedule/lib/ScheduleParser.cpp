@@ -454,8 +454,7 @@ StatusOr<KernelSchedule> parseSchedule(DictionaryAttr attr) {
   return schedule;
 }
 
-StatusOr<std::optional<KernelSchedule>>
-readKernelSchedule(Operation *kernel) {
+StatusOr<std::optional<KernelSchedule>> readKernelSchedule(Operation *kernel) {
   Attribute attr = kernel->getAttr(attr::kSchedule);
   if (!attr)
     return std::optional<KernelSchedule>();

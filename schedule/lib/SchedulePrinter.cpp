@@ -1,4 +1,5 @@
-//===- SchedulePrinter.cpp - a KernelSchedule as its txl.schedule attribute ===//
+//===- SchedulePrinter.cpp - a KernelSchedule as its txl.schedule attribute
+//===//
 //
 // The canonical spelling: every list is an array (even of one), a split
 // names its inner loop, a stage or func field at its default is left out,

@@ -8,8 +8,8 @@
 #include "txl/codegen/halide/KernelCompiler.h"
 
 #include "txl/Dialect/AttrNames.h"
-#include "txl/target/TargetInfo.h"
 #include "txl/codegen/halide/KernelTranslator.h"
+#include "txl/target/TargetInfo.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -148,7 +148,8 @@ int64_t HostTensor::numElements() const {
 
 Status checkPlannedTarget(const std::string &planned,
                           const std::string &target) {
-  StatusOr<txl::target::TargetInfo> scheduled = txl::target::parseTarget(planned);
+  StatusOr<txl::target::TargetInfo> scheduled =
+      txl::target::parseTarget(planned);
   if (!scheduled.ok())
     return Status::error(std::string(attr::kTarget) + " '" + planned +
                          "': " + scheduled.status().message());

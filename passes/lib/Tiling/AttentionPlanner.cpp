@@ -30,14 +30,19 @@ public:
         width(context.width) {}
 
   bool run() {
-    static constexpr const char *kStages[] = {
-        role::kKeyRowsByHead,   role::kKeysByHead,
-        role::kValuesByHead,    role::kContentQueries,
-        role::kPositionQueries, role::kScores,
-        role::kPositionScores,  role::kMask,
-        role::kMax,             role::kExp,
-        role::kSum,             role::kValues,
-        role::kNormalise};
+    static constexpr const char *kStages[] = {role::kKeyRowsByHead,
+                                              role::kKeysByHead,
+                                              role::kValuesByHead,
+                                              role::kContentQueries,
+                                              role::kPositionQueries,
+                                              role::kScores,
+                                              role::kPositionScores,
+                                              role::kMask,
+                                              role::kMax,
+                                              role::kExp,
+                                              role::kSum,
+                                              role::kValues,
+                                              role::kNormalise};
     for (auto [i, generic] : llvm::enumerate(plan.generics))
       if (auto name = generic->getAttrOfType<StringAttr>(attr::kGenericName))
         index[name.getValue()] = i;

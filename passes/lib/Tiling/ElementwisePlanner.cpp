@@ -118,11 +118,11 @@ FuncSchedule planGeneric(linalg::GenericOp generic, const std::string &name,
           for (unsigned o = 0; o <= l; ++o)
             perIteration /= ranges[o];
           int64_t factor =
-              std::min(ranges[l], (knobs.taskElements + perIteration - 1) /
-                                      perIteration);
+              std::min(ranges[l],
+                       (knobs.taskElements + perIteration - 1) / perIteration);
           if (factor > 1)
-            pure.splits.push_back(split(loopName(l), factor,
-                                        loopName(l) + "i", TailKind::Guard));
+            pure.splits.push_back(
+                split(loopName(l), factor, loopName(l) + "i", TailKind::Guard));
           pure.parallel.push_back(loopName(l));
           break;
         }

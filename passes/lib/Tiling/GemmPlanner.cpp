@@ -175,11 +175,10 @@ FuncSchedule gemmEntry(const PackedGemm &gemm, const std::string &key,
   FuncSchedule entry = entryNamed(key, ComputeLocation::Kind::Root);
   if (computeAt)
     entry.compute = *computeAt;
-  entry.pure = tiledOutputStage(gemm.outLoops, t, gemm.shape.panelWidth,
-                                lanes, parallel);
-  entry.accumulator = std::make_shared<FuncSchedule>(
-      accumulatorEntry(gemm, t.tile, "", tileLoop(gemm.outLoops, t), lanes,
-                       context.knobs.gemm));
+  entry.pure = tiledOutputStage(gemm.outLoops, t, gemm.shape.panelWidth, lanes,
+                                parallel);
+  entry.accumulator = std::make_shared<FuncSchedule>(accumulatorEntry(
+      gemm, t.tile, "", tileLoop(gemm.outLoops, t), lanes, context.knobs.gemm));
   return entry;
 }
 
@@ -323,8 +322,8 @@ private:
         batchEntries(gemm), /*grouped=*/true, knobs);
     int64_t lanes = lanesOf(gemm, context);
     FuncSchedule result = entryNamed(plan.keys[e], ComputeLocation::Kind::Root);
-    result.pure = tiledOutputStage(*loops, tiling, gemm.shape.panelWidth,
-                                   lanes, /*parallel=*/true);
+    result.pure = tiledOutputStage(*loops, tiling, gemm.shape.panelWidth, lanes,
+                                   /*parallel=*/true);
     plan.entries[e] = result;
     FuncSchedule inlined =
         entryNamed(plan.keys[*gemmIndex], ComputeLocation::Kind::Inline);
@@ -440,13 +439,13 @@ private:
         tile.rows = tileRows;
         // Inside a block: one batch entry's rows, threads only when the
         // blocks do not have them.
-        GemmTiling tiling = planGemmTiling(
-            plan.gemms[i]->shape, tile, blockRows,
-            /*batchEntries=*/parallelBlocks ? knobs.minTiles : 1,
-            /*grouped=*/false, knobs);
-        plan.entries[i] = gemmEntry(*plan.gemms[i], plan.keys[i], tiling,
-                                    atBlock, /*parallel=*/!parallelBlocks,
-                                    context);
+        GemmTiling tiling =
+            planGemmTiling(plan.gemms[i]->shape, tile, blockRows,
+                           /*batchEntries=*/parallelBlocks ? knobs.minTiles : 1,
+                           /*grouped=*/false, knobs);
+        plan.entries[i] =
+            gemmEntry(*plan.gemms[i], plan.keys[i], tiling, atBlock,
+                      /*parallel=*/!parallelBlocks, context);
         continue;
       }
       // Cheap element-wise steps (a residual add, a centering) are

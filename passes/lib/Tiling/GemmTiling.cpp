@@ -113,8 +113,8 @@ GemmTiling planGemmTiling(const GemmShape &gemm, RegisterTile tile,
   if (grouped && batchEntries * ((rows + t.rowBlock - 1) / t.rowBlock) > 1) {
     // As many panel blocks as keep the group's slice of the weight in L2.
     int64_t blockBytes = gemm.weightBytes / gemm.panels * tile.panels;
-    t.group = std::clamp<int64_t>(knobs.l2WeightBytes / blockBytes, 1,
-                                  panelBlocks);
+    t.group =
+        std::clamp<int64_t>(knobs.l2WeightBytes / blockBytes, 1, panelBlocks);
   }
   return t;
 }

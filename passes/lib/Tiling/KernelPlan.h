@@ -98,9 +98,9 @@ FuncSchedule planGeneric(mlir::linalg::GenericOp generic,
 /// RowReductionPlanner: the update of a reduction along the contiguous
 /// dimension of everything it reads, in vector lanes; threads take blocks of
 /// rows of `parallelRow` (none if empty). None where it does not apply.
-std::optional<StageSchedule>
-planRowReduction(mlir::linalg::GenericOp generic,
-                 const std::string &parallelRow, const PlanContext &context);
+std::optional<StageSchedule> planRowReduction(mlir::linalg::GenericOp generic,
+                                              const std::string &parallelRow,
+                                              const PlanContext &context);
 
 /// AttentionPlanner: the fused attention kernel; false if `plan` is not one.
 bool planAttention(KernelPlan &plan, const PlanContext &context);

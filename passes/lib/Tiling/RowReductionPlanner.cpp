@@ -15,9 +15,9 @@ using namespace mlir;
 
 namespace txl::tiling {
 
-std::optional<StageSchedule>
-planRowReduction(linalg::GenericOp generic, const std::string &parallelRow,
-                 const PlanContext &context) {
+std::optional<StageSchedule> planRowReduction(linalg::GenericOp generic,
+                                              const std::string &parallelRow,
+                                              const PlanContext &context) {
   int64_t width = context.width;
   SmallVector<unsigned> reductions;
   for (auto [l, t] : llvm::enumerate(generic.getIteratorTypesArray()))
@@ -36,9 +36,8 @@ planRowReduction(linalg::GenericOp generic, const std::string &parallelRow,
   }
   // The combiner must be one that Halide recognizes as associative.
   Block &body = generic.getRegion().front();
-  Operation *combiner = cast<linalg::YieldOp>(body.getTerminator())
-                            .getOperand(0)
-                            .getDefiningOp();
+  Operation *combiner =
+      cast<linalg::YieldOp>(body.getTerminator()).getOperand(0).getDefiningOp();
   if (!combiner || !isa<arith::AddFOp, arith::MaximumFOp>(combiner))
     return std::nullopt;
   SmallVector<int64_t> ranges = generic.getStaticLoopRanges();
@@ -53,8 +52,8 @@ planRowReduction(linalg::GenericOp generic, const std::string &parallelRow,
     if (ranges[row] >= 2 * rowsPerTask) {
       // Threads take blocks of rows: each writes its own cache line of the
       // result (rows next to each other would share one).
-      update.splits.push_back(split(parallelRow, rowsPerTask,
-                                    parallelRow + "r", TailKind::Guard));
+      update.splits.push_back(
+          split(parallelRow, rowsPerTask, parallelRow + "r", TailKind::Guard));
       update.parallel.push_back(parallelRow);
     }
   }

@@ -27,66 +27,101 @@ int64_t tileRegisters(const target::TargetInfo &t) {
 const std::vector<KnobField> &knobFields() {
   using T = const target::TargetInfo &;
   static const std::vector<KnobField> fields = {
-      {"layout.panel_width", [](TileKnobs &k) -> int64_t & {
-         return k.layout.panelWidth;
-       },
-       [](T) { return KnobRange{"", 1, 64}; }},
+      {"layout.panel_width",
+       [](TileKnobs &k) -> int64_t & { return k.layout.panelWidth; },
+       [](T) {
+         return KnobRange{"", 1, 64};
+       }},
       {"layout.position_block",
        [](TileKnobs &k) -> int64_t & { return k.layout.positionBlock; },
-       [](T t) { return KnobRange{"", width(t), 16 * width(t), width(t)}; }},
+       [](T t) {
+         return KnobRange{"", width(t), 16 * width(t), width(t)};
+       }},
       {"layout.clamp_run",
        [](TileKnobs &k) -> int64_t & { return k.layout.clampRun; },
-       [](T t) { return KnobRange{"", width(t), 16 * width(t), width(t)}; }},
+       [](T t) {
+         return KnobRange{"", width(t), 16 * width(t), width(t)};
+       }},
       {"gemm.accumulator_registers",
        [](TileKnobs &k) -> int64_t & { return k.gemm.accumulatorRegisters; },
-       [](T t) { return KnobRange{"", 1, tileRegisters(t)}; }},
-      {"gemm.tile_rows", [](TileKnobs &k) -> int64_t & {
-         return k.gemm.tileRows;
-       },
-       [](T) { return KnobRange{"", 0, 32}; }},
+       [](T t) {
+         return KnobRange{"", 1, tileRegisters(t)};
+       }},
+      {"gemm.tile_rows",
+       [](TileKnobs &k) -> int64_t & { return k.gemm.tileRows; },
+       [](T) {
+         return KnobRange{"", 0, 32};
+       }},
       {"gemm.tile_panels",
        [](TileKnobs &k) -> int64_t & { return k.gemm.tilePanels; },
-       [](T) { return KnobRange{"", 0, 16}; }},
+       [](T) {
+         return KnobRange{"", 0, 16};
+       }},
       {"gemm.l1_weight_bytes",
        [](TileKnobs &k) -> int64_t & { return k.gemm.l1WeightBytes; },
-       [](T) { return KnobRange{"", 1 << 10, 1 << 20, 1 << 10}; }},
+       [](T) {
+         return KnobRange{"", 1 << 10, 1 << 20, 1 << 10};
+       }},
       {"gemm.l2_weight_bytes",
        [](TileKnobs &k) -> int64_t & { return k.gemm.l2WeightBytes; },
-       [](T) { return KnobRange{"", 16 << 10, 64 << 20, 1 << 10}; }},
+       [](T) {
+         return KnobRange{"", 16 << 10, 64 << 20, 1 << 10};
+       }},
       {"gemm.accumulator_rows",
        [](TileKnobs &k) -> int64_t & { return k.gemm.accumulatorRows; },
-       [](T) { return KnobRange{"", 8, 1024}; }},
-      {"gemm.min_tiles", [](TileKnobs &k) -> int64_t & {
-         return k.gemm.minTiles;
-       },
-       [](T) { return KnobRange{"", 1, 256}; }},
+       [](T) {
+         return KnobRange{"", 8, 1024};
+       }},
+      {"gemm.min_tiles",
+       [](TileKnobs &k) -> int64_t & { return k.gemm.minTiles; },
+       [](T) {
+         return KnobRange{"", 1, 256};
+       }},
       {"gemm.min_epilogue_block_rows",
        [](TileKnobs &k) -> int64_t & { return k.gemm.minEpilogueBlockRows; },
-       [](T) { return KnobRange{"", 1, 1024}; }},
+       [](T) {
+         return KnobRange{"", 1, 1024};
+       }},
       {"attention.query_rows",
        [](TileKnobs &k) -> int64_t & { return k.attention.queryRows; },
-       [](T) { return KnobRange{"", 1, 64}; }},
+       [](T) {
+         return KnobRange{"", 1, 64};
+       }},
       {"attention.score_vectors",
        [](TileKnobs &k) -> int64_t & { return k.attention.scoreVectors; },
-       [](T t) { return KnobRange{"", 1, tileRegisters(t)}; }},
+       [](T t) {
+         return KnobRange{"", 1, tileRegisters(t)};
+       }},
       {"attention.score_accumulators",
        [](TileKnobs &k) -> int64_t & { return k.attention.scoreAccumulators; },
-       [](T t) { return KnobRange{"", 1, tileRegisters(t)}; }},
+       [](T t) {
+         return KnobRange{"", 1, tileRegisters(t)};
+       }},
       {"attention.value_rows",
        [](TileKnobs &k) -> int64_t & { return k.attention.valueRows; },
-       [](T) { return KnobRange{"", 1, 32}; }},
+       [](T) {
+         return KnobRange{"", 1, 32};
+       }},
       {"attention.gather_rows",
        [](TileKnobs &k) -> int64_t & { return k.attention.gatherRows; },
-       [](T) { return KnobRange{"", 1, 4096}; }},
+       [](T) {
+         return KnobRange{"", 1, 4096};
+       }},
       {"rows.rows_per_task",
        [](TileKnobs &k) -> int64_t & { return k.rows.rowsPerTask; },
-       [](T) { return KnobRange{"", 1, 1024}; }},
+       [](T) {
+         return KnobRange{"", 1, 1024};
+       }},
       {"elementwise.parallel_elements",
        [](TileKnobs &k) -> int64_t & { return k.elementwise.parallelElements; },
-       [](T) { return KnobRange{"", 1, int64_t(1) << 30}; }},
+       [](T) {
+         return KnobRange{"", 1, int64_t(1) << 30};
+       }},
       {"elementwise.task_elements",
        [](TileKnobs &k) -> int64_t & { return k.elementwise.taskElements; },
-       [](T) { return KnobRange{"", 1, int64_t(1) << 30}; }},
+       [](T) {
+         return KnobRange{"", 1, int64_t(1) << 30};
+       }},
   };
   return fields;
 }
@@ -138,8 +173,8 @@ Status checkKnobs(const TileKnobs &knobs, const target::TargetInfo &target) {
     int64_t value = field.field(copy);
     if (value < range.minimum || value > range.maximum)
       return knobError(field.name, value,
-                       "out of range [" + std::to_string(range.minimum) +
-                           ", " + std::to_string(range.maximum) + "] on " +
+                       "out of range [" + std::to_string(range.minimum) + ", " +
+                           std::to_string(range.maximum) + "] on " +
                            target.name);
     if (value % range.step != 0)
       return knobError(field.name, value,
@@ -190,12 +225,11 @@ Status setKnobs(TileKnobs &knobs, const std::string &spec) {
       continue;
     size_t equals = item.find('=');
     if (equals == std::string::npos)
-      return Status::error("tiling knobs: '" + item +
-                           "' is not name=value");
+      return Status::error("tiling knobs: '" + item + "' is not name=value");
     std::string name = item.substr(0, equals), text = item.substr(equals + 1);
-    auto field = std::find_if(
-        knobFields().begin(), knobFields().end(),
-        [&](const KnobField &f) { return name == f.name; });
+    auto field =
+        std::find_if(knobFields().begin(), knobFields().end(),
+                     [&](const KnobField &f) { return name == f.name; });
     if (field == knobFields().end()) {
       std::string known;
       for (const KnobField &f : knobFields())

@@ -55,8 +55,8 @@ TEST(TileKnobs, DefaultsOfTheCrossTargetsAreTheMeasuredConstants) {
 }
 
 TEST(TileKnobs, CachesAndCoresOfTheTargetSetTheBlocks) {
-  TileKnobs knobs = defaultKnobs(
-      targetOf("x86-64-linux-avx512", "l1d=32K,l2=1M,cores=4"));
+  TileKnobs knobs =
+      defaultKnobs(targetOf("x86-64-linux-avx512", "l1d=32K,l2=1M,cores=4"));
   EXPECT_EQ(knobs.gemm.l1WeightBytes, 16 << 10);
   EXPECT_EQ(knobs.gemm.l2WeightBytes, 512 << 10);
   EXPECT_EQ(knobs.gemm.minTiles, 16);
@@ -101,8 +101,8 @@ TEST(TileKnobs, SpecsParseAndPrintBack) {
             std::string::npos);
   EXPECT_FALSE(setKnobs(knobs, "attention.query_rows").isOk());
 
-  ASSERT_TRUE(setKnobs(knobs, "attention.query_rows=16,gemm.min_tiles=4")
-                  .isOk());
+  ASSERT_TRUE(
+      setKnobs(knobs, "attention.query_rows=16,gemm.min_tiles=4").isOk());
   EXPECT_EQ(knobs.attention.queryRows, 16);
   EXPECT_EQ(knobs.gemm.minTiles, 4);
   TileKnobs back;
@@ -114,8 +114,7 @@ TEST(TileKnobs, SpecsParseAndPrintBack) {
   EXPECT_EQ(ranges.size(), 19u);
   std::string defaults = printKnobs(defaultKnobs(avx512));
   for (const KnobRange &range : ranges)
-    EXPECT_NE(defaults.find(range.name + "="), std::string::npos)
-        << range.name;
+    EXPECT_NE(defaults.find(range.name + "="), std::string::npos) << range.name;
 }
 
 // --- GEMM tiling -------------------------------------------------------------

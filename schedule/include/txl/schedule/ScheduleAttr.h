@@ -11,8 +11,8 @@
 #ifndef TXL_SCHEDULE_SCHEDULEATTR_H
 #define TXL_SCHEDULE_SCHEDULEATTR_H
 
-#include "txl/support/Status.h"
 #include "txl/schedule/KernelSchedule.h"
+#include "txl/support/Status.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
 

@@ -1,4 +1,4 @@
-//===- GemmTiling.h - register tiles and blocks of a packed GEMM -*- C++ -*-===//
+//===- GemmTiling.h - register tiles of a packed GEMM -----------*- C++ -*-===//
 //
 // The pure arithmetic of GemmPlanner, apart so that it can be tested and
 // searched without IR: which register tile, how many rows an accumulator
@@ -49,8 +49,7 @@ int64_t panelLanes(int64_t panelWidth, int64_t vectorWidth);
 /// The rows of one accumulator: all of them, or blocks of about
 /// knobs.accumulatorRows, a multiple of the register tile's rows where that
 /// wastes least (blocks are shifted inwards: a remainder is recomputed).
-int64_t accumulatorRows(int64_t rows, int64_t tileRows,
-                        const GemmKnobs &knobs);
+int64_t accumulatorRows(int64_t rows, int64_t tileRows, const GemmKnobs &knobs);
 
 /// The register tile for a GEMM of `rows` x `panels` panels: among tiles
 /// that fill the accumulator registers, the one that computes the fewest

@@ -2,9 +2,9 @@
 #ifndef TXL_CODEGEN_HALIDE_SCHEDULE_H
 #define TXL_CODEGEN_HALIDE_SCHEDULE_H
 
-#include "txl/support/Status.h"
 #include "txl/schedule/KernelSchedule.h"
 #include "txl/schedule/ScheduleAttr.h"
+#include "txl/support/Status.h"
 
 namespace txl::codegen::halide {
 
