@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Decompositions.h"
+#include "txl/Dialect/KernelRoles.h"
 
 using namespace mlir;
 
@@ -288,15 +289,15 @@ Value decomposeAdaptiveNll(LinalgBuilder &lb, AdaptiveNllOp op) {
 
   // Head: cluster 0's logits and one per tail cluster.
   auto [projected, headLogits] =
-      clusterLogitsOf(lb, op, ends, input, 0, "nll.head");
+      clusterLogitsOf(lb, op, ends, input, 0, roles::nll::kHead);
   Value clusterLogits, norm;
   if (clusters == 1) {
-    norm = logSumExpLastDim(lb, headLogits, "nll.head");
+    norm = logSumExpLastDim(lb, headLogits, roles::nll::kHead);
   } else {
-    clusterLogits =
-        lb.matmulTransposed(projected, op.getClusterWeight(), clusters - 1, 0,
-                            op.getClusterBias(), 0, "nll.head.cluster_logits");
-    norm = headNormaliser(lb, headLogits, clusterLogits, "nll.head");
+    clusterLogits = lb.matmulTransposed(projected, op.getClusterWeight(),
+                                        clusters - 1, 0, op.getClusterBias(), 0,
+                                        roles::nll::kHeadClusterLogits);
+    norm = headNormaliser(lb, headLogits, clusterLogits, roles::nll::kHead);
   }
   // The head's part of log p(target): its own logit (cluster 0) or its
   // cluster's, minus the normaliser; 0 without a target. With no tail
@@ -326,7 +327,7 @@ Value decomposeAdaptiveNll(LinalgBuilder &lb, AdaptiveNllOp op) {
         return b.create<arith::SelectOp>(loc, hasTarget, part, lb.f32(b, 0.0f))
             .getResult();
       },
-      "nll.head.target");
+      roles::nll::kHeadTarget);
   if (clusters == 1)
     return headPart;
 
@@ -364,7 +365,7 @@ Value decomposeAdaptiveNll(LinalgBuilder &lb, AdaptiveNllOp op) {
           return b.create<arith::AddFOp>(loc, args[1], one(b, loc, counted))
               .getResult();
         },
-        "nll.rows.rank"));
+        roles::nll::kRowsRank));
     Value rank = ranks.back();
     // table[s] = the row (b * T + t) in slot s, or 0 past the count.
     tables.push_back(lb.generic(
@@ -386,7 +387,7 @@ Value decomposeAdaptiveNll(LinalgBuilder &lb, AdaptiveNllOp op) {
                   b.create<arith::SelectOp>(loc, mine, row, lb.f32(b, 0.0f)))
               .getResult();
         },
-        "nll.rows.table"));
+        roles::nll::kRowsTable));
     Value count = lb.generic(
         {{targets, {lb.dim(1), lb.dim(2)}}}, lb.filled({1}, 0.0f), {lb.dim(0)},
         3, {1, 2},
@@ -397,7 +398,7 @@ Value decomposeAdaptiveNll(LinalgBuilder &lb, AdaptiveNllOp op) {
                   one(b, loc, inRange(lb, b, loc, args[0], first, end)))
               .getResult();
         },
-        "nll.rows.count");
+        roles::nll::kRowsCount);
     counts.push_back(lb.generic(
         {{count, {lb.dim(0)}}}, emptyOf({1}, builder.getI64Type()), {lb.dim(0)},
         1, {},
@@ -405,7 +406,7 @@ Value decomposeAdaptiveNll(LinalgBuilder &lb, AdaptiveNllOp op) {
           return b.create<arith::FPToSIOp>(loc, b.getI64Type(), args[0])
               .getResult();
         },
-        "nll.rows.count_i64"));
+        roles::nll::kRowsCountI64));
   }
   // The counts leave the first kernel as index scalars.
   Value zero = builder.create<arith::ConstantIndexOp>(lb.location(), 0);
@@ -420,7 +421,7 @@ Value decomposeAdaptiveNll(LinalgBuilder &lb, AdaptiveNllOp op) {
   std::vector<Value> tailParts;
   for (size_t i = 1; i < clusters; ++i) {
     Value table = tables[i - 1], count = countScalars[i - 1];
-    std::string role = "nll.tail." + std::to_string(i);
+    std::string role = roles::nll::kTailPrefix + std::to_string(i);
     // The (batch entry, position) of the row in `slot`.
     auto rowOfSlot = [&](OpBuilder &b, Location loc,
                          Value slot) -> std::pair<Value, Value> {
@@ -490,7 +491,7 @@ Value decomposeAdaptiveNll(LinalgBuilder &lb, AdaptiveNllOp op) {
         }
         return b.create<arith::NegFOp>(loc, logProb).getResult();
       },
-      "nll.assemble");
+      roles::nll::kAssemble);
 }
 
 } // namespace txl

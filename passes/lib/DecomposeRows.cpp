@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Decompositions.h"
+#include "txl/Dialect/KernelRoles.h"
 
 #include "txl/Dialect/PositionalEncoding.h"
 
@@ -147,23 +148,23 @@ Value decomposeLayerNorm(LinalgBuilder &lb, LayerNormOp op) {
   float width = static_cast<float>(type.getShape().back());
   float epsilon = static_cast<float>(op.getEpsilon().convertToDouble());
 
-  Value sum = reduceLastDim(lb, x, 0.0f, false, "layer_norm.sum");
+  Value sum = reduceLastDim(lb, x, 0.0f, false, roles::layer_norm::kSum);
   Value centered = mapWithRowValue(
       lb, x, sum,
       [&](OpBuilder &b, Location loc, Value v, Value s) {
         Value mean = b.create<arith::DivFOp>(loc, s, lb.f32(b, width));
         return b.create<arith::SubFOp>(loc, v, mean).getResult();
       },
-      "layer_norm.center");
+      roles::layer_norm::kCenter);
   // Biased variance: mean of the squared deviations.
   Value squares = lb.map(
       {centered},
       [](OpBuilder &b, Location loc, ValueRange args) {
         return b.create<arith::MulFOp>(loc, args[0], args[0]).getResult();
       },
-      "layer_norm.square");
+      roles::layer_norm::kSquare);
   Value sumSquares =
-      reduceLastDim(lb, squares, 0.0f, false, "layer_norm.sum_squares");
+      reduceLastDim(lb, squares, 0.0f, false, roles::layer_norm::kSumSquares);
   Value init = lb.builder().create<tensor::EmptyOp>(
       lb.location(), type.getShape(), type.getElementType());
   SmallVector<AffineExpr> all = leading(lb, rank), rows = leading(lb, rank - 1);
@@ -183,7 +184,7 @@ Value decomposeLayerNorm(LinalgBuilder &lb, LayerNormOp op) {
         Value gained = b.create<arith::MulFOp>(loc, normal, args[2]);
         return b.create<arith::AddFOp>(loc, gained, args[3]).getResult();
       },
-      "layer_norm");
+      roles::layer_norm::kNormalised);
 }
 
 Value decomposeFfn(LinalgBuilder &lb, FfnOp op) {
@@ -191,16 +192,16 @@ Value decomposeFfn(LinalgBuilder &lb, FfnOp op) {
   auto downType = cast<RankedTensorType>(op.getDownWeight().getType());
   Value up =
       lb.matmulTransposed(op.getInput(), op.getUpWeight(), upType.getDimSize(0),
-                          0, op.getUpBias(), 0, "ffn.up");
+                          0, op.getUpBias(), 0, roles::ffn::kUp);
   Value relu = lb.map(
       {up},
       [&](OpBuilder &b, Location loc, ValueRange args) {
         return b.create<arith::MaximumFOp>(loc, args[0], lb.f32(b, 0.0f))
             .getResult();
       },
-      "ffn.relu");
+      roles::ffn::kRelu);
   return lb.matmulTransposed(relu, op.getDownWeight(), downType.getDimSize(0),
-                             0, op.getDownBias(), 0, "ffn.down");
+                             0, op.getDownBias(), 0, roles::ffn::kDown);
 }
 
 } // namespace txl

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "txl/Dialect/AttrNames.h"
+#include "txl/Dialect/KernelRoles.h"
 #include "txl/Dialect/TxlOps.h"
 #include "txl/Passes/Passes.h"
 
@@ -46,40 +47,40 @@ StringRef roleOf(Operation *op) {
 }
 
 /// The roles, and kernel labels, of a scoring tail cluster: nll.tail.<i>.
-constexpr llvm::StringLiteral kScoringTail = "nll.tail.";
+const llvm::StringRef kScoringTail = roles::nll::kTailPrefix;
 
 /// The kernel a role starts, for roles that are not epilogues.
 std::string anchorLabel(StringRef role) {
-  if (role.starts_with("embed."))
+  if (role.starts_with(roles::kEmbedFamily))
     return "embed";
-  if (role == "attention.keys_input" || role == "attention.k" ||
-      role == "attention.v")
+  if (role == roles::attention::kKeysInput || role == roles::attention::kKeys ||
+      role == roles::attention::kValuesProjection)
     return "attention.kv";
-  if (role == "attention.q")
+  if (role == roles::attention::kQueries)
     return "attention.kv"; // reads the same rows: one kernel when adjacent
-  if (role == "attention.r" || role == "attention.output")
+  if (role == roles::attention::kPositions || role == roles::attention::kOutput)
     return role.str();
   // Laid out by distance with the positions: weight-only, so hoisted with
   // them.
-  if (role == "attention.positions_by_distance")
-    return "attention.r";
-  if (role.starts_with("attention."))
+  if (role == roles::attention::kPositionsByDistance)
+    return roles::attention::kPositions;
+  if (role.starts_with(roles::kAttentionFamily))
     return "attention.core"; // scores, mask, softmax, values: one kernel
-  if (role.starts_with("ffn.up") || role == "ffn.relu")
-    return "ffn.up";
-  if (role.starts_with("ffn.down"))
-    return "ffn.down";
-  if (role.starts_with("logsoftmax"))
+  if (role.starts_with(roles::ffn::kUp) || role == roles::ffn::kRelu)
+    return roles::ffn::kUp;
+  if (role.starts_with(roles::ffn::kDown))
+    return roles::ffn::kDown;
+  if (role.starts_with(roles::kLogSoftmaxFamily))
     return "logsoftmax";
   // Scoring: the head and the cluster tables, then each tail cluster
   // (nll.tail.<i>), which takes its count as a scalar (so the host reads it
   // in between), then the assembly.
   if (role.starts_with(kScoringTail))
     return role.take_front(role.find('.', kScoringTail.size())).str();
-  if (role == "nll.assemble")
+  if (role == roles::nll::kAssemble)
     return role.str();
-  if (role.starts_with("nll."))
-    return "nll.head";
+  if (role.starts_with(roles::kNllFamily))
+    return roles::nll::kHead;
   return role.str(); // pos_emb, window_update, ...
 }
 
@@ -87,7 +88,7 @@ std::string anchorLabel(StringRef role) {
 /// when they consume its result (output projection + residual + LayerNorm,
 /// FFN down + residual + LayerNorm), else they form their own.
 bool isEpilogue(StringRef role) {
-  return role == "residual" || role.starts_with("layer_norm");
+  return role == roles::kResidual || role.starts_with(roles::kLayerNormFamily);
 }
 
 bool consumesGroup(Operation *op, const Group &group) {

@@ -11,6 +11,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "txl/Dialect/AttrNames.h"
+#include "txl/Dialect/KernelRoles.h"
 #include "txl/Dialect/TxlOps.h"
 #include "txl/Passes/LinalgBuilder.h"
 #include "txl/Passes/Passes.h"
@@ -73,8 +75,7 @@ bool onlyLoopsOf(AffineExpr expr, ArrayRef<utils::IteratorType> iterators,
   return any && only;
 }
 
-struct PackWeightsPass
-    : public txl::impl::TxlPackWeightsBase<PackWeightsPass> {
+struct PackWeightsPass : public txl::impl::TxlPackWeightsBase<PackWeightsPass> {
   using TxlPackWeightsBase::TxlPackWeightsBase;
 
   void runOnOperation() override {
@@ -101,11 +102,13 @@ struct PackWeightsPass
     llvm::DenseMap<Value, Value> packed; // weight value -> its panels
     SmallVector<std::string> prefixes(roles.begin(), roles.end());
     if (prefixes.empty())
-      prefixes = {"attention.", "ffn.", "logsoftmax.", "nll."};
+      prefixes = {roles::kAttentionFamily, roles::kFfnFamily,
+                  std::string(roles::kLogSoftmaxFamily) + ".",
+                  roles::kNllFamily};
     function.walk([&](linalg::GenericOp generic) {
       if (generic.getNumReductionLoops() == 0)
         return;
-      auto role = generic->getAttrOfType<StringAttr>("txl.name");
+      auto role = generic->getAttrOfType<StringAttr>(attr::kGenericName);
       if (!role || llvm::none_of(prefixes, [&](const std::string &prefix) {
             return role.getValue().starts_with(prefix);
           }))
@@ -118,7 +121,8 @@ struct PackWeightsPass
           continue;
         AffineMap map = generic.getMatchingIndexingMap(input);
         auto row = dyn_cast<AffineDimExpr>(map.getResult(0));
-        if (!row || iterators[row.getPosition()] != utils::IteratorType::parallel ||
+        if (!row ||
+            iterators[row.getPosition()] != utils::IteratorType::parallel ||
             !onlyLoopsOf(map.getResult(1), iterators,
                          utils::IteratorType::reduction))
           continue;
@@ -135,11 +139,11 @@ struct PackWeightsPass
         auto maps = generic.getIndexingMapsArray();
         maps[input->getOperandNumber()] =
             AffineMap::get(map.getNumDims(), 0, results, context);
-        generic.setIndexingMapsAttr(
-            ArrayAttr::get(context, llvm::to_vector(llvm::map_range(
-                                        maps, [](AffineMap m) -> Attribute {
-                                          return AffineMapAttr::get(m);
-                                        }))));
+        generic.setIndexingMapsAttr(ArrayAttr::get(
+            context,
+            llvm::to_vector(llvm::map_range(maps, [](AffineMap m) -> Attribute {
+              return AffineMapAttr::get(m);
+            }))));
         input->set(panels);
       }
     });
@@ -167,8 +171,8 @@ struct PackWeightsPass
                 j = lb.loopIndex(b, 2);
           Value r = b.create<arith::AddIOp>(
               loc, b.create<arith::MulIOp>(loc, p, lb.index(b, panel)), j);
-          Value inside = b.create<arith::CmpIOp>(
-              loc, arith::CmpIPredicate::slt, r, lb.index(b, rows));
+          Value inside = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt,
+                                                 r, lb.index(b, rows));
           Value clamped =
               b.create<arith::MinSIOp>(loc, r, lb.index(b, rows - 1));
           Value v =

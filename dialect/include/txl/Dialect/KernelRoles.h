@@ -42,4 +42,48 @@ inline constexpr const char *kNormalise = "attention.normalise";
 
 } // namespace txl::roles::attention
 
+namespace txl::roles {
+
+/// Family prefixes: txl-fuse groups generics into kernels by them, and
+/// txl-pack-weights packs the weights of the contractions of these families.
+inline constexpr const char *kAttentionFamily = "attention.";
+inline constexpr const char *kFfnFamily = "ffn.";
+inline constexpr const char *kEmbedFamily = "embed.";
+inline constexpr const char *kLayerNormFamily = "layer_norm";
+inline constexpr const char *kLogSoftmaxFamily = "logsoftmax";
+inline constexpr const char *kNllFamily = "nll.";
+/// The residual add: an epilogue of the kernel it follows.
+inline constexpr const char *kResidual = "residual";
+
+} // namespace txl::roles
+
+namespace txl::roles::ffn {
+inline constexpr const char *kUp = "ffn.up";
+inline constexpr const char *kRelu = "ffn.relu";
+inline constexpr const char *kDown = "ffn.down";
+} // namespace txl::roles::ffn
+
+namespace txl::roles::layer_norm {
+inline constexpr const char *kSum = "layer_norm.sum";
+inline constexpr const char *kCenter = "layer_norm.center";
+inline constexpr const char *kSquare = "layer_norm.square";
+inline constexpr const char *kSumSquares = "layer_norm.sum_squares";
+inline constexpr const char *kNormalised = "layer_norm";
+} // namespace txl::roles::layer_norm
+
+namespace txl::roles::nll {
+/// The head's logits and its normaliser; the cluster logits of the tails.
+inline constexpr const char *kHead = "nll.head";
+inline constexpr const char *kHeadClusterLogits = "nll.head.cluster_logits";
+inline constexpr const char *kHeadTarget = "nll.head.target";
+/// The tables that gather each tail cluster's rows.
+inline constexpr const char *kRowsRank = "nll.rows.rank";
+inline constexpr const char *kRowsTable = "nll.rows.table";
+inline constexpr const char *kRowsCount = "nll.rows.count";
+inline constexpr const char *kRowsCountI64 = "nll.rows.count_i64";
+/// Tail cluster i is "nll.tail.<i>" (and its kernel): this prefix, then i.
+inline constexpr const char *kTailPrefix = "nll.tail.";
+inline constexpr const char *kAssemble = "nll.assemble";
+} // namespace txl::roles::nll
+
 #endif // TXL_DIALECT_KERNELROLES_H
