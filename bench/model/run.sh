@@ -68,10 +68,17 @@ esac
 # The peer at its best with t threads: OpenBLAS runs its GEMMs on t threads and torch's
 # own ops on one (torch's intra-op threads on top of OpenBLAS's oversubscribe the cores:
 # 2 + 2 threads ran the wt103 segment 3-5x slower than 1 + 2).
+# OpenBLAS's kernels for this CPU (Debian's misdetects both machines of our
+# kind): SkylakeX's need AVX-512, which a CPU without it cannot run (SIGILL);
+# Haswell's are its AVX2 kernels (also the best on AMD Zen without AVX-512).
+if [ -z "${TXL_BENCH_OPENBLAS_CORETYPE:-}" ]; then
+  if grep -qw avx512f /proc/cpuinfo; then TXL_BENCH_OPENBLAS_CORETYPE=SkylakeX
+  else TXL_BENCH_OPENBLAS_CORETYPE=Haswell; fi
+fi
 for t in $THREADS; do
-  echo "=== $MODEL, batch $BATCH, $t thread(s) ==="
+  echo "=== $MODEL, batch $BATCH, $t thread(s) (OpenBLAS $TXL_BENCH_OPENBLAS_CORETYPE) ==="
   env LD_LIBRARY_PATH="$PEER_LD${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
-      HL_NUM_THREADS=$t OPENBLAS_NUM_THREADS=$t OPENBLAS_CORETYPE=SkylakeX \
+      HL_NUM_THREADS=$t OPENBLAS_NUM_THREADS=$t OPENBLAS_CORETYPE=$TXL_BENCH_OPENBLAS_CORETYPE \
       OMP_NUM_THREADS=1 \
       "$PY" "$ROOT/bench/model/bench.py" --so "$SO" \
       --weights "$DIR/model.safetensors" --config "$CONFIG" --tokens "$TOKENS" \
