@@ -36,6 +36,9 @@ struct WindowMemoryUnlessWindowed
   llvm::StringRef getArgument() const override {
     return "txl-window-memory-unless-windowed";
   }
+  llvm::StringRef getName() const override {
+    return "TxlWindowMemoryUnlessWindowed";
+  }
   llvm::StringRef getDescription() const override {
     return "txl-window-memory, skipped when @step is already windowed";
   }
@@ -65,6 +68,7 @@ struct LowerUnlessLowered
   llvm::StringRef getArgument() const override {
     return "txl-lower-unless-lowered";
   }
+  llvm::StringRef getName() const override { return "TxlLowerUnlessLowered"; }
   llvm::StringRef getDescription() const override {
     return "txl-lower's passes before txl-tile, skipped for a module that "
            "holds txl.kernel ops already";
