@@ -3,6 +3,7 @@
 #include "txl/runner/RunOptions.h"
 #include "txl/runner/OptionParser.h"
 #include "txl/runner/Sampler.h"
+#include "txl/support/Limits.h"
 
 namespace txl {
 
@@ -85,6 +86,10 @@ Status checkRunOptions(RunOptions &options) {
   if (options.tgtLen && *options.tgtLen <= 0)
     return Status::error("--tgt-len must be positive, found " +
                          std::to_string(*options.tgtLen));
+  if (options.tgtLen && *options.tgtLen > limits::kMaxSegmentLength)
+    return Status::error("--tgt-len too large, expected <= " +
+                         std::to_string(limits::kMaxSegmentLength) +
+                         ", found " + std::to_string(*options.tgtLen));
 
   if (options.mode != RunMode::Tokens) {
     if (options.out)

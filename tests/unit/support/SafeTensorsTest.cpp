@@ -294,6 +294,37 @@ TEST(SafeTensorsErrors, HeaderLengthLargerThanFile) {
       "header length larger than the file");
 }
 
+TEST(SafeTensorsErrors, HeaderLongerThanTheFormatAllows) {
+  std::string path = writeRaw("long-header.safetensors", "{}", "", 100000001);
+  fs::resize_file(path, 8 + 100000001); // Sparse: no disk used.
+  EXPECT_CONTAINS(openError(path), path + ": header length too large, "
+                                          "expected at most 100000000 bytes, "
+                                          "found 100000001");
+}
+
+// Quoting a 100,000-deep value in a message recursed until the stack ran out.
+TEST(SafeTensorsErrors, DeepNestingIsRefusedNotACrash) {
+  std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  std::string path = writeRaw("deep.safetensors", deep);
+  EXPECT_CONTAINS(openError(path), path + ": header: nested too deeply, "
+                                          "expected at most 32 levels");
+  path = writeRaw("deep-entry.safetensors", R"({"w": )" + deep + "}");
+  EXPECT_CONTAINS(openError(path), path + ": tensor 'w': nested too deeply");
+  path = writeRaw("deep-shape.safetensors",
+                  R"({"w": {"dtype": "F32", "shape": )" + deep + "}}");
+  EXPECT_CONTAINS(openError(path), path + ": tensor 'w': nested too deeply");
+  path = writeRaw("deep-meta.safetensors",
+                  R"({"__metadata__": {"a": )" + deep + "}}");
+  EXPECT_CONTAINS(openError(path),
+                  path + ": '__metadata__': nested too deeply");
+  // Brackets inside strings do not count.
+  path = writeRaw("brackets.safetensors",
+                  R"({"__metadata__": {"a": ")" + deep + R"("}})");
+  auto file = SafeTensorsFile::open(path);
+  ASSERT_TRUE(file.ok()) << file.status().message();
+  EXPECT_EQ((*file)->metadata().at("a"), deep);
+}
+
 TEST(SafeTensorsErrors, HeaderNotJson) {
   std::string path = writeRaw("bad.safetensors", R"({"a": )");
   EXPECT_CONTAINS(openError(path), path + ": header is not valid JSON");
