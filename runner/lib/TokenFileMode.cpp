@@ -11,6 +11,7 @@
 #include "txl/runner/Format.h"
 #include "txl/runner/Modes.h"
 #include "txl/support/Limits.h"
+#include "txl/support/NonFinite.h"
 #include "txl/support/SafeTensors.h"
 
 #include <algorithm>
@@ -136,6 +137,17 @@ Status runTokenFile(const RunContext &context) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
           .count();
 
+  // A NaN or infinity is never a result: refuse it rather than print it.
+  const char *output = "nll";
+  std::optional<std::string> bad = findNonFinite(nll.data(), {B, N - 1});
+  if (!bad && writeOutputs) {
+    output = "hidden";
+    bad = findNonFinite(hidden.data(), {B, N, D});
+  }
+  if (bad)
+    return Status::error(backend.modelName() + ": output '" + output +
+                         "' is not finite: " + *bad + " (scoring " + path +
+                         "); nothing written");
   double total = 0;
   for (float v : nll)
     total += v;
