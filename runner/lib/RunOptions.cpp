@@ -4,6 +4,7 @@
 #include "txl/runner/OptionParser.h"
 #include "txl/runner/Sampler.h"
 #include "txl/support/Limits.h"
+#include "txl/support/SafeTensors.h"
 
 namespace txl {
 
@@ -106,6 +107,11 @@ Status checkRunOptions(RunOptions &options) {
                            "tokens file holds ids already)");
   }
 
+  // Before the run: refusing --out /dev/full afterwards would waste it.
+  if (options.out)
+    if (Status replaceable = checkReplaceableOutput(*options.out);
+        !replaceable.isOk())
+      return replaceable;
   if (options.generate && !options.prompt)
     return Status::error("--generate needs --prompt TEXT to continue");
   if (options.mode != RunMode::Generate) {

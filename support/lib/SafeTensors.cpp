@@ -559,9 +559,22 @@ Status writeFile(const std::string &path, const std::string &tmpPath,
 
 } // namespace
 
+Status checkReplaceableOutput(const std::string &path) {
+  struct stat info;
+  if (::lstat(path.c_str(), &info) != 0)
+    return Status::ok(); // Nothing there (or unreadable: creating says why).
+  if (!S_ISREG(info.st_mode))
+    return Status::error(path + ": exists and is not a regular file (a "
+                                "device, directory or link), refusing to "
+                                "replace it");
+  return Status::ok();
+}
+
 Status writeSafeTensors(const std::string &path,
                         const std::vector<TensorToWrite> &tensors,
                         const std::map<std::string, std::string> &metadata) {
+  if (Status replaceable = checkReplaceableOutput(path); !replaceable.isOk())
+    return replaceable;
   std::string tmpPath = path + ".tmp";
   Status status = Status::ok();
   try {

@@ -384,6 +384,22 @@ TEST(Loading, WeightsBesideTheLibraryByDefault) {
       data, runStream(*session, data.tokens, data.length, data.tgtLen));
 }
 
+// A library moved away from its weights said only "cannot open".
+TEST(Loading, MissingWeightsBesideTheLibraryHintAtTheFlags) {
+  VectorData data = VectorData::load("adaptive_div1");
+  std::string folder = testDir() + "/moved";
+  fs::create_directories(folder);
+  std::string library =
+      referenceModelCopy(data.modelDir(), data.batch, data.tgtLen, folder);
+  auto model = CompiledModel::load(library);
+  ASSERT_FALSE(model.ok());
+  EXPECT_CONTAINS(model.status().message(),
+                  folder + "/model.safetensors: cannot open");
+  EXPECT_CONTAINS(model.status().message(),
+                  "give them with --weights FILE, or compile them in with "
+                  "txlc --embed-weights");
+}
+
 TEST(Loading, RelativeLibraryPathMeansThatFile) {
   VectorData data = VectorData::load("plain_postln");
   std::string library =

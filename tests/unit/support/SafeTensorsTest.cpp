@@ -508,6 +508,25 @@ TEST(SafeTensorsWriter, UnwritableDirectoryIsAnError) {
   EXPECT_CONTAINS(status.message(), "cannot create");
 }
 
+// As root, --out /dev/full replaced the device node with a regular file.
+TEST(SafeTensorsWriter, RefusesToReplaceAnythingButARegularFile) {
+  std::string dir = testDir();
+  fs::create_directories(dir + "/a-directory");
+  fs::create_symlink(dir + "/target", dir + "/a-link");
+  float value = 1;
+  for (std::string path :
+       {dir + "/a-directory", dir + "/a-link", std::string("/dev/null")}) {
+    Status status = writeSafeTensors(path, {{"x", DType::F32, {1}, &value}});
+    ASSERT_FALSE(status.isOk()) << path;
+    EXPECT_CONTAINS(status.message(),
+                    path + ": exists and is not a regular file");
+  }
+  EXPECT_TRUE(fs::is_directory(dir + "/a-directory"));
+  EXPECT_TRUE(fs::is_symlink(dir + "/a-link"));
+  EXPECT_FALSE(fs::exists(dir + "/target"));
+  EXPECT_TRUE(fs::is_character_file("/dev/null"));
+}
+
 TEST(SafeTensorsWriter, ReplacesAnExistingFile) {
   std::string path = testDir() + "/replace.safetensors";
   float one = 1, two = 2;
