@@ -5,6 +5,7 @@
 #include "txl/runner/OptionParser.h"
 
 #include <cstdio>
+#include <new>
 
 namespace txl {
 
@@ -15,6 +16,30 @@ int fail(const RunnerHooks &hooks, const std::string &message) {
   std::fprintf(stderr, "%s: error: %s\n", hooks.program.c_str(),
                message.c_str());
   return 1;
+}
+
+/// Opens the model and runs the mode the options chose.
+int run(const RunnerHooks &hooks, RunOptions &options) {
+  auto backend = hooks.openBackend(options);
+  if (!backend.ok())
+    return fail(hooks, backend.status().message());
+  RunContext context{hooks.program, options, **backend};
+  Status result = Status::ok();
+  switch (options.mode) {
+  case RunMode::Tokens:
+    result = runTokenFile(context);
+    break;
+  case RunMode::Text:
+  case RunMode::Prompt:
+    result = scoreText(context);
+    break;
+  case RunMode::Generate:
+    result = generateText(context);
+    break;
+  }
+  if (!result.isOk())
+    return fail(hooks, result.message());
+  return 0;
 }
 
 } // namespace
@@ -37,26 +62,13 @@ int runMain(int argc, char **argv, const RunnerHooks &hooks) {
   if (!checked.isOk())
     return fail(hooks, checked.message());
 
-  auto backend = hooks.openBackend(options);
-  if (!backend.ok())
-    return fail(hooks, backend.status().message());
-  RunContext context{hooks.program, options, **backend};
-  Status result = Status::ok();
-  switch (options.mode) {
-  case RunMode::Tokens:
-    result = runTokenFile(context);
-    break;
-  case RunMode::Text:
-  case RunMode::Prompt:
-    result = scoreText(context);
-    break;
-  case RunMode::Generate:
-    result = generateText(context);
-    break;
+  // Inputs within docs/RUN.md's limits may still not fit this machine.
+  try {
+    return run(hooks, options);
+  } catch (const std::bad_alloc &) {
+    return fail(hooks, "out of memory: the model or the input is too large "
+                       "for this machine (see docs/RUN.md, \"Limits\")");
   }
-  if (!result.isOk())
-    return fail(hooks, result.message());
-  return 0;
 }
 
 } // namespace txl

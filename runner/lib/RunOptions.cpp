@@ -3,6 +3,8 @@
 #include "txl/runner/RunOptions.h"
 #include "txl/runner/OptionParser.h"
 #include "txl/runner/Sampler.h"
+#include "txl/support/Limits.h"
+#include "txl/support/SafeTensors.h"
 
 namespace txl {
 
@@ -85,6 +87,10 @@ Status checkRunOptions(RunOptions &options) {
   if (options.tgtLen && *options.tgtLen <= 0)
     return Status::error("--tgt-len must be positive, found " +
                          std::to_string(*options.tgtLen));
+  if (options.tgtLen && *options.tgtLen > limits::kMaxSegmentLength)
+    return Status::error("--tgt-len too large, expected <= " +
+                         std::to_string(limits::kMaxSegmentLength) +
+                         ", found " + std::to_string(*options.tgtLen));
 
   if (options.mode != RunMode::Tokens) {
     if (options.out)
@@ -101,6 +107,11 @@ Status checkRunOptions(RunOptions &options) {
                            "tokens file holds ids already)");
   }
 
+  // Before the run: refusing --out /dev/full afterwards would waste it.
+  if (options.out)
+    if (Status replaceable = checkReplaceableOutput(*options.out);
+        !replaceable.isOk())
+      return replaceable;
   if (options.generate && !options.prompt)
     return Status::error("--generate needs --prompt TEXT to continue");
   if (options.mode != RunMode::Generate) {

@@ -11,6 +11,7 @@
 #include "txl/runner/Modes.h"
 #include "txl/runner/Progress.h"
 #include "txl/runner/TextInput.h"
+#include "txl/support/NonFinite.h"
 
 #include <algorithm>
 #include <chrono>
@@ -64,11 +65,16 @@ Status scoreText(const RunContext &context) {
   std::vector<float> nll(N);
   ProgressBar progress(N, unit, segments);
   auto start = std::chrono::steady_clock::now();
-  Status status = backend.scoreStream(
-      ids.data(), 1, N, targets.data(), nullptr, nll.data(),
-      [&](int64_t done) { progress.update(done); });
+  Status status =
+      backend.scoreStream(ids.data(), 1, N, targets.data(), nullptr, nll.data(),
+                          [&](int64_t done) { progress.update(done); });
   if (!status.isOk())
     return status;
+  // A NaN or infinity is never a result: refuse it rather than print it.
+  if (auto bad = findNonFinite(nll.data(), {N - 1}))
+    return Status::error(backend.modelName() +
+                         ": output 'nll' is not finite: " + *bad +
+                         " (scoring " + name + ")");
   double totalNll = 0;
   for (float value : nll)
     totalNll += value;

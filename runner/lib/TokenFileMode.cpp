@@ -10,6 +10,8 @@
 
 #include "txl/runner/Format.h"
 #include "txl/runner/Modes.h"
+#include "txl/support/Limits.h"
+#include "txl/support/NonFinite.h"
 #include "txl/support/SafeTensors.h"
 
 #include <algorithm>
@@ -42,6 +44,18 @@ StatusOr<TokenTable> readTokens(const std::string &path, int64_t vocab) {
   if (info->shape.size() != 2 || info->shape[0] < 1 || info->shape[1] < 1)
     return Status::error(path + ": tensor 'tokens': expected a non-empty "
                                 "[batch, length] tensor");
+  if (info->shape[0] > limits::kMaxBatch)
+    return Status::error(path +
+                         ": tensor 'tokens': batch too large, expected "
+                         "<= " +
+                         std::to_string(limits::kMaxBatch) + ", found " +
+                         std::to_string(info->shape[0]));
+  if (info->numElements() > limits::kMaxTokens)
+    return Status::error(path +
+                         ": tensor 'tokens': too many tokens, expected "
+                         "<= " +
+                         std::to_string(limits::kMaxTokens) + ", found " +
+                         std::to_string(info->numElements()));
   TokenTable tokens{info->shape[0], info->shape[1],
                     std::vector<int64_t>(info->numElements())};
   std::memcpy(tokens.ids.data(), info->data, info->nbytes);
@@ -92,9 +106,9 @@ Status runTokenFile(const RunContext &context) {
   // them, the loss is read from the log-probabilities, segment by segment.
   auto start = std::chrono::steady_clock::now();
   if (!keepLogProbs) {
-    Status status = backend.scoreStream(
-        tokens.ids.data(), B, N, targets.data(),
-        writeOutputs ? hidden.data() : nullptr, scored.data(), nullptr);
+    Status status = backend.scoreStream(tokens.ids.data(), B, N, targets.data(),
+                                        writeOutputs ? hidden.data() : nullptr,
+                                        scored.data(), nullptr);
     if (!status.isOk())
       return status;
   } else {
@@ -123,6 +137,17 @@ Status runTokenFile(const RunContext &context) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
           .count();
 
+  // A NaN or infinity is never a result: refuse it rather than print it.
+  const char *output = "nll";
+  std::optional<std::string> bad = findNonFinite(nll.data(), {B, N - 1});
+  if (!bad && writeOutputs) {
+    output = "hidden";
+    bad = findNonFinite(hidden.data(), {B, N, D});
+  }
+  if (bad)
+    return Status::error(backend.modelName() + ": output '" + output +
+                         "' is not finite: " + *bad + " (scoring " + path +
+                         "); nothing written");
   double total = 0;
   for (float v : nll)
     total += v;

@@ -8,6 +8,8 @@
 
 #include "ModelWeights.h"
 
+#include "txl/support/NonFinite.h"
+
 #include <cstring>
 
 namespace txl {
@@ -99,9 +101,9 @@ ModelWeights::bind(const txl_model_desc &desc,
       if (!valid)
         continue;
 
-      // The name itself wins; tied copies are then not read at all.
+      // Tied copies must agree: which one a reader uses is then moot.
       const TensorInfo *chosen = file->find(present.front());
-      if (present.front() != name) {
+      {
         bool agree = true;
         for (size_t k = 1; k < present.size() && agree; ++k)
           if (!sameValues(*chosen, *file->find(present[k]))) {
@@ -117,6 +119,11 @@ ModelWeights::bind(const txl_model_desc &desc,
       const float *data = asFloat32IfAligned(*chosen);
       if (!data)
         data = weights.converted.emplace_back(toFloat32(*chosen)).data();
+      if (auto bad = findNonFinite(data, shape)) {
+        problem("tensor '" + chosen->name + "': non-finite value " + *bad +
+                ", expected finite weights");
+        continue;
+      }
       weights.data.push_back(data);
     }
   } catch (const std::exception &error) {

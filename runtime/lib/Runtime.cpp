@@ -346,6 +346,11 @@ Status CompiledModel::initialize(const std::string &weightsPath) {
                            ": no weights: the model has no embedded weights "
                            "and no weights file was given");
     auto opened = SafeTensorsFile::open(weightsName);
+    if (!opened.ok() && weightsPath.empty())
+      return Status::error(opened.status().message() +
+                           " (the weights beside the model by default: give "
+                           "them with --weights FILE, or compile them in "
+                           "with txlc --embed-weights)");
     if (!opened.ok())
       return opened.status();
     file = std::move(*opened);
@@ -606,8 +611,8 @@ Status Session::scoreStream(const int64_t *tokens, int64_t length,
                          "of at least one position per batch row");
   // Everything is checked before the first step: a refused call changes
   // nothing.
-  if (Status status = checkIds("scoreStream", tokens, length, length, 0,
-                               "token id");
+  if (Status status =
+          checkIds("scoreStream", tokens, length, length, 0, "token id");
       !status.isOk())
     return status;
   if (Status status =

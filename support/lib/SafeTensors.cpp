@@ -6,6 +6,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "txl/support/SafeTensors.h"
+#include "txl/support/JsonNesting.h"
+#include "txl/support/Limits.h"
 
 #include <nlohmann/json.hpp>
 
@@ -213,6 +215,14 @@ Status parseHeader(const std::string &path, const char *headerText,
                    size_t headerSize, const uint8_t *dataSection,
                    uint64_t dataSize, std::vector<TensorInfo> &tensors,
                    std::map<std::string, std::string> &metadata) {
+  // Before parsing: quoting a deeper value in an error would recurse.
+  if (auto deep = findExcessiveJsonNesting({headerText, headerSize})) {
+    std::string where = deep->topLevelKey.empty() ? "header"
+                        : deep->topLevelKey == "__metadata__"
+                            ? "'__metadata__'"
+                            : "tensor '" + deep->topLevelKey + "'";
+    return Status::error(path + ": " + where + ": " + deep->message());
+  }
   DuplicateKeyFinder duplicates;
   json header;
   try {
@@ -408,6 +418,10 @@ Status SafeTensorsFile::parse(const uint8_t *bytes, uint64_t size) {
                          "expected at most " +
                          std::to_string(size - 8) + ", found " +
                          std::to_string(headerSize));
+  if (headerSize > uint64_t(limits::kMaxSafeTensorsHeaderBytes))
+    return Status::error(path + ": header length too large, expected at most " +
+                         std::to_string(limits::kMaxSafeTensorsHeaderBytes) +
+                         " bytes, found " + std::to_string(headerSize));
   try {
     Status status = parseHeader(path, reinterpret_cast<const char *>(bytes + 8),
                                 headerSize, bytes + 8 + headerSize,
@@ -545,9 +559,22 @@ Status writeFile(const std::string &path, const std::string &tmpPath,
 
 } // namespace
 
+Status checkReplaceableOutput(const std::string &path) {
+  struct stat info;
+  if (::lstat(path.c_str(), &info) != 0)
+    return Status::ok(); // Nothing there (or unreadable: creating says why).
+  if (!S_ISREG(info.st_mode))
+    return Status::error(path + ": exists and is not a regular file (a "
+                                "device, directory or link), refusing to "
+                                "replace it");
+  return Status::ok();
+}
+
 Status writeSafeTensors(const std::string &path,
                         const std::vector<TensorToWrite> &tensors,
                         const std::map<std::string, std::string> &metadata) {
+  if (Status replaceable = checkReplaceableOutput(path); !replaceable.isOk())
+    return replaceable;
   std::string tmpPath = path + ".tmp";
   Status status = Status::ok();
   try {

@@ -37,6 +37,10 @@ int main(int argc, char **argv) {
   hooks.openBackend =
       [](const RunOptions &options) -> StatusOr<std::unique_ptr<Backend>> {
     std::error_code error;
+    if (!std::filesystem::exists(*options.model, error))
+      return Status::error(*options.model +
+                           ": does not exist (expected a model directory "
+                           "or a compiled model.so)");
     if (std::filesystem::is_regular_file(*options.model, error))
       return openCompiledLibrary(*options.model, options);
     return openReferenceBackend(*options.model, options);

@@ -23,6 +23,7 @@
 #include "txl/models/GraphBuilder.h"
 #include "txl/models/ModelConfig.h"
 #include "txl/models/WeightBinding.h"
+#include "txl/support/Limits.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -428,6 +429,14 @@ Status checkLoweringFlags() {
                          tileMode + "'");
   if (batch < 1)
     return Status::error("--batch must be at least 1");
+  if (batch > limits::kMaxBatch)
+    return Status::error(
+        "--batch too large, expected <= " + std::to_string(limits::kMaxBatch) +
+        ", found " + std::to_string(batch));
+  if (tgtLen < 0 || tgtLen > limits::kMaxSegmentLength)
+    return Status::error("--tgt-len out of range, expected 1 to " +
+                         std::to_string(limits::kMaxSegmentLength) +
+                         ", found " + std::to_string(tgtLen));
   if (scoreSegments < 1)
     return Status::error("--score-segments must be at least 1");
   if (packPanel < -1)

@@ -6,6 +6,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "txl/models/ModelConfig.h"
+#include "txl/support/JsonNesting.h"
+#include "txl/support/Limits.h"
 
 #include <nlohmann/json.hpp>
 
@@ -13,6 +15,7 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 
@@ -21,7 +24,7 @@ namespace {
 
 using json = nlohmann::json;
 
-/// Sizes beyond this are refused: products of two of them must fit int64.
+/// Fields that size nothing (div_val, clamp_len) stay below this.
 constexpr int64_t kMaxSize = INT32_MAX;
 
 struct FieldError : std::runtime_error {
@@ -232,18 +235,29 @@ ModelConfig parseConfig(const json &root, const std::string &source) {
                                   "<= 0, found " +
                                       std::to_string(*v));
 
-  requireRange(reader, "vocab_size", config.vocab_size, 1, kMaxSize);
-  requireRange(reader, "n_layer", config.n_layer, 1, kMaxSize);
-  requireRange(reader, "d_model", config.d_model, 1, kMaxSize);
-  requireRange(reader, "d_embed", config.d_embed, 1, kMaxSize);
-  requireRange(reader, "n_head", config.n_head, 1, kMaxSize);
-  requireRange(reader, "d_head", config.d_head, 1, kMaxSize);
-  requireRange(reader, "d_inner", config.d_inner, 1, kMaxSize);
+  // docs/RUN.md "Limits": every size computed from these fits int64.
+  using namespace limits;
+  requireRange(reader, "vocab_size", config.vocab_size, 1, kMaxVocabulary);
+  requireRange(reader, "n_layer", config.n_layer, 1, kMaxLayers);
+  requireRange(reader, "d_model", config.d_model, 1, kMaxModelWidth);
+  requireRange(reader, "d_embed", config.d_embed, 1, kMaxModelWidth);
+  requireRange(reader, "n_head", config.n_head, 1, kMaxAttentionWidth);
+  requireRange(reader, "d_head", config.d_head, 1, kMaxAttentionWidth);
+  if (config.n_head * config.d_head > kMaxAttentionWidth)
+    reader.fail("d_head", "n_head * d_head too large, expected <= " +
+                              std::to_string(kMaxAttentionWidth) + ", found " +
+                              std::to_string(config.n_head) + " * " +
+                              std::to_string(config.d_head));
+  requireRange(reader, "d_inner", config.d_inner, 1, kMaxInnerWidth);
   requireRange(reader, "div_val", config.div_val, 1, kMaxSize);
-  requireRange(reader, "mem_len", config.mem_len, 0, kMaxSize);
+  requireRange(reader, "mem_len", config.mem_len, 0, kMaxMemoryLength);
   requireRange(reader, "clamp_len", config.clamp_len, INT64_MIN, kMaxSize);
   if (config.tgt_len)
-    requireRange(reader, "tgt_len", *config.tgt_len, 1, kMaxSize);
+    requireRange(reader, "tgt_len", *config.tgt_len, 1, kMaxSegmentLength);
+  if (config.numClusters() > kMaxCutoffs)
+    reader.fail("cutoffs",
+                "too many, expected at most " + std::to_string(kMaxCutoffs) +
+                    " entries, found " + std::to_string(config.numClusters()));
   if (config.d_model % 2 != 0)
     reader.fail("d_model", "must be even (the positional embedding is half "
                            "sines, half cosines), expected an even number, "
@@ -297,6 +311,32 @@ ModelConfig parseConfig(const json &root, const std::string &source) {
   return config;
 }
 
+/// Records the first key that repeats within one object: nlohmann keeps the
+/// last, so the file would silently mean something else than it reads.
+struct DuplicateKeyFinder {
+  std::vector<std::set<std::string>> openObjects;
+  std::string topLevelKey, duplicateKey;
+  bool found = false;
+
+  bool operator()(int, json::parse_event_t event, json &parsed) {
+    if (event == json::parse_event_t::object_start) {
+      openObjects.emplace_back();
+    } else if (event == json::parse_event_t::object_end) {
+      if (!openObjects.empty())
+        openObjects.pop_back();
+    } else if (event == json::parse_event_t::key && !openObjects.empty()) {
+      std::string key = parsed.get<std::string>();
+      if (openObjects.size() == 1 && !found)
+        topLevelKey = key;
+      if (!openObjects.back().insert(key).second && !found) {
+        found = true;
+        duplicateKey = key;
+      }
+    }
+    return true;
+  }
+};
+
 } // namespace
 
 std::vector<int64_t> ModelConfig::clusterEnds() const {
@@ -317,12 +357,31 @@ StatusOr<ModelConfig>
 ModelConfig::fromJsonString(const std::string &text,
                             const std::string &sourceName) {
   try {
+    if (text.size() > size_t(limits::kMaxConfigFileBytes))
+      return Status::error(sourceName +
+                           ": file too large for a config, "
+                           "expected at most " +
+                           std::to_string(limits::kMaxConfigFileBytes) +
+                           " bytes, found " + std::to_string(text.size()));
+    // Before parsing: quoting a deeper value in an error would recurse.
+    if (auto deep = findExcessiveJsonNesting(text))
+      return Status::error(sourceName +
+                           (deep->topLevelKey.empty()
+                                ? ""
+                                : ": field '" + deep->topLevelKey + "'") +
+                           ": " + deep->message());
     json root;
+    DuplicateKeyFinder duplicates;
     try {
-      root = json::parse(text);
+      root = json::parse(text, std::ref(duplicates));
     } catch (const json::parse_error &error) {
       return Status::error(sourceName + ": not valid JSON: " + error.what());
     }
+    if (duplicates.found)
+      return Status::error(
+          sourceName + ": field '" + duplicates.topLevelKey +
+          "': duplicate key '" + duplicates.duplicateKey +
+          "', expected each key once in an object, found it more than once");
     return parseConfig(root, sourceName);
   } catch (const FieldError &error) {
     return Status::error(error.what());

@@ -8,7 +8,9 @@
 #include "txl/models/WeightBinding.h"
 
 #include "txl/models/ParameterSpec.h"
+#include "txl/support/NonFinite.h"
 
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <set>
@@ -50,6 +52,29 @@ std::string untieRHint(const ModelConfig &config, const std::string &name) {
              ? " (the config says untie_r true: one pair per layer)"
              : " (the config says untie_r false: one pair shared by all "
                "layers)";
+}
+
+/// A stored positional-embedding buffer must be the one txl computes
+/// (1 / 10000^(2i / d_model)): txl never reads it, so a different one would
+/// silently mean another model. Returns what is wrong, if anything.
+std::optional<std::string> checkInverseFrequencies(const ModelConfig &config,
+                                                   const TensorInfo &stored) {
+  std::vector<int64_t> shape = {config.d_model / 2};
+  if (!isFloatingPoint(stored.dtype) || stored.shape != shape)
+    return "wrong shape or dtype, expected F32 " + shapeString(shape) +
+           ", found " + dtypeName(stored.dtype) + " " +
+           shapeString(stored.shape);
+  std::vector<float> values = toFloat32(stored);
+  for (int64_t i = 0; i < shape[0]; ++i) {
+    double expected = 1.0 / std::pow(10000.0, 2.0 * i / config.d_model);
+    // float32 rounding of HF's own computation, with room to spare.
+    if (!(std::fabs(values[i] - expected) <= 1e-5 * expected))
+      return "differs from the inverse frequencies of d_model " +
+             std::to_string(config.d_model) + " at index " + std::to_string(i) +
+             ", expected " + std::to_string(expected) + ", found " +
+             std::to_string(values[i]);
+  }
+  return std::nullopt;
 }
 
 } // namespace
@@ -109,9 +134,9 @@ BoundWeights::bind(const ModelConfig &config,
       if (!valid)
         continue;
 
-      // The canonical name wins; tied copies are then not read at all.
+      // Tied copies must agree: which one a reader uses is then moot.
       const TensorInfo *chosen = file->find(present.front());
-      if (present.front() != spec.name) {
+      {
         bool agree = true;
         for (size_t i = 1; i < present.size() && agree; ++i)
           if (!sameValues(*chosen, *file->find(present[i]))) {
@@ -131,12 +156,20 @@ BoundWeights::bind(const ModelConfig &config,
         buffer = toFloat32(*chosen);
         tensor.data = buffer.data();
       }
+      if (auto bad = findNonFinite(tensor.data, spec.shape)) {
+        problem("tensor '" + chosen->name + "': non-finite value " + *bad +
+                ", expected finite weights");
+        continue;
+      }
       weights.bound[spec.name] = std::move(tensor);
       weights.fileNameByCanonical[spec.name] = chosen->name;
     }
 
     for (const std::string &name : ignoredBufferNames(config))
       explained.insert(name);
+    if (const TensorInfo *stored = file->find("transformer.pos_emb.inv_freq"))
+      if (auto differs = checkInverseFrequencies(config, *stored))
+        problem("tensor '" + stored->name + "': " + *differs);
     for (const TensorInfo &tensor : file->tensors())
       if (!explained.count(tensor.name))
         problem("tensor '" + tensor.name +

@@ -27,15 +27,25 @@ std::string refusal(const std::string &text) {
   return config.ok() ? "" : config.status().message();
 }
 
-/// A small valid config with one field replaced (JSON text of the value).
+/// A small valid config with one field set (JSON text of the value): the
+/// field replaced if the config has it, else added.
 std::string smallWith(const std::string &field, const std::string &value) {
-  std::string base = R"({"vocab_size": 100, "n_layer": 2, "d_model": 8,)"
-                     R"( "d_embed": 8, "n_head": 2, "d_head": 4,)"
-                     R"( "d_inner": 16, "mem_len": 4, "cutoffs": [10, 50],)"
-                     R"( "div_val": 2)";
-  if (!field.empty())
-    base += ", \"" + field + "\": " + value;
-  return base + "}";
+  const std::pair<const char *, const char *> fields[] = {
+      {"vocab_size", "100"}, {"n_layer", "2"}, {"d_model", "8"},
+      {"d_embed", "8"},      {"n_head", "2"},  {"d_head", "4"},
+      {"d_inner", "16"},     {"mem_len", "4"}, {"cutoffs", "[10, 50]"},
+      {"div_val", "2"}};
+  std::string text;
+  bool replaced = false;
+  for (auto [name, base] : fields) {
+    bool isField = field == name;
+    replaced |= isField;
+    text += (text.empty() ? "{" : ", ") + std::string("\"") + name +
+            "\": " + (isField ? value : base);
+  }
+  if (!field.empty() && !replaced)
+    text += ", \"" + field + "\": " + value;
+  return text + "}";
 }
 
 TEST(ModelConfig, HuggingFaceDefaults) {
@@ -206,6 +216,16 @@ INSTANTIATE_TEST_SUITE_P(
         Refusal{"d_model", "9", "must be even"},
         Refusal{"d_model", "9", "expected an even number, found 9"},
         Refusal{"d_model", "4294967296", "too large"},
+        // Limits (docs/RUN.md): every size computed from them fits int64.
+        Refusal{"n_layer", "2147483647", "too large, expected <= 1024"},
+        Refusal{"d_model", "131072", "too large, expected <= 65536"},
+        Refusal{"d_embed", "131072", "too large, expected <= 65536"},
+        Refusal{"n_head", "2147483647", "too large, expected <= 65536"},
+        Refusal{"d_head", "2147483647", "too large, expected <= 65536"},
+        Refusal{"d_inner", "2147483647", "too large, expected <= 262144"},
+        Refusal{"vocab_size", "2147483647", "too large, expected <= 16777216"},
+        Refusal{"tgt_len", "2147483647", "too large, expected <= 16384"},
+        Refusal{"mem_len", "2147483647", "too large, expected <= 16384"},
         Refusal{"div_val", "0", "expected >= 1, found 0"},
         Refusal{"div_val", "16", "expected d_embed / div_val^2 >= 1, found 0"},
         Refusal{"mem_len", "-1", "expected >= 0, found -1"},
@@ -243,6 +263,47 @@ TEST(ModelConfig, ClusterWidthsWithDivVal) {
   EXPECT_EQ(config.clusterWidth(0), 8);
   EXPECT_EQ(config.clusterWidth(1), 4);
   EXPECT_EQ(config.clusterWidth(2), 2);
+}
+
+TEST(ModelConfig, AttentionWidthIsLimited) {
+  // 2^31-1 squared overflowed the parameter spec's 3 * n_head * d_head.
+  std::string message = refusal(R"({"n_head": 256, "d_head": 512})");
+  EXPECT_CONTAINS(message, "cfg.json: field 'd_head': n_head * d_head too "
+                           "large, expected <= 65536, found 256 * 512");
+}
+
+TEST(ModelConfig, CutoffCountIsLimited) {
+  std::string cutoffs;
+  for (int i = 1; i <= 65; ++i)
+    cutoffs += (i > 1 ? ", " : "") + std::to_string(i);
+  std::string message =
+      refusal(R"({"vocab_size": 1000, "cutoffs": [)" + cutoffs + "]}");
+  EXPECT_CONTAINS(message, "cfg.json: field 'cutoffs': too many, expected at "
+                           "most 64 entries, found 65");
+}
+
+// Quoting a 100,000-deep value in a message recursed until the stack ran out.
+TEST(ModelConfig, DeepNestingIsRefusedNotACrash) {
+  std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  EXPECT_CONTAINS(refusal(deep), "cfg.json: nested too deeply, expected at "
+                                 "most 32 levels of arrays and objects");
+  EXPECT_CONTAINS(refusal(smallWith("n_layer", deep)),
+                  "cfg.json: field 'n_layer': nested too deeply");
+  // Nesting the schema does not use is still fine at a sane depth.
+  parse(smallWith("task_specific_params", R"({"a": {"b": [[1]]}})"));
+}
+
+TEST(ModelConfig, DuplicateKeysAreRefused) {
+  std::string message =
+      refusal(R"({"n_layer": 2, "d_model": 8, "n_layer": 4})");
+  EXPECT_CONTAINS(message, "cfg.json: field 'n_layer': duplicate key "
+                           "'n_layer', expected each key once");
+}
+
+TEST(ModelConfig, HugeFileIsRefused) {
+  std::string text = "{\"pad\": \"" + std::string(2 << 20, 'x') + "\"}";
+  EXPECT_CONTAINS(refusal(text), "cfg.json: file too large for a config, "
+                                 "expected at most 1048576 bytes");
 }
 
 } // namespace

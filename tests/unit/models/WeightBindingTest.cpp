@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -92,6 +94,25 @@ struct Checkpoint {
     }
     storage.push_back(std::move(bytes));
     tensors.push_back({name, dtype, shape, storage.back().data()});
+  }
+
+  /// A float32 tensor holding exactly `values`.
+  void addValues(const std::string &name, const std::vector<int64_t> &shape,
+                 const std::vector<float> &values) {
+    std::vector<uint8_t> bytes(values.size() * sizeof(float));
+    std::memcpy(bytes.data(), values.data(), bytes.size());
+    storage.push_back(std::move(bytes));
+    tensors.push_back({name, DType::F32, shape, storage.back().data()});
+  }
+
+  /// Sets element `index` of the F32 tensor `name`.
+  void set(const std::string &name, size_t index, float value) {
+    for (size_t i = 0; i < tensors.size(); ++i)
+      if (tensors[i].name == name) {
+        std::memcpy(storage[i].data() + 4 * index, &value, 4);
+        return;
+      }
+    ADD_FAILURE() << "no tensor " << name;
   }
 
   void remove(const std::string &name) {
@@ -184,16 +205,42 @@ TEST(WeightBinding, SurvivesMoves) {
 TEST(WeightBinding, TiedCopiesPresentUseTheCanonicalName) {
   ModelConfig c = config();
   Checkpoint checkpoint = canonicalCheckpoint(c);
-  // Copies as HF's torch state_dict holds them (same values)...
+  // Copies as HF's torch state_dict holds them (same values).
   checkpoint.add("crit.out_layers.0.weight", {10, 8},
                  seedOf(c, "transformer.word_emb.emb_layers.0.weight"));
-  // ...and one that differs: the canonical one is still the one read.
-  checkpoint.add("crit.out_layers.1.weight", {30, 4}, 999);
   auto weights = BoundWeights::bind(c, checkpoint.write());
   ASSERT_TRUE(weights.ok()) << weights.status().message();
-  expectValues(*weights, c, "transformer.word_emb.emb_layers.1.weight");
-  EXPECT_EQ(weights->sourceName("transformer.word_emb.emb_layers.1.weight"),
-            "transformer.word_emb.emb_layers.1.weight");
+  expectValues(*weights, c, "transformer.word_emb.emb_layers.0.weight");
+  EXPECT_EQ(weights->sourceName("transformer.word_emb.emb_layers.0.weight"),
+            "transformer.word_emb.emb_layers.0.weight");
+}
+
+// A tied copy that differs was ignored (HF reads the other copy).
+TEST(WeightBinding, TiedCopiesThatDifferAreRefused) {
+  ModelConfig c = config();
+  Checkpoint checkpoint = canonicalCheckpoint(c);
+  checkpoint.add("crit.out_layers.1.weight", {30, 4}, 999);
+  std::string path = checkpoint.write();
+  EXPECT_CONTAINS(bindError(c, path),
+                  path + ": tensors 'transformer.word_emb.emb_layers.1.weight' "
+                         "and 'crit.out_layers.1.weight' are the same "
+                         "parameter 'transformer.word_emb.emb_layers.1.weight' "
+                         "but hold different values");
+}
+
+TEST(WeightBinding, NonFiniteWeightsAreRefused) {
+  ModelConfig c = config();
+  for (float bad : {NAN, INFINITY, -INFINITY}) {
+    Checkpoint checkpoint = canonicalCheckpoint(c);
+    checkpoint.set("crit.out_layers.0.bias", 7, bad);
+    std::string path = checkpoint.write();
+    std::string found = std::isnan(bad) ? "nan" : bad > 0 ? "inf" : "-inf";
+    EXPECT_CONTAINS(bindError(c, path),
+                    path +
+                        ": tensor 'crit.out_layers.0.bias': non-finite "
+                        "value " +
+                        found + " at [7], expected finite weights");
+  }
 }
 
 TEST(WeightBinding, OnlyTiedCopyPresent) {
@@ -314,13 +361,23 @@ TEST(WeightBinding, UntieRMismatchIsExplained) {
                                "': missing, expected shape [2, 4]");
 }
 
-TEST(WeightBinding, InvFreqBufferIsIgnored) {
+TEST(WeightBinding, InvFreqBufferIsCheckedNotRead) {
   ModelConfig c = config();
+  // 1 / 10000^(2i / d_model) for d_model 8, as float32.
+  std::vector<float> invFreq = {1.0f, 0.1f, 0.01f, 0.001f};
   Checkpoint checkpoint = canonicalCheckpoint(c);
-  checkpoint.add("transformer.pos_emb.inv_freq", {4}, 3);
+  checkpoint.addValues("transformer.pos_emb.inv_freq", {4}, invFreq);
   auto weights = BoundWeights::bind(c, checkpoint.write());
   ASSERT_TRUE(weights.ok()) << weights.status().message();
   EXPECT_EQ(weights->find("transformer.pos_emb.inv_freq"), nullptr);
+
+  // One that differs was silently ignored.
+  checkpoint.set("transformer.pos_emb.inv_freq", 2, 0.02f);
+  std::string path = checkpoint.write("other.safetensors");
+  EXPECT_CONTAINS(bindError(c, path),
+                  path + ": tensor 'transformer.pos_emb.inv_freq': differs "
+                         "from the inverse frequencies of d_model 8 at index "
+                         "2, expected 0.010000, found 0.020000");
 }
 
 TEST(WeightBinding, WrongShape) {

@@ -15,6 +15,8 @@
 
 #include <dlfcn.h>
 
+#include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <thread>
 
@@ -382,6 +384,22 @@ TEST(Loading, WeightsBesideTheLibraryByDefault) {
       data, runStream(*session, data.tokens, data.length, data.tgtLen));
 }
 
+// A library moved away from its weights said only "cannot open".
+TEST(Loading, MissingWeightsBesideTheLibraryHintAtTheFlags) {
+  VectorData data = VectorData::load("adaptive_div1");
+  std::string folder = testDir() + "/moved";
+  fs::create_directories(folder);
+  std::string library =
+      referenceModelCopy(data.modelDir(), data.batch, data.tgtLen, folder);
+  auto model = CompiledModel::load(library);
+  ASSERT_FALSE(model.ok());
+  EXPECT_CONTAINS(model.status().message(),
+                  folder + "/model.safetensors: cannot open");
+  EXPECT_CONTAINS(model.status().message(),
+                  "give them with --weights FILE, or compile them in with "
+                  "txlc --embed-weights");
+}
+
 TEST(Loading, RelativeLibraryPathMeansThatFile) {
   VectorData data = VectorData::load("plain_postln");
   std::string library =
@@ -524,7 +542,8 @@ TEST(LinkedModel, DescriptorChecks) {
 
   LinkedModel::desc.abi_version = 99;
   EXPECT_CONTAINS(error(), "demo-exe: compiled for model ABI version 99, this "
-                           "runtime implements version " + std::to_string(TXL_MODEL_ABI_VERSION));
+                           "runtime implements version " +
+                               std::to_string(TXL_MODEL_ABI_VERSION));
   LinkedModel::desc.abi_version = TXL_MODEL_ABI_VERSION;
 
   LinkedModel::desc.tgt_len = 0;
@@ -535,10 +554,10 @@ TEST(LinkedModel, DescriptorChecks) {
   int64_t capacity = LinkedModel::desc.state_capacity;
   ASSERT_GT(LinkedModel::desc.mem_len, 0);
   LinkedModel::desc.state_capacity = LinkedModel::desc.mem_len;
-  EXPECT_CONTAINS(error(), "field 'state_capacity' expected >= mem_len + "
-                           "tgt_len = " +
-                               std::to_string(LinkedModel::desc.mem_len +
-                                              data.tgtLen));
+  EXPECT_CONTAINS(error(),
+                  "field 'state_capacity' expected >= mem_len + "
+                  "tgt_len = " +
+                      std::to_string(LinkedModel::desc.mem_len + data.tgtLen));
   LinkedModel::desc.state_capacity = capacity;
 
   LinkedModel::desc.n_layer = 3;
@@ -598,6 +617,60 @@ TEST(LinkedModel, BindsAWeightUnderItsAlternateName) {
   EXPECT_CONTAINS(model.status().message(),
                   "(also accepted under 'transformer.also_not_there', "
                   "'transformer.still_not_there')");
+}
+
+// Two names of one parameter holding different values: one was read, the
+// other silently ignored.
+TEST(LinkedModel, TiedCopiesThatDifferAreRefused) {
+  VectorData data = VectorData::load("prelnorm_shared_r");
+  auto source = LinkedModel::setUp(data);
+  ASSERT_TRUE(source);
+  // Layer 1's qkv_net as a copy of layer 0's: same shape, other values.
+  size_t i = 0;
+  while (i < LinkedModel::weights.size() &&
+         std::string(LinkedModel::weights[i].name)
+                 .find("layers.0.dec_attn.qkv_net") == std::string::npos)
+    ++i;
+  ASSERT_LT(i, LinkedModel::weights.size());
+  std::string name = LinkedModel::weights[i].name;
+  std::string copy = name;
+  copy.replace(copy.find("layers.0."), 9, "layers.1.");
+  const char *alternates[] = {copy.c_str()};
+  LinkedModel::weights[i].num_alternate_names = 1;
+  LinkedModel::weights[i].alternate_names = alternates;
+  auto model = CompiledModel::fromEntryPoints(LinkedModel::entryPoints(false),
+                                              data.weightsPath(), "demo-exe");
+  ASSERT_FALSE(model.ok());
+  EXPECT_CONTAINS(model.status().message(),
+                  data.weightsPath() + ": tensors '" + name + "' and '" + copy +
+                      "' are the same parameter '" + name +
+                      "' but hold different values");
+}
+
+TEST(LinkedModel, NonFiniteWeightsAreRefused) {
+  VectorData data = VectorData::load("prelnorm_shared_r");
+  auto source = LinkedModel::setUp(data);
+  ASSERT_TRUE(source);
+  const char *name = LinkedModel::weights[3].name;
+  size_t offset = 0;
+  {
+    auto file = SafeTensorsFile::fromMemory("blob", LinkedModel::blob.data(),
+                                            LinkedModel::blob.size());
+    ASSERT_TRUE(file.ok()) << file.status().message();
+    const TensorInfo *tensor = (*file)->find(name);
+    ASSERT_TRUE(tensor && tensor->dtype == DType::F32 && tensor->nbytes > 8);
+    offset =
+        reinterpret_cast<const char *>(tensor->data) - LinkedModel::blob.data();
+  }
+  float nan = NAN;
+  std::memcpy(&LinkedModel::blob[offset + 4], &nan, 4);
+  auto model = CompiledModel::fromEntryPoints(LinkedModel::entryPoints(true),
+                                              "", "demo-exe");
+  ASSERT_FALSE(model.ok());
+  EXPECT_CONTAINS(model.status().message(),
+                  "demo-exe:embedded-weights: tensor '" + std::string(name) +
+                      "': non-finite value nan at [");
+  EXPECT_CONTAINS(model.status().message(), "expected finite weights");
 }
 
 TEST(LinkedModel, FailedStepPoisonsTheSessionUntilReset) {

@@ -294,6 +294,37 @@ TEST(SafeTensorsErrors, HeaderLengthLargerThanFile) {
       "header length larger than the file");
 }
 
+TEST(SafeTensorsErrors, HeaderLongerThanTheFormatAllows) {
+  std::string path = writeRaw("long-header.safetensors", "{}", "", 100000001);
+  fs::resize_file(path, 8 + 100000001); // Sparse: no disk used.
+  EXPECT_CONTAINS(openError(path), path + ": header length too large, "
+                                          "expected at most 100000000 bytes, "
+                                          "found 100000001");
+}
+
+// Quoting a 100,000-deep value in a message recursed until the stack ran out.
+TEST(SafeTensorsErrors, DeepNestingIsRefusedNotACrash) {
+  std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  std::string path = writeRaw("deep.safetensors", deep);
+  EXPECT_CONTAINS(openError(path), path + ": header: nested too deeply, "
+                                          "expected at most 32 levels");
+  path = writeRaw("deep-entry.safetensors", R"({"w": )" + deep + "}");
+  EXPECT_CONTAINS(openError(path), path + ": tensor 'w': nested too deeply");
+  path = writeRaw("deep-shape.safetensors",
+                  R"({"w": {"dtype": "F32", "shape": )" + deep + "}}");
+  EXPECT_CONTAINS(openError(path), path + ": tensor 'w': nested too deeply");
+  path = writeRaw("deep-meta.safetensors",
+                  R"({"__metadata__": {"a": )" + deep + "}}");
+  EXPECT_CONTAINS(openError(path),
+                  path + ": '__metadata__': nested too deeply");
+  // Brackets inside strings do not count.
+  path = writeRaw("brackets.safetensors",
+                  R"({"__metadata__": {"a": ")" + deep + R"("}})");
+  auto file = SafeTensorsFile::open(path);
+  ASSERT_TRUE(file.ok()) << file.status().message();
+  EXPECT_EQ((*file)->metadata().at("a"), deep);
+}
+
 TEST(SafeTensorsErrors, HeaderNotJson) {
   std::string path = writeRaw("bad.safetensors", R"({"a": )");
   EXPECT_CONTAINS(openError(path), path + ": header is not valid JSON");
@@ -475,6 +506,25 @@ TEST(SafeTensorsWriter, UnwritableDirectoryIsAnError) {
   Status status = writeSafeTensors(path, {{"w", DType::F32, {1}, &value}});
   ASSERT_FALSE(status.isOk());
   EXPECT_CONTAINS(status.message(), "cannot create");
+}
+
+// As root, --out /dev/full replaced the device node with a regular file.
+TEST(SafeTensorsWriter, RefusesToReplaceAnythingButARegularFile) {
+  std::string dir = testDir();
+  fs::create_directories(dir + "/a-directory");
+  fs::create_symlink(dir + "/target", dir + "/a-link");
+  float value = 1;
+  for (std::string path :
+       {dir + "/a-directory", dir + "/a-link", std::string("/dev/null")}) {
+    Status status = writeSafeTensors(path, {{"x", DType::F32, {1}, &value}});
+    ASSERT_FALSE(status.isOk()) << path;
+    EXPECT_CONTAINS(status.message(),
+                    path + ": exists and is not a regular file");
+  }
+  EXPECT_TRUE(fs::is_directory(dir + "/a-directory"));
+  EXPECT_TRUE(fs::is_symlink(dir + "/a-link"));
+  EXPECT_FALSE(fs::exists(dir + "/target"));
+  EXPECT_TRUE(fs::is_character_file("/dev/null"));
 }
 
 TEST(SafeTensorsWriter, ReplacesAnExistingFile) {

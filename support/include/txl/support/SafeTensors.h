@@ -115,7 +115,13 @@ struct TensorToWrite {
   const void *data = nullptr;
 };
 
-/// Writes a safetensors file with the tensors in the given order. The header
+/// Whether `path` may be replaced by an output file: absent, or a regular
+/// file. Anything else (a device such as /dev/full, a directory, a symbolic
+/// link) is refused, naming the path.
+Status checkReplaceableOutput(const std::string &path);
+
+/// Writes a safetensors file with the tensors in the given order. It refuses
+/// to replace anything but a regular file (checkReplaceableOutput). The header
 /// is padded with spaces so the data section starts 8-byte aligned. The file
 /// is written to `path + ".tmp"` and renamed, so a failure leaves no partial
 /// file at `path`.

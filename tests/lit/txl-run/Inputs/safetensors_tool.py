@@ -2,6 +2,7 @@
 
   safetensors_tool.py tokens OUT ROWS          write `tokens` I64; ROWS like "1,2,3;4,5,6"
   safetensors_tool.py drop IN OUT NAME          copy IN without tensor NAME
+  safetensors_tool.py set IN OUT NAME INDEX VALUE  copy IN with element INDEX of F32 NAME set
   safetensors_tool.py compare EXPECTED ACTUAL TOL NAME...   max |a-b| per F32 tensor
 """
 import array
@@ -41,6 +42,13 @@ def main(argv):
     elif argv[1] == "drop":
         tensors = read(argv[2])
         del tensors[argv[4]]
+        write(argv[3], tensors)
+    elif argv[1] == "set":
+        tensors = read(argv[2])
+        info, raw = tensors[argv[4]]
+        values = array.array("f", raw)
+        values[int(argv[5])] = float(argv[6])
+        tensors[argv[4]] = (info, values.tobytes())
         write(argv[3], tensors)
     elif argv[1] == "compare":
         expected, actual, tol = read(argv[2]), read(argv[3]), float(argv[4])
