@@ -480,6 +480,14 @@ std::vector<float> toFloat32(const TensorInfo &tensor) {
   return values;
 }
 
+bool sameValues(const TensorInfo &a, const TensorInfo &b) {
+  if (a.dtype == b.dtype)
+    return a.nbytes == b.nbytes && std::memcmp(a.data, b.data, a.nbytes) == 0;
+  std::vector<float> x = toFloat32(a), y = toFloat32(b);
+  return x.size() == y.size() &&
+         std::memcmp(x.data(), y.data(), x.size() * sizeof(float)) == 0;
+}
+
 const float *asFloat32IfAligned(const TensorInfo &tensor) {
   if (tensor.dtype != DType::F32 ||
       reinterpret_cast<uintptr_t>(tensor.data) % alignof(float) != 0)

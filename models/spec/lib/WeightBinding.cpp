@@ -9,6 +9,7 @@
 
 #include "txl/models/ParameterSpec.h"
 #include "txl/support/NonFinite.h"
+#include "txl/support/Text.h"
 
 #include <cmath>
 #include <cstring>
@@ -19,29 +20,6 @@ namespace txl {
 namespace {
 
 constexpr size_t kMaxReportedProblems = 20;
-
-std::string shapeString(const std::vector<int64_t> &shape) {
-  std::string text = "[";
-  for (size_t i = 0; i < shape.size(); ++i)
-    text += (i ? ", " : "") + std::to_string(shape[i]);
-  return text + "]";
-}
-
-std::string quotedList(const std::vector<std::string> &names) {
-  std::string text;
-  for (size_t i = 0; i < names.size(); ++i)
-    text += (i ? ", '" : "'") + names[i] + "'";
-  return text;
-}
-
-/// Whether two tensors of the same shape hold the same values.
-bool sameValues(const TensorInfo &a, const TensorInfo &b) {
-  if (a.dtype == b.dtype)
-    return a.nbytes == b.nbytes && std::memcmp(a.data, b.data, a.nbytes) == 0;
-  std::vector<float> x = toFloat32(a), y = toFloat32(b);
-  return x.size() == y.size() &&
-         std::memcmp(x.data(), y.data(), x.size() * sizeof(float)) == 0;
-}
 
 /// The likely cause when r_w_bias / r_r_bias do not fit the config.
 std::string untieRHint(const ModelConfig &config, const std::string &name) {

@@ -102,6 +102,10 @@ private:
 /// rounds to nearest. Empty for any other dtype.
 std::vector<float> toFloat32(const TensorInfo &tensor);
 
+/// Whether two tensors of the same shape hold the same values (as float32
+/// where their dtypes differ): the check that tied copies agree.
+bool sameValues(const TensorInfo &a, const TensorInfo &b);
+
 /// The mapped data itself when the tensor is F32 and 4-byte aligned (no
 /// copy); nullptr otherwise (convert with toFloat32 instead).
 const float *asFloat32IfAligned(const TensorInfo &tensor);
