@@ -632,15 +632,10 @@ LogicalResult KernelOp::verify() {
   // A schedule is checked where it is written, not when codegen reads it:
   // txl-opt rejects a malformed hand-written or tuned one with the path of
   // the field.
-  if (Attribute attr = (*this)->getAttr(attr::kSchedule)) {
-    auto dict = dyn_cast<DictionaryAttr>(attr);
-    if (!dict)
-      return emitOpError() << attr::kSchedule << " must be a dictionary, got "
-                           << attr;
-    StatusOr<schedule::KernelSchedule> parsed = schedule::parseSchedule(dict);
-    if (!parsed.ok())
-      return emitOpError() << parsed.status().message();
-  }
+  StatusOr<std::optional<schedule::KernelSchedule>> parsed =
+      schedule::readKernelSchedule(getOperation());
+  if (!parsed.ok())
+    return emitOpError() << parsed.status().message();
   if (Attribute target = (*this)->getAttr(attr::kTarget);
       target && !isa<StringAttr>(target))
     return emitOpError() << attr::kTarget

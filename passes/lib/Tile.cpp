@@ -17,6 +17,7 @@
 #include "txl/Dialect/AttrNames.h"
 #include "txl/Passes/Passes.h"
 #include "txl/schedule/ScheduleAttr.h"
+#include "txl/target/TargetInfo.h"
 
 #include "mlir/IR/Builders.h"
 
@@ -83,8 +84,7 @@ struct TilePass : public txl::impl::TxlTileBase<TilePass> {
     }
     // GPU targets get codegen's GPU schedules (gpu_tile) for now: no CPU
     // plan, as with a vector width of 1.
-    PlanContext context{*info, tileKnobs,
-                        info->isGpu() ? 1 : info->vectorWidthF32};
+    PlanContext context{tileKnobs, info->isGpu() ? 1 : info->vectorWidthF32};
     getOperation().walk([&](KernelOp kernel) {
       // A schedule already there (from a tuner or a person) wins.
       if (kernel->hasAttr(attr::kSchedule) && !overwrite)

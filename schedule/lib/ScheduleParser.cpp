@@ -458,17 +458,19 @@ StatusOr<std::optional<KernelSchedule>> readKernelSchedule(Operation *kernel) {
   Attribute attr = kernel->getAttr(attr::kSchedule);
   if (!attr)
     return std::optional<KernelSchedule>();
-  std::string where = "kernel";
+  // A kernel func is named by its symbol; a txl.kernel's diagnostics name
+  // the op already.
+  std::string where;
   if (auto name =
           kernel->getAttrOfType<StringAttr>(SymbolTable::getSymbolAttrName()))
-    where += " '" + name.str() + "'";
+    where = "kernel '" + name.str() + "': ";
   auto dict = dyn_cast<DictionaryAttr>(attr);
   if (!dict)
-    return Status::error(where + ": " + attr::kSchedule +
+    return Status::error(where + attr::kSchedule +
                          " must be a dictionary, got " + attrText(attr));
   StatusOr<KernelSchedule> schedule = parseSchedule(dict);
   if (!schedule.ok())
-    return Status::error(where + ": " + schedule.status().message());
+    return Status::error(where + schedule.status().message());
   return std::optional<KernelSchedule>(std::move(schedule).value());
 }
 

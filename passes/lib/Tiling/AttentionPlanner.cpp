@@ -26,8 +26,7 @@ namespace role = txl::roles::attention;
 class AttentionPlanner {
 public:
   AttentionPlanner(KernelPlan &plan, const PlanContext &context)
-      : plan(plan), context(context), knobs(context.knobs.attention),
-        width(context.width) {}
+      : plan(plan), knobs(context.knobs.attention), width(context.width) {}
 
   bool run() {
     static constexpr const char *kStages[] = {role::kKeyRowsByHead,
@@ -76,7 +75,7 @@ public:
         !hasLoops(role::kValues, 5, 1) || !hasLoops(role::kNormalise, 4, 0) ||
         (clamped && !hasLoops(role::kClampedPositionScores, 4, 0)))
       return false;
-    plan_(clamped);
+    planStages(clamped);
     return true;
   }
 
@@ -98,7 +97,7 @@ private:
     return {{loop, extent}};
   }
 
-  void plan_(bool clamped) {
+  void planStages(bool clamped) {
     int64_t queryRows = knobs.queryRows;
     // The keys the reductions start from depend on the memory rows held (a
     // runtime bound: the rows not yet held are skipped), so regions along
@@ -294,7 +293,6 @@ private:
   }
 
   KernelPlan &plan;
-  const PlanContext &context;
   const AttentionKnobs &knobs;
   int64_t width;
   llvm::StringMap<unsigned> index;

@@ -160,7 +160,8 @@ FuncSchedule accumulatorEntry(const PackedGemm &gemm, RegisterTile tile,
   return accumulator;
 }
 
-/// The product of GEMM `gemm`'s lanes: the target's width, or the panel's.
+/// The lanes of `gemm`'s vectors: the target's width, or its panel's when
+/// narrower.
 int64_t lanesOf(const PackedGemm &gemm, const PlanContext &context) {
   return panelLanes(gemm.shape.panelWidth, context.width);
 }

@@ -14,7 +14,6 @@
 #include "txl/Passes/Tiling/GemmTiling.h"
 #include "txl/Passes/Tiling/TileKnobs.h"
 #include "txl/schedule/KernelSchedule.h"
-#include "txl/target/TargetInfo.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 
@@ -31,10 +30,9 @@ using schedule::LoopSplit;
 using schedule::StageSchedule;
 using schedule::TailKind;
 
-/// What every planner is given: the target, its knobs and the f32 vector
-/// width the schedules use (1 on GPU targets: no CPU plan).
+/// What every planner is given: the knobs (derived from the target) and the
+/// f32 vector width the schedules use (1 on GPU targets: no CPU plan).
 struct PlanContext {
-  const target::TargetInfo &target;
   const TileKnobs &knobs;
   int64_t width;
 };

@@ -386,9 +386,10 @@ def TxlTile : Pass<"txl-tile", "mlir::ModuleOp"> {
       with more than one iteration runs in parallel.
 
     A **packed GEMM** (a contraction reading its weight from the panels of
-    `txl-pack-weights`, `(n floordiv 16, k, n mod 16)`) gets a GEMM
-    schedule instead: a register tile of rows x 16-wide vectors (8 x 3
-    preferred) with the reduction blocked and unrolled, the accumulator
+    `txl-pack-weights`, `(n floordiv P, k, n mod P)`, P read from the
+    panels' type) gets a GEMM schedule instead: a register tile of rows x
+    panels (8 x 3 preferred at 24 accumulator registers) with the reduction
+    blocked and unrolled, the accumulator
     computed at the tile, and one of three layouts: the GEMM as the
     kernel's result (tiles in parallel), the GEMM inlined into an
     element-wise result (bias + ReLU), or every generic computed per block

@@ -30,7 +30,8 @@ mlir::DictionaryAttr printSchedule(const KernelSchedule &schedule,
                                    mlir::MLIRContext *context);
 
 /// The `txl.schedule` of a kernel (a txl.kernel or a kernel func) parsed, or
-/// nullopt when it has none. Errors name the kernel and the field.
+/// nullopt when it has none. Errors name the field, and a kernel func by its
+/// symbol.
 StatusOr<std::optional<KernelSchedule>>
 readKernelSchedule(mlir::Operation *kernel);
 
