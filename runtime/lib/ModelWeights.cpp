@@ -11,14 +11,7 @@
 #include "txl/support/NonFinite.h"
 #include "txl/support/Text.h"
 
-#include <cstring>
-
 namespace txl {
-namespace {
-
-constexpr size_t kMaxReportedProblems = 20;
-
-} // namespace
 
 StatusOr<ModelWeights>
 ModelWeights::bind(const txl_model_desc &desc,
@@ -80,19 +73,13 @@ ModelWeights::bind(const txl_model_desc &desc,
         continue;
 
       // Tied copies must agree: which one a reader uses is then moot.
-      const TensorInfo *chosen = file->find(present.front());
-      {
-        bool agree = true;
-        for (size_t k = 1; k < present.size() && agree; ++k)
-          if (!sameValues(*chosen, *file->find(present[k]))) {
-            problem("tensors '" + present.front() + "' and '" + present[k] +
-                    "' are the same parameter '" + name +
-                    "' but hold different values");
-            agree = false;
-          }
-        if (!agree)
-          continue;
+      if (auto differs = firstDifferingCopy(*file, present)) {
+        problem("tensors '" + present.front() + "' and '" + *differs +
+                "' are the same parameter '" + name +
+                "' but hold different values");
+        continue;
       }
+      const TensorInfo *chosen = file->find(present.front());
 
       const float *data = asFloat32IfAligned(*chosen);
       if (!data)
@@ -108,16 +95,9 @@ ModelWeights::bind(const txl_model_desc &desc,
     return Status::error(prefix + "cannot bind the weights: " + error.what());
   }
 
-  if (problems.empty())
-    return weights;
-  std::string message;
-  for (size_t i = 0; i < problems.size() && i < kMaxReportedProblems; ++i)
-    message += (i ? "\n" : "") + problems[i];
-  if (problems.size() > kMaxReportedProblems)
-    message += "\n" + prefix + "... and " +
-               std::to_string(problems.size() - kMaxReportedProblems) +
-               " more problems";
-  return Status::error(message);
+  if (Status status = problemsError(problems, prefix); !status.isOk())
+    return status;
+  return weights;
 }
 
 } // namespace txl

@@ -488,6 +488,16 @@ bool sameValues(const TensorInfo &a, const TensorInfo &b) {
          std::memcmp(x.data(), y.data(), x.size() * sizeof(float)) == 0;
 }
 
+std::optional<std::string>
+firstDifferingCopy(const SafeTensorsFile &file,
+                   const std::vector<std::string> &names) {
+  const TensorInfo *first = file.find(names.front());
+  for (size_t i = 1; i < names.size(); ++i)
+    if (!sameValues(*first, *file.find(names[i])))
+      return names[i];
+  return std::nullopt;
+}
+
 const float *asFloat32IfAligned(const TensorInfo &tensor) {
   if (tensor.dtype != DType::F32 ||
       reinterpret_cast<uintptr_t>(tensor.data) % alignof(float) != 0)

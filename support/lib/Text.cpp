@@ -18,4 +18,17 @@ std::string quotedList(const std::vector<std::string> &names) {
   return text;
 }
 
+Status problemsError(const std::vector<std::string> &problems,
+                     const std::string &prefix, size_t maxReported) {
+  if (problems.empty())
+    return Status::ok();
+  std::string message;
+  for (size_t i = 0; i < problems.size() && i < maxReported; ++i)
+    message += (i ? "\n" : "") + problems[i];
+  if (problems.size() > maxReported)
+    message += "\n" + prefix + "... and " +
+               std::to_string(problems.size() - maxReported) + " more problems";
+  return Status::error(message);
+}
+
 } // namespace txl

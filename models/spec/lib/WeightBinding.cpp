@@ -12,14 +12,11 @@
 #include "txl/support/Text.h"
 
 #include <cmath>
-#include <cstring>
 #include <filesystem>
 #include <set>
 
 namespace txl {
 namespace {
-
-constexpr size_t kMaxReportedProblems = 20;
 
 /// The likely cause when r_w_bias / r_r_bias do not fit the config.
 std::string untieRHint(const ModelConfig &config, const std::string &name) {
@@ -113,20 +110,13 @@ BoundWeights::bind(const ModelConfig &config,
         continue;
 
       // Tied copies must agree: which one a reader uses is then moot.
-      const TensorInfo *chosen = file->find(present.front());
-      {
-        bool agree = true;
-        for (size_t i = 1; i < present.size() && agree; ++i)
-          if (!sameValues(*chosen, *file->find(present[i]))) {
-            problem("tensors '" + present.front() + "' and '" + present[i] +
-                    "' are the same parameter '" + spec.name +
-                    "' but hold different values" +
-                    untieRHint(config, spec.name));
-            agree = false;
-          }
-        if (!agree)
-          continue;
+      if (auto differs = firstDifferingCopy(*file, present)) {
+        problem("tensors '" + present.front() + "' and '" + *differs +
+                "' are the same parameter '" + spec.name +
+                "' but hold different values" + untieRHint(config, spec.name));
+        continue;
       }
+      const TensorInfo *chosen = file->find(present.front());
 
       BoundTensor tensor{asFloat32IfAligned(*chosen), spec.shape};
       if (!tensor.data) {
@@ -160,16 +150,9 @@ BoundWeights::bind(const ModelConfig &config,
     return Status::error(prefix + "cannot bind the weights: " + error.what());
   }
 
-  if (problems.empty())
-    return weights;
-  std::string message;
-  for (size_t i = 0; i < problems.size() && i < kMaxReportedProblems; ++i)
-    message += (i ? "\n" : "") + problems[i];
-  if (problems.size() > kMaxReportedProblems)
-    message += "\n" + prefix + "... and " +
-               std::to_string(problems.size() - kMaxReportedProblems) +
-               " more problems";
-  return Status::error(message);
+  if (Status status = problemsError(problems, prefix); !status.isOk())
+    return status;
+  return weights;
 }
 
 StatusOr<BoundWeights> BoundWeights::bind(const ModelConfig &config,

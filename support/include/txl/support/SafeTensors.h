@@ -106,6 +106,13 @@ std::vector<float> toFloat32(const TensorInfo &tensor);
 /// where their dtypes differ): the check that tied copies agree.
 bool sameValues(const TensorInfo &a, const TensorInfo &b);
 
+/// Of the tensors `names` of `file` (copies of one tied parameter, all
+/// present), the first whose values differ from names[0]'s; none when they
+/// all agree.
+std::optional<std::string>
+firstDifferingCopy(const SafeTensorsFile &file,
+                   const std::vector<std::string> &names);
+
 /// The mapped data itself when the tensor is F32 and 4-byte aligned (no
 /// copy); nullptr otherwise (convert with toFloat32 instead).
 const float *asFloat32IfAligned(const TensorInfo &tensor);
