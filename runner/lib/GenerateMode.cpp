@@ -11,6 +11,7 @@
 #include "txl/runner/Modes.h"
 #include "txl/runner/Sampler.h"
 #include "txl/runner/TextInput.h"
+#include "txl/support/NonFinite.h"
 
 #include <algorithm>
 #include <chrono>
@@ -24,6 +25,17 @@ namespace {
 void print(const std::string &text) {
   std::fwrite(text.data(), 1, text.size(), stdout);
   std::fflush(stdout);
+}
+
+/// A row of log-probabilities with a NaN or infinity cannot be sampled from
+/// (the sampler would pick an arbitrary token): an error, never garbage text.
+Status checkFinite(const Backend &backend, const float *row, int64_t V,
+                   const std::string &when) {
+  if (auto bad = findNonFinite(row, {V}))
+    return Status::error(backend.modelName() +
+                         ": output 'log_probs' is not finite: " + *bad + " (" +
+                         when + "); generation stops");
+  return Status::ok();
 }
 
 } // namespace
@@ -67,6 +79,9 @@ Status generateText(const RunContext &context) {
       return status;
     lastRow = &logProbs[(n - 1) * V];
   }
+  if (Status finite = checkFinite(backend, lastRow, V, "after the prompt");
+      !finite.isOk())
+    return finite;
 
   Detokenizer detokenizer(*tokenizer, prompt);
   int64_t count = *options.generate;
@@ -84,6 +99,11 @@ Status generateText(const RunContext &context) {
     if (!status.isOk())
       return status;
     lastRow = logProbs.data();
+    if (Status finite = checkFinite(backend, lastRow, V,
+                                    "after generated token " +
+                                        std::to_string(i + 1));
+        !finite.isOk())
+      return finite;
   }
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)

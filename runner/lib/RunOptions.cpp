@@ -27,8 +27,9 @@ void declareRunOptions(OptionParser &parser, RunOptions &options,
                  "threads of a compiled model's kernels (default: one per "
                  "core, or HL_NUM_THREADS)");
   parser.integer("tgt-len", "N", &options.tgtLen,
-                 "tokens per segment (default: the config's tgt_len, else "
-                 "128; a compiled model's is fixed)");
+                 "tokens per segment (default: the config's tgt_len, which "
+                 "a directory without one needs; a compiled model's is "
+                 "fixed)");
 
   parser.section("Token ids (one of --tokens, --text, --prompt)");
   parser.text("tokens", "FILE", &options.tokens,

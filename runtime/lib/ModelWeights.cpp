@@ -8,6 +8,7 @@
 
 #include "ModelWeights.h"
 
+#include "txl/support/InverseFrequencies.h"
 #include "txl/support/NonFinite.h"
 #include "txl/support/Text.h"
 
@@ -91,6 +92,11 @@ ModelWeights::bind(const txl_model_desc &desc,
       }
       weights.data.push_back(data);
     }
+    // Not a weight of the descriptor, but a checkpoint's stored buffer
+    // must still agree with the frequencies the model computes.
+    if (const TensorInfo *stored = file->find(kInverseFrequenciesName))
+      if (auto differs = checkInverseFrequencies(*stored, desc.d_model))
+        problem("tensor '" + stored->name + "': " + *differs);
   } catch (const std::exception &error) {
     return Status::error(prefix + "cannot bind the weights: " + error.what());
   }

@@ -140,8 +140,13 @@ openReferenceBackend(const std::string &directory, const RunOptions &options) {
   auto model = loadModelDirectory(directory);
   if (!model.ok())
     return model.status();
-  int64_t segment =
-      options.tgtLen ? *options.tgtLen : model->config.tgt_len.value_or(128);
+  // No silent default: the segment length changes every result once a
+  // stream is longer than the memory, so it comes from the config or the user.
+  if (!options.tgtLen && !model->config.tgt_len)
+    return Status::error(
+        (std::filesystem::path(directory) / "config.json").string() +
+        " has no tgt_len: give the segment length with --tgt-len");
+  int64_t segment = options.tgtLen ? *options.tgtLen : *model->config.tgt_len;
   return std::unique_ptr<Backend>(
       new ReferenceBackend(directory, std::move(*model), segment));
 }

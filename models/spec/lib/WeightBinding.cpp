@@ -8,10 +8,10 @@
 #include "txl/models/WeightBinding.h"
 
 #include "txl/models/ParameterSpec.h"
+#include "txl/support/InverseFrequencies.h"
 #include "txl/support/NonFinite.h"
 #include "txl/support/Text.h"
 
-#include <cmath>
 #include <filesystem>
 #include <set>
 
@@ -27,29 +27,6 @@ std::string untieRHint(const ModelConfig &config, const std::string &name) {
              ? " (the config says untie_r true: one pair per layer)"
              : " (the config says untie_r false: one pair shared by all "
                "layers)";
-}
-
-/// A stored positional-embedding buffer must be the one txl computes
-/// (1 / 10000^(2i / d_model)): txl never reads it, so a different one would
-/// silently mean another model. Returns what is wrong, if anything.
-std::optional<std::string> checkInverseFrequencies(const ModelConfig &config,
-                                                   const TensorInfo &stored) {
-  std::vector<int64_t> shape = {config.d_model / 2};
-  if (!isFloatingPoint(stored.dtype) || stored.shape != shape)
-    return "wrong shape or dtype, expected F32 " + shapeString(shape) +
-           ", found " + dtypeName(stored.dtype) + " " +
-           shapeString(stored.shape);
-  std::vector<float> values = toFloat32(stored);
-  for (int64_t i = 0; i < shape[0]; ++i) {
-    double expected = 1.0 / std::pow(10000.0, 2.0 * i / config.d_model);
-    // float32 rounding of HF's own computation, with room to spare.
-    if (!(std::fabs(values[i] - expected) <= 1e-5 * expected))
-      return "differs from the inverse frequencies of d_model " +
-             std::to_string(config.d_model) + " at index " + std::to_string(i) +
-             ", expected " + std::to_string(expected) + ", found " +
-             std::to_string(values[i]);
-  }
-  return std::nullopt;
 }
 
 } // namespace
@@ -135,8 +112,8 @@ BoundWeights::bind(const ModelConfig &config,
 
     for (const std::string &name : ignoredBufferNames(config))
       explained.insert(name);
-    if (const TensorInfo *stored = file->find("transformer.pos_emb.inv_freq"))
-      if (auto differs = checkInverseFrequencies(config, *stored))
+    if (const TensorInfo *stored = file->find(kInverseFrequenciesName))
+      if (auto differs = checkInverseFrequencies(*stored, config.d_model))
         problem("tensor '" + stored->name + "': " + *differs);
     for (const TensorInfo &tensor : file->tensors())
       if (!explained.count(tensor.name))

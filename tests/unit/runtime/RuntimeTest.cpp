@@ -336,6 +336,30 @@ TEST_F(LoadErrors, TruncatedFile) {
   EXPECT_CONTAINS(message, "data_offsets beyond the data section");
 }
 
+// A checkpoint's stored positional buffer is not a descriptor weight, but a
+// compiled model computes the frequencies from d_model: one that differs
+// would silently mean another model.
+TEST_F(LoadErrors, StoredInverseFrequenciesMustMatch) {
+  const int64_t dModel = 24; // plain_postln's
+  std::vector<float> invFreq(dModel / 2);
+  for (size_t i = 0; i < invFreq.size(); ++i)
+    invFreq[i] = float(1.0 / std::pow(10000.0, 2.0 * i / dModel));
+  auto withInvFreq = [&](std::vector<TensorToWrite> &tensors) {
+    tensors.push_back({"transformer.pos_emb.inv_freq", DType::F32,
+                       {int64_t(invFreq.size())}, invFreq.data()});
+  };
+  std::string path = rewritten(withInvFreq);
+  auto model = CompiledModel::load(library, path);
+  EXPECT_TRUE(model.ok()) << model.status().message();
+
+  invFreq[2] *= 1.01f;
+  path = rewritten(withInvFreq);
+  std::string message = loadError(library, path);
+  EXPECT_CONTAINS(message, path + ": tensor 'transformer.pos_emb.inv_freq': "
+                                  "differs from the inverse frequencies of "
+                                  "d_model 24 at index 2");
+}
+
 TEST_F(LoadErrors, NoWeightsFile) {
   std::string message = loadError(library, testDir() + "/absent.safetensors");
   EXPECT_CONTAINS(message, "absent.safetensors: cannot open");
