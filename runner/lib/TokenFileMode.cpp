@@ -10,7 +10,7 @@
 
 #include "txl/runner/Format.h"
 #include "txl/runner/Modes.h"
-#include "txl/support/Limits.h"
+#include "txl/runner/TokenFile.h"
 #include "txl/support/NonFinite.h"
 #include "txl/support/SafeTensors.h"
 
@@ -21,55 +21,6 @@
 #include <cstring>
 
 namespace txl {
-
-namespace {
-
-struct TokenTable {
-  int64_t batch = 0, length = 0;
-  std::vector<int64_t> ids; // [batch, length]
-};
-
-/// Reads `tokens` (int64 [B, N]) and checks every id against the vocabulary.
-StatusOr<TokenTable> readTokens(const std::string &path, int64_t vocab) {
-  auto file = SafeTensorsFile::open(path);
-  if (!file.ok())
-    return file.status();
-  const TensorInfo *info = (*file)->find("tokens");
-  if (!info)
-    return Status::error(path + ": no tensor named 'tokens'");
-  if (info->dtype != DType::I64)
-    return Status::error(path +
-                         ": tensor 'tokens': expected dtype I64, found " +
-                         dtypeName(info->dtype));
-  if (info->shape.size() != 2 || info->shape[0] < 1 || info->shape[1] < 1)
-    return Status::error(path + ": tensor 'tokens': expected a non-empty "
-                                "[batch, length] tensor");
-  if (info->shape[0] > limits::kMaxBatch)
-    return Status::error(path +
-                         ": tensor 'tokens': batch too large, expected "
-                         "<= " +
-                         std::to_string(limits::kMaxBatch) + ", found " +
-                         std::to_string(info->shape[0]));
-  if (info->numElements() > limits::kMaxTokens)
-    return Status::error(path +
-                         ": tensor 'tokens': too many tokens, expected "
-                         "<= " +
-                         std::to_string(limits::kMaxTokens) + ", found " +
-                         std::to_string(info->numElements()));
-  TokenTable tokens{info->shape[0], info->shape[1],
-                    std::vector<int64_t>(info->numElements())};
-  std::memcpy(tokens.ids.data(), info->data, info->nbytes);
-  for (size_t i = 0; i < tokens.ids.size(); ++i)
-    if (tokens.ids[i] < 0 || tokens.ids[i] >= vocab)
-      return Status::error(
-          path + ": tensor 'tokens': id " + std::to_string(tokens.ids[i]) +
-          " at [" + std::to_string(i / info->shape[1]) + ", " +
-          std::to_string(i % info->shape[1]) +
-          "] is outside the vocabulary [0, " + std::to_string(vocab) + ")");
-  return tokens;
-}
-
-} // namespace
 
 Status runTokenFile(const RunContext &context) {
   const RunOptions &options = context.options;
