@@ -10,6 +10,8 @@ PACKAGES=(
   libncurses-dev libzstd-dev zlib1g-dev libxml2-dev libedit-dev
   # Halide 14 (kernel generator; links its own LLVM 14)
   libhalide14-0-dev
+  # Fuzz targets (libFuzzer, ASan + UBSan runtimes): scripts/fuzz.sh
+  clang-19 libclang-rt-19-dev
   # Tests, benchmarks, formats
   libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev nlohmann-json3-dev
   # Test vectors (independent PyTorch implementation) and the demo model's

@@ -94,10 +94,11 @@ std::vector<Stream> makeStreams(const VectorData &data,
   return streams;
 }
 
-TEST(Stress, ManySessionsOnManyThreadsEqualEachStreamAlone) {
-  VectorData data = VectorData::load("adaptive_div4");
-  auto model = loadModel(data);
-  ASSERT_TRUE(model);
+/// 8 threads x 3 sessions of `model`, interleaving steps of 6 streams made
+/// from `data`, with resets and frees; each step checked against the stream
+/// run alone.
+void stressSessions(const VectorData &data,
+                    std::shared_ptr<const CompiledModel> model) {
   constexpr int kStreams = 6, kThreads = 8, kSessionsPerThread = 3,
                 kActionsPerThread = 150;
   std::vector<Stream> streams = makeStreams(data, model, kStreams);
@@ -163,6 +164,32 @@ TEST(Stress, ManySessionsOnManyThreadsEqualEachStreamAlone) {
   EXPECT_EQ(failures.load(), 0) << firstMessage;
   EXPECT_EQ(mismatches.load(), 0) << "of " << steps.load() << " steps";
   EXPECT_GT(steps.load(), kThreads * kActionsPerThread / 2);
+}
+
+TEST(Stress, ManySessionsOnManyThreadsEqualEachStreamAlone) {
+  VectorData data = VectorData::load("adaptive_div4");
+  auto model = loadModel(data);
+  ASSERT_TRUE(model);
+  stressSessions(data, model);
+}
+
+// The same on a model compiled by txlc, whose Halide kernels run on Halide's
+// own thread pool (2 threads) inside each step.
+TEST(Stress, CompiledModelSessionsOnManyThreads) {
+  const char *path = std::getenv("TXL_STRESS_COMPILED_MODEL");
+#ifdef TXL_COMPILED_MODEL_PATH
+  if (!path)
+    path = TXL_COMPILED_MODEL_PATH;
+#endif
+  if (!path)
+    GTEST_SKIP() << "a sanitized build has no txlc: scripts/sanitize.sh sets "
+                    "TXL_STRESS_COMPILED_MODEL to the normal build's model";
+  VectorData data = VectorData::load("plain_postln");
+  auto model = CompiledModel::load(path);
+  ASSERT_TRUE(model.ok()) << model.status().message();
+  Status threads = (*model)->setThreads(2);
+  ASSERT_TRUE(threads.isOk()) << threads.message();
+  stressSessions(data, *model);
 }
 
 /// Bytes the process has allocated and not freed (glibc, every arena).
