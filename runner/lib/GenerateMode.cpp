@@ -99,9 +99,9 @@ Status generateText(const RunContext &context) {
     if (!status.isOk())
       return status;
     lastRow = logProbs.data();
-    if (Status finite = checkFinite(backend, lastRow, V,
-                                    "after generated token " +
-                                        std::to_string(i + 1));
+    if (Status finite =
+            checkFinite(backend, lastRow, V,
+                        "after generated token " + std::to_string(i + 1));
         !finite.isOk())
       return finite;
   }

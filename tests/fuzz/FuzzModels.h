@@ -1,4 +1,5 @@
-//===- FuzzModels.h - the small configs the loader fuzzers bind to -*- C++ -*-===//
+//===- FuzzModels.h - the small configs the loader fuzzers bind to -*- C++
+//-*-===//
 //
 // Two tiny models (a handful of weights each) so that the seed corpora hold
 // whole, valid weight files of a few hundred bytes: a plain softmax with tied
@@ -10,8 +11,8 @@
 
 #include "txl/models/ModelConfig.h"
 
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 
 namespace txl::fuzz {
 
@@ -36,7 +37,8 @@ inline constexpr const char *kAdaptiveConfig = R"({
 inline ModelConfig fixedConfig(const char *text) {
   auto config = ModelConfig::fromJsonString(text, "fuzz-config.json");
   if (!config.ok()) {
-    std::fprintf(stderr, "fuzz config: %s\n", config.status().message().c_str());
+    std::fprintf(stderr, "fuzz config: %s\n",
+                 config.status().message().c_str());
     std::abort();
   }
   return *config;

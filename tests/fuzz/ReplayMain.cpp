@@ -62,7 +62,8 @@ int main(int argc, char **argv) {
       std::string bytes((std::istreambuf_iterator<char>(in)), {});
       // A copy of exactly `size` bytes (at least one allocated), so ASan sees
       // a read past the end.
-      std::unique_ptr<uint8_t[]> data(new uint8_t[bytes.size() + !bytes.size()]);
+      std::unique_ptr<uint8_t[]> data(
+          new uint8_t[bytes.size() + !bytes.size()]);
       std::memcpy(data.get(), bytes.data(), bytes.size());
       LLVMFuzzerTestOneInput(data.get(), bytes.size());
       ++replayed;

@@ -345,8 +345,10 @@ TEST_F(LoadErrors, StoredInverseFrequenciesMustMatch) {
   for (size_t i = 0; i < invFreq.size(); ++i)
     invFreq[i] = float(1.0 / std::pow(10000.0, 2.0 * i / dModel));
   auto withInvFreq = [&](std::vector<TensorToWrite> &tensors) {
-    tensors.push_back({"transformer.pos_emb.inv_freq", DType::F32,
-                       {int64_t(invFreq.size())}, invFreq.data()});
+    tensors.push_back({"transformer.pos_emb.inv_freq",
+                       DType::F32,
+                       {int64_t(invFreq.size())},
+                       invFreq.data()});
   };
   std::string path = rewritten(withInvFreq);
   auto model = CompiledModel::load(library, path);

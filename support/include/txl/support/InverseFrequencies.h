@@ -25,8 +25,8 @@ inline constexpr const char *kInverseFrequenciesName =
 /// What is wrong with `stored` as the inverse frequencies
 /// 1 / 10000^(2i / dModel), i < dModel / 2 (shape, dtype, or the first value
 /// that differs by more than float32 rounding); nullopt when it matches.
-std::optional<std::string>
-checkInverseFrequencies(const TensorInfo &stored, int64_t dModel);
+std::optional<std::string> checkInverseFrequencies(const TensorInfo &stored,
+                                                   int64_t dModel);
 
 } // namespace txl
 
