@@ -85,6 +85,17 @@ Status checkRunOptions(RunOptions &options) {
                  : options.generate ? RunMode::Generate
                                     : RunMode::Prompt;
 
+  // An empty FILE would only fail later, after the run (`--out ''` once
+  // scored everything, then could not rename ".tmp").
+  for (auto [name, value] : {std::pair{"weights", &options.weights},
+                             {"tokens", &options.tokens},
+                             {"out", &options.out},
+                             {"text", &options.text},
+                             {"vocab", &options.vocab}})
+    if (*value && (*value)->empty())
+      return Status::error(std::string("--") + name +
+                           " needs a file name, found an empty one");
+
   if (options.tgtLen && *options.tgtLen <= 0)
     return Status::error("--tgt-len must be positive, found " +
                          std::to_string(*options.tgtLen));
