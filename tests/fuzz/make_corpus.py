@@ -211,22 +211,22 @@ def schedule_seeds(linalg):
     write(t, "{}")
     if linalg:
         text = open(linalg).read()
-        seen = set()
-        for m in re.finditer(r"txl\.schedule = (\{.*?\})(?:, txl\.|\}\s*:|\} \{)",
-                             text):
-            s = m.group(1)
-            # Balance the braces: the match stops at the first candidate end.
-            depth, end = 0, None
-            for i, c in enumerate(text[m.start(1):]):
-                depth += c == "{"
-                depth -= c == "}"
+        found = {}
+        for m in re.finditer(r"txl\.schedule = \{", text):
+            # The attribute: up to its balancing brace.
+            begin, depth = m.end() - 1, 0
+            for i in range(begin, len(text)):
+                depth += text[i] == "{"
+                depth -= text[i] == "}"
                 if depth == 0:
-                    end = i + 1
                     break
-            s = text[m.start(1):m.start(1) + end]
-            if s not in seen and len(s) <= 4096 and len(seen) < 12:
-                seen.add(s)
-                write(t, s)
+            s = text[begin:i + 1]
+            # One seed per structure (names and numbers aside), longest first.
+            shape = re.sub(r'"[^"]*"|\d+', "_", s)
+            if len(s) <= 4096 and len(s) > len(found.get(shape, "")):
+                found[shape] = s
+        for s in sorted(found.values(), key=len, reverse=True)[:12]:
+            write(t, s)
 
 
 def main(argv):
