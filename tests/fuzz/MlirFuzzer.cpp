@@ -30,18 +30,19 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <string>
 
 namespace {
 
-mlir::MLIRContext *makeContext() {
+std::unique_ptr<mlir::MLIRContext> makeContext() {
   mlir::DialectRegistry registry;
   registry.insert<txl::TxlDialect, mlir::arith::ArithDialect,
                   mlir::bufferization::BufferizationDialect,
                   mlir::func::FuncDialect, mlir::linalg::LinalgDialect,
                   mlir::math::MathDialect, mlir::memref::MemRefDialect,
                   mlir::scf::SCFDialect, mlir::tensor::TensorDialect>();
-  auto *context = new mlir::MLIRContext(registry);
+  auto context = std::make_unique<mlir::MLIRContext>(registry);
   // One thread: the fuzzer wants a deterministic, single-threaded run.
   context->disableMultithreading();
   context->loadAllAvailableDialects();
@@ -54,7 +55,13 @@ mlir::MLIRContext *makeContext() {
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  static mlir::MLIRContext *context = makeContext();
+  // A context keeps every type and attribute it ever uniqued: a fresh one
+  // every 1,000 inputs keeps the memory bounded (libFuzzer's -rss_limit_mb).
+  static std::unique_ptr<mlir::MLIRContext> owned;
+  static int uses = 0;
+  if (!owned || ++uses % 1000 == 0)
+    owned = makeContext();
+  mlir::MLIRContext *context = owned.get();
   // MLIR's lexer reads up to a terminating NUL (txl-opt's files have one);
   // libFuzzer's bytes have none: parse a NUL-terminated copy.
   std::string text(reinterpret_cast<const char *>(data), size);
