@@ -210,6 +210,20 @@ std::string StepProgram::describe() const {
     os << "append n rows of " << append.rowBytes << " bytes "
        << append.from.describe() << " -> states[" << append.state
        << "] after the window\n";
+  for (const StepVariant &variant : variants) {
+    os << "step variant " << variant.symbol << ": T=" << variant.tgtLen
+       << ", scratch " << variant.scratchBytes << " bytes\n";
+    os << "  calls (" << variant.calls.size() << "):\n";
+    describeCalls(os, variant.calls);
+    for (const FinalCopy &copy : variant.copies)
+      os << "  copy " << copy.bytes << " bytes " << copy.from.describe()
+         << " -> " << copy.to.describe()
+         << (copy.onlyForLogProbs ? " [only with log_probs]" : "") << "\n";
+    for (const StateAppend &append : variant.appends)
+      os << "  append n rows of " << append.rowBytes << " bytes "
+         << append.from.describe() << " -> states[" << append.state
+         << "] after the window\n";
+  }
   if (!nllCalls.empty()) {
     os << "nll: " << scoreSegments << " segment(s) per call, scratch "
        << nllScratchBytes << " bytes\n";

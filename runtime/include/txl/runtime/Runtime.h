@@ -220,6 +220,12 @@ public:
   /// Forgets the memory: the next step starts a fresh stream.
   void reset();
 
+  /// Whether step() runs n tokens through the smallest step variant that
+  /// holds them (ModelABI.h; the default) or always through the T-token
+  /// segment step. Both compute the same function; switching is allowed at
+  /// any token.
+  void setUseStepVariants(bool use) { useStepVariants = use; }
+
   /// M, the memory rows held (0 .. mem_len).
   int64_t memoryRows() const { return rows; }
   /// The hidden memories as [L, M, B, D], time-major (the layout txl-run
@@ -262,6 +268,7 @@ private:
   Aligned<float> scoreNll;
   Aligned<float> logProbsBuffer; // [B, T, V], on the first step asking
   int64_t rows = 0;
+  bool useStepVariants = true;
   /// Where every state's window starts (ModelABI.h's window_start).
   int64_t windowStart = 0;
   /// Moves the held rows of every state to the front (window_start 0),
