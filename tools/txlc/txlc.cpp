@@ -681,7 +681,8 @@ addVariant(mlir::MLIRContext &context, const Model &model, int64_t length,
   }
   StatusOr<host::StepProgram> variant = host::analyzeStep(
       module->lookupSymbol<mlir::func::FuncOp>("step"),
-      module->lookupSymbol<mlir::func::FuncOp>("prepare"));
+      module->lookupSymbol<mlir::func::FuncOp>("prepare"), nullptr,
+      program.stateCapacity);
   if (!variant.ok())
     return Status::error(what + ": " + variant.status().message());
   mlir::ModuleOp variantModule = *module;

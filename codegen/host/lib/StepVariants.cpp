@@ -113,6 +113,9 @@ Status addStepVariant(StepProgram &program, const StepProgram &variant,
   for (const StepVariant &other : program.variants)
     if (other.tgtLen == variant.tgtLen)
       return fail("the program has one of that length already");
+  if (variant.stateCapacity != program.stateCapacity)
+    return fail("state buffers of " + std::to_string(variant.stateCapacity) +
+                " rows, not " + std::to_string(program.stateCapacity));
   if (variant.states.size() != program.states.size())
     return fail("other states");
   for (size_t s = 0; s < variant.states.size(); ++s)

@@ -129,9 +129,18 @@ private:
     // head read its few columns of all rows, and the cache's lines came from
     // memory about once per head (wt103-base: ~4% of a segment more).
     // Threads take blocks of rows.
+    // With one query row (a one-token step), every key and value is read
+    // once: gathering them first only copies the cache. They are read where
+    // used: the keys transposed per head straight from the cache, the
+    // values (contiguous along a head's columns) in place.
+    bool oneQuery = extentOf(role::kNormalise, 1) == 1;
     for (StringRef stage : {role::kKeyRowsByHead, role::kValuesByHead}) {
       int64_t extent = extentOf(stage, 2);
       FuncSchedule &e = entry(stage);
+      if (oneQuery) {
+        e.compute.kind = ComputeLocation::Kind::Inline;
+        continue;
+      }
       e.compute.kind = ComputeLocation::Kind::Root;
       e.storage = storage("d2", extent);
       StageSchedule pure;

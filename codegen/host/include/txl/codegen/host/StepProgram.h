@@ -227,9 +227,13 @@ int64_t stateCapacityFor(int64_t memLen, int64_t tgtLen);
 /// the role; none means a memory) and prepared tensors.
 /// `nll`, when given, is @nll(hidden [B, T, D], targets [B, T] i64) ->
 /// nll [B, T], planned into nllCalls.
+/// `stateCapacity` (rows per batch row of every state buffer; 0:
+/// stateCapacityFor the step's mem_len and T) is given for a step variant,
+/// which must address the segment step's buffers.
 StatusOr<StepProgram> analyzeStep(mlir::func::FuncOp step,
                                   mlir::func::FuncOp prepare = nullptr,
-                                  mlir::func::FuncOp nll = nullptr);
+                                  mlir::func::FuncOp nll = nullptr,
+                                  int64_t stateCapacity = 0);
 
 } // namespace txl::codegen::host
 
