@@ -515,6 +515,11 @@ Status Session::allocate() {
 
 Status Session::step(const int64_t *tokens, int64_t n, float *hiddenOut,
                      float *logProbsOut) {
+  return runStep(tokens, n, hiddenOut, logProbsOut, useStepVariants);
+}
+
+Status Session::runStep(const int64_t *tokens, int64_t n, float *hiddenOut,
+                        float *logProbsOut, bool variants) {
   const txl_model_desc &desc = compiled->desc();
   const int64_t B = desc.batch, T = desc.tgt_len, D = desc.d_model,
                 V = desc.vocab_size;
@@ -555,7 +560,7 @@ Status Session::step(const int64_t *tokens, int64_t n, float *hiddenOut,
   // Tv < T, so n < T and they go through our buffers, never direct).
   txl_model_step_fn stepFunction = compiled->functions().step;
   int64_t Tv = T;
-  if (useStepVariants)
+  if (variants)
     for (int32_t i = 0; i < desc.num_step_variants; ++i)
       if (desc.step_variants[i].tgt_len >= n) {
         stepFunction = desc.step_variants[i].step;
@@ -566,7 +571,8 @@ Status Session::step(const int64_t *tokens, int64_t n, float *hiddenOut,
     std::copy_n(tokens + b * n, n, tokenBuffer.get() + b * Tv);
     std::fill_n(tokenBuffer.get() + b * Tv + n, Tv - n, int64_t(0));
   }
-  if (desc.mem_len && windowStart + desc.mem_len + Tv > desc.state_capacity)
+  // Room for T rows after the window, whichever step runs (ModelABI.h).
+  if (desc.mem_len && windowStart + desc.mem_len + T > desc.state_capacity)
     slideBack();
   kernelErrors.clear();
   int32_t code = stepFunction(
@@ -674,10 +680,12 @@ Status Session::scoreStream(const int64_t *tokens, int64_t length,
         std::copy_n(targets + b * length + begin, n,
                     scoreTargets.get() + (slot * B + b) * T);
       }
-      if (Status status = step(segmentTokens.data(), n, nullptr, nullptr);
+      // The segment step (not a variant): its [B, T, D] hidden states are
+      // the slot's layout (rows >= n are not scored).
+      if (Status status = runStep(segmentTokens.data(), n, nullptr, nullptr,
+                                  /*variants=*/false);
           !status.isOk())
         return status;
-      // The step's [B, T, D] hidden states (rows >= n are not scored).
       std::copy_n(hiddenBuffer.get(), B * T * D,
                   scoreHidden.get() + slot * B * T * D);
       if (hiddenOut)

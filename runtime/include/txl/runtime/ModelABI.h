@@ -41,9 +41,10 @@
  * T_v in place of T in the shapes of tokens, hidden and log_probs; it reads
  * the same weights, the same prepared tensors (the list holds what every
  * variant needs) and the same state buffers and windows, in the same scratch
- * arena (scratch_bytes covers every step). So a session may switch between
- * the steps at any token: the caller picks, for n new tokens, the smallest
- * T_v >= n, else txl_model_step.
+ * arena (scratch_bytes covers every step), and the caller keeps
+ * S + mem_len + T <= state_capacity with the segment's T for every step. So
+ * a session may switch between the steps at any token: the caller picks,
+ * for n new tokens, the smallest T_v >= n, else txl_model_step.
  *
  *===----------------------------------------------------------------------===*/
 #ifndef TXL_RUNTIME_MODELABI_H

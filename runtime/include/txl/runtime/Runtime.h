@@ -251,6 +251,10 @@ private:
 
   explicit Session(std::shared_ptr<const CompiledModel> model);
   Status allocate();
+  /// step(), through a step variant only when `variants` (scoreStream reads
+  /// the segment step's [B, T, D] layout).
+  Status runStep(const int64_t *tokens, int64_t n, float *hiddenOut,
+                 float *logProbsOut, bool variants);
 
   std::shared_ptr<const CompiledModel> compiled;
   /// One window per descriptor state; memoryStates[l] is layer l's hidden
