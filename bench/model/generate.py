@@ -141,7 +141,8 @@ def hf_peer(args):
              for k, v in safetensors_io.load(args.hf_weights).items()}
     missing, unexpected = model.load_state_dict(state, strict=False)
     model.tie_weights()
-    tied = [k for k in missing if k.startswith("crit.out_")]
+    # Tied copies, and the positions' inverse frequencies HF computes itself.
+    tied = [k for k in missing if k.startswith("crit.out_") or k.endswith("inv_freq")]
     if set(missing) - set(tied) or unexpected:
         sys.exit("hf: weights do not match: missing %s, unexpected %s"
                  % (sorted(set(missing) - set(tied)), unexpected))
@@ -207,8 +208,9 @@ def main():
     source = os.path.dirname(config) if demo else config
     if demo:
         prompt = PROMPT_DEMO
+        # vocab.txt escapes white space (runner/lib/Vocabulary.cpp): a space is \s.
         vocabulary = open(os.path.join(source, "vocab.txt")).read().split("\n")
-        prompt_ids = [vocabulary.index(c) for c in prompt]
+        prompt_ids = [vocabulary.index("\\s" if c == " " else c) for c in prompt]
     else:
         prompt_ids = [11, 12, 13, 14, 15, 16, 17, 18]
         prompt = " ".join("w%d" % i for i in prompt_ids)
