@@ -151,8 +151,18 @@ private:
       e.pure = pure;
     }
     // The head's keys transposed (b, h, c, j), once per head for all its
-    // query tiles.
-    {
+    // query tiles. With one query there is nothing to reuse them for: the
+    // scores are dot products of the query with each key's contiguous
+    // columns in the cache, vectors along the head's columns whose lanes are
+    // added up per key (rfactor), instead of a transposition by gathers.
+    if (oneQuery) {
+      entry(role::kKeysByHead).compute.kind = ComputeLocation::Kind::Inline;
+      FuncSchedule &e = entry(role::kScores);
+      e.compute = at("d1");
+      e.storage = storage("d3", extentOf(role::kScores, 3));
+      e.update = StageSchedule();
+      e.update->rfactor = schedule::ReductionFactor{"d4", width};
+    } else {
       int64_t extent = extentOf(role::kKeysByHead, 3);
       FuncSchedule &e = entry(role::kKeysByHead);
       e.compute = at("head");
@@ -170,7 +180,8 @@ private:
       e.pure->vectorize = {vectorized("d3", width, columnTail)};
     }
 
-    scoreGemm(role::kScores, knobs.scoreVectors * width, 1);
+    if (!oneQuery)
+      scoreGemm(role::kScores, knobs.scoreVectors * width, 1);
     // The positions come in blocks of B distances ([H, N/B, Dh, B],
     // DecomposeAttention): a block of the GEMM is one of them, its region
     // aligned to them, so that each block reads B * Dh contiguous floats,
