@@ -141,8 +141,13 @@ def hf_peer(args):
              for k, v in safetensors_io.load(args.hf_weights).items()}
     missing, unexpected = model.load_state_dict(state, strict=False)
     model.tie_weights()
-    # Tied copies, and the positions' inverse frequencies HF computes itself.
-    tied = [k for k in missing if k.startswith("crit.out_") or k.endswith("inv_freq")]
+    # Tied copies, parameters shared under several names (untie_r false: every
+    # layer's r_w_bias is the model's), and the positions' inverse frequencies
+    # HF computes itself.
+    params = model.state_dict(keep_vars=True)
+    loaded = {id(params[k]) for k in state if k in params}
+    tied = [k for k in missing if k.startswith("crit.out_") or k.endswith("inv_freq")
+            or id(params[k]) in loaded]
     if set(missing) - set(tied) or unexpected:
         sys.exit("hf: weights do not match: missing %s, unexpected %s"
                  % (sorted(set(missing) - set(tied)), unexpected))
