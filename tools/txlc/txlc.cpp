@@ -382,6 +382,8 @@ struct Model {
   /// and vocab.txt are looked for; empty for a .mlir input.
   std::string modelDir;
   std::optional<ModelConfig> config;
+  /// The lengths of the step variants to compile (--step-variants).
+  std::vector<int64_t> variantLengths;
 };
 
 /// What the output embeds, checked before anything is compiled.
@@ -502,6 +504,11 @@ StatusOr<Model> buildModel(mlir::MLIRContext &context,
       return Status::error(path + ": cannot parse");
     if (!model.module->lookupSymbol<mlir::func::FuncOp>("step"))
       return Status::error(path + ": no func.func @step");
+    // A step alone cannot be built again for fewer tokens: no variants.
+    if (stepVariants.getNumOccurrences() && stepVariants != "none")
+      return Status::error("--step-variants needs the model's config (a model "
+                           "directory or config.json) to build the steps; " +
+                           path + " is a step alone");
     if (!configPath.empty()) {
       bool ok;
       model.configJson = readFile(configPath, ok);
@@ -531,6 +538,10 @@ StatusOr<Model> buildModel(mlir::MLIRContext &context,
   if (length < 1)
     return Status::error(path + " has no tgt_len: give the segment length "
                                 "with --tgt-len");
+  StatusOr<std::vector<int64_t>> lengths = stepVariantLengths(length);
+  if (!lengths.ok())
+    return lengths.status();
+  model.variantLengths = std::move(*lengths);
   StepShape shape;
   shape.batch = batch;
   shape.segmentLength = length;
@@ -906,18 +917,8 @@ int main(int argc, char **argv) {
     return fail(program.status().message());
   std::vector<mlir::OwningOpRef<mlir::ModuleOp>> variantModules;
   {
-    StatusOr<std::vector<int64_t>> lengths =
-        stepVariantLengths(program->tgtLen);
-    if (!lengths.ok())
-      return fail(lengths.status().message());
-    if (!lengths->empty() && !model->config) {
-      if (stepVariants.getNumOccurrences())
-        return fail("--step-variants needs the model's config (a model "
-                    "directory or config.json) to build the steps");
-      lengths->clear(); // a .mlir step alone: the segment step only
-    }
     mlir::TimingScope scope = rootTiming.nest("step variants");
-    for (int64_t length : *lengths) {
+    for (int64_t length : model->variantLengths) {
       auto added = addVariant(context, *model, length, module, *program, scope);
       if (!added.ok())
         return fail(added.status().message());
