@@ -66,6 +66,10 @@ class StateDesc(ctypes.Structure):
                 ("rank", ctypes.c_int32), ("shape", ctypes.POINTER(ctypes.c_int64))]
 
 
+class StepVariantDesc(ctypes.Structure):
+    _fields_ = [("tgt_len", ctypes.c_int64), ("step", ctypes.c_void_p)]
+
+
 class ModelDesc(ctypes.Structure):
     _fields_ = [("abi_version", ctypes.c_int32), ("target", ctypes.c_char_p),
                 ("config_json", ctypes.c_char_p), ("batch", ctypes.c_int64),
@@ -77,7 +81,9 @@ class ModelDesc(ctypes.Structure):
                 ("num_states", ctypes.c_int32), ("states", ctypes.POINTER(StateDesc)),
                 ("num_prepared", ctypes.c_int32), ("prepared", ctypes.POINTER(WeightDesc)),
                 ("prepare_scratch_bytes", ctypes.c_int64),
-                ("state_capacity", ctypes.c_int64), ("score_segments", ctypes.c_int64)]
+                ("state_capacity", ctypes.c_int64), ("score_segments", ctypes.c_int64),
+                ("num_step_variants", ctypes.c_int32),
+                ("step_variants", ctypes.POINTER(StepVariantDesc))]
 
 
 def aligned_empty(shape, dtype, align=64):
@@ -113,7 +119,7 @@ def run_txl(so_path, weights, tokens, args):
     lib.txl_model_set_num_threads.argtypes = [ctypes.c_int32]
     lib.txl_model_set_num_threads(int(os.environ.get("HL_NUM_THREADS", "0")))
     d = lib.txl_model_describe().contents
-    assert d.abi_version == 6, "model ABI version %d, bench.py knows 6" % d.abi_version
+    assert d.abi_version == 7, "model ABI version %d, bench.py knows 7" % d.abi_version
     lib.txl_model_nll.restype = ctypes.c_int32
     lib.txl_model_nll.argtypes = [fpp, fpp, ctypes.POINTER(ctypes.c_float),
                                   ctypes.POINTER(ctypes.c_int64),

@@ -44,8 +44,11 @@ Status Backend::stepStream(const int64_t *tokens, int64_t batch,
   std::vector<int64_t> segmentTokens(batch * T);
   std::vector<float> hidden(batch * T * D),
       logProbs(withLogProbs ? batch * T * V : 0);
-  for (int64_t begin = 0; begin < length; begin += T) {
-    int64_t n = std::min(T, length - begin);
+  int64_t n = 0;
+  for (int64_t begin = 0, k = 0; begin < length; begin += n, ++k) {
+    n = std::min(T, length - begin);
+    if (!segmentLengths.empty())
+      n = std::min(segmentLengths[k % segmentLengths.size()], n);
     for (int64_t b = 0; b < batch; ++b)
       std::copy_n(tokens + b * length + begin, n, &segmentTokens[b * n]);
     Status status = step(segmentTokens.data(), n, hidden.data(),

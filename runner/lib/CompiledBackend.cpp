@@ -11,9 +11,9 @@ namespace {
 class CompiledBackend final : public Backend {
 public:
   CompiledBackend(std::shared_ptr<const CompiledModel> model,
-                  std::string vocabularyBeside)
-      : model(std::move(model)), vocabularyBeside(std::move(vocabularyBeside)) {
-  }
+                  std::string vocabularyBeside, bool useStepVariants)
+      : model(std::move(model)), vocabularyBeside(std::move(vocabularyBeside)),
+        useStepVariants(useStepVariants) {}
 
   std::string name() const override { return "compiled"; }
   const std::string &modelName() const override { return model->name(); }
@@ -39,6 +39,7 @@ public:
     if (!created.ok())
       return created.status();
     session = std::move(*created);
+    session->setUseStepVariants(useStepVariants);
     return Status::ok();
   }
 
@@ -49,7 +50,8 @@ public:
   Status scoreStream(const int64_t *tokens, int64_t batch, int64_t length,
                      const int64_t *targets, float *hidden, float *nll,
                      const std::function<void(int64_t)> &progress) override {
-    if (!model->functions().nll) // optional in the ABI
+    // txl_model_nll is optional in the ABI, and scores T-token segments.
+    if (!model->functions().nll || !segmentLengths.empty())
       return Backend::scoreStream(tokens, batch, length, targets, hidden, nll,
                                   progress);
     return session->scoreStream(tokens, length, targets, hidden, nll,
@@ -63,6 +65,7 @@ public:
 private:
   std::shared_ptr<const CompiledModel> model;
   std::string vocabularyBeside;
+  bool useStepVariants;
   std::unique_ptr<Session> session;
 };
 
@@ -97,7 +100,8 @@ openCompiledBackend(std::shared_ptr<const CompiledModel> model,
       return threads;
   }
   return std::unique_ptr<Backend>(
-      new CompiledBackend(std::move(model), std::move(vocabularyBeside)));
+      new CompiledBackend(std::move(model), std::move(vocabularyBeside),
+                          !options.noStepVariants));
 }
 
 StatusOr<std::unique_ptr<Backend>>

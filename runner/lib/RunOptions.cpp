@@ -6,6 +6,9 @@
 #include "txl/support/Limits.h"
 #include "txl/support/SafeTensors.h"
 
+#include <algorithm>
+#include <cstdlib>
+
 namespace txl {
 
 void declareRunOptions(OptionParser &parser, RunOptions &options,
@@ -26,6 +29,10 @@ void declareRunOptions(OptionParser &parser, RunOptions &options,
   parser.integer("threads", "N", &options.threads,
                  "threads of a compiled model's kernels (default: one per "
                  "core, or HL_NUM_THREADS)");
+  parser.flag("no-step-variants", &options.noStepVariants,
+              "a compiled model runs every step, also of one token, through "
+              "its T-token segment step instead of the smallest step variant "
+              "that holds the tokens (txlc --step-variants; for comparisons)");
   parser.integer("tgt-len", "N", &options.tgtLen,
                  "tokens per segment (default: the config's tgt_len, which "
                  "a directory without one needs; a compiled model's is "
@@ -38,6 +45,10 @@ void declareRunOptions(OptionParser &parser, RunOptions &options,
   parser.text("out", "FILE", &options.out,
               "with --tokens: write hidden, nll, mems (and log_probs) to "
               "this safetensors file");
+  parser.text("segments", "N,N,...", &options.segments,
+              "with --tokens: the tokens of each step, cycled (e.g. 5,1,1: "
+              "a segment of 5, then two single tokens, again and again), "
+              "each 1..T; default: T each");
   parser.flag("log-probs", &options.logProbs,
               "with --out: also write log_probs [batch, length, vocab] "
               "(large for big vocabularies)");
@@ -103,6 +114,27 @@ Status checkRunOptions(RunOptions &options) {
     return Status::error("--tgt-len too large, expected <= " +
                          std::to_string(limits::kMaxSegmentLength) +
                          ", found " + std::to_string(*options.tgtLen));
+
+  if (options.segments) {
+    if (options.mode != RunMode::Tokens)
+      return Status::error("--segments is for --tokens");
+    std::string list = *options.segments;
+    size_t begin = 0;
+    while (begin <= list.size()) {
+      size_t end = std::min(list.find(',', begin), list.size());
+      std::string item = list.substr(begin, end - begin);
+      char *rest = nullptr;
+      long long value = std::strtoll(item.c_str(), &rest, 10);
+      if (item.empty() || *rest || value < 1 ||
+          value > limits::kMaxSegmentLength)
+        return Status::error("--segments: '" + item +
+                             "' is not a length from 1 to " +
+                             std::to_string(limits::kMaxSegmentLength) +
+                             " (expected a list like 5,1,1)");
+      options.segmentLengths.push_back(value);
+      begin = end + 1;
+    }
+  }
 
   if (options.mode != RunMode::Tokens) {
     if (options.out)

@@ -37,9 +37,15 @@ Status runTokenFile(const RunContext &context) {
                          std::to_string(B) + " does not match the batch " +
                          std::to_string(backend.compiledBatch()) + " that " +
                          backend.modelName() + " was compiled for");
+  for (int64_t length : options.segmentLengths)
+    if (length > T)
+      return Status::error("--segments: " + std::to_string(length) +
+                           " is more than the segment length " +
+                           std::to_string(T) + " of " + backend.modelName());
   Status started = backend.start(B);
   if (!started.isOk())
     return started;
+  backend.setSegmentLengths(options.segmentLengths);
 
   // Whole-stream outputs only when they are written. Each position's
   // target is the next token (-1 after the last).
@@ -104,11 +110,18 @@ Status runTokenFile(const RunContext &context) {
     total += v;
   int64_t predicted = B * (N - 1);
   double meanNll = predicted > 0 ? total / predicted : 0.0;
-  int64_t segments = (N + T - 1) / T;
-  std::printf("%s: %lld x %lld tokens in %lld segment(s) of %lld (%s "
+  int64_t segments = 0;
+  for (int64_t begin = 0; begin < N; ++segments)
+    begin += options.segmentLengths.empty()
+                 ? T
+                 : options.segmentLengths[segments %
+                                          options.segmentLengths.size()];
+  std::string lengths =
+      options.segments ? "--segments " + *options.segments : std::to_string(T);
+  std::printf("%s: %lld x %lld tokens in %lld segment(s) of %s (%s "
               "backend, %s tokens/s)\n",
               context.program.c_str(), (long long)B, (long long)N,
-              (long long)segments, (long long)T, backend.name().c_str(),
+              (long long)segments, lengths.c_str(), backend.name().c_str(),
               formatFixed(B * N / seconds, 1).c_str());
   if (predicted > 0)
     std::printf("mean next-token loss %s nats, perplexity %s, %s bits/token\n",

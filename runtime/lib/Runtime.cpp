@@ -116,6 +116,20 @@ Status checkDescriptor(const std::string &name, const txl_model_desc &desc) {
     return fail("field 'state_capacity' expected >= mem_len + tgt_len = " +
                 std::to_string(leastCapacity) + ", found " +
                 std::to_string(desc.state_capacity));
+  if (desc.num_step_variants < 0 ||
+      (desc.num_step_variants > 0 && !desc.step_variants))
+    return fail("step_variants is NULL, expected " +
+                std::to_string(desc.num_step_variants) + " entries");
+  for (int32_t i = 0; i < desc.num_step_variants; ++i) {
+    const txl_step_variant_desc &variant = desc.step_variants[i];
+    int64_t least = i ? desc.step_variants[i - 1].tgt_len + 1 : 1;
+    if (!variant.step || variant.tgt_len < least ||
+        variant.tgt_len >= desc.tgt_len)
+      return fail("step variant #" + std::to_string(i) +
+                  " has no step function or a tgt_len outside [" +
+                  std::to_string(least) + ", tgt_len) (by increasing "
+                  "tgt_len)");
+  }
   if (desc.num_prepared < 0 || (desc.num_prepared > 0 && !desc.prepared) ||
       desc.prepare_scratch_bytes < 0)
     return fail("invalid prepared tensors");
@@ -501,6 +515,11 @@ Status Session::allocate() {
 
 Status Session::step(const int64_t *tokens, int64_t n, float *hiddenOut,
                      float *logProbsOut) {
+  return runStep(tokens, n, hiddenOut, logProbsOut, useStepVariants);
+}
+
+Status Session::runStep(const int64_t *tokens, int64_t n, float *hiddenOut,
+                        float *logProbsOut, bool variants) {
   const txl_model_desc &desc = compiled->desc();
   const int64_t B = desc.batch, T = desc.tgt_len, D = desc.d_model,
                 V = desc.vocab_size;
@@ -536,24 +555,39 @@ Status Session::step(const int64_t *tokens, int64_t n, float *hiddenOut,
                           : logProbsDirect ? logProbsOut
                                            : logProbsBuffer.get();
 
+  // The smallest step that holds n tokens (ModelABI.h, "Step variants"):
+  // it computes Tv rows, not T. Its outputs are [B, Tv, ...] (a variant has
+  // Tv < T, so n < T and they go through our buffers, never direct).
+  txl_model_step_fn stepFunction = compiled->functions().step;
+  int64_t Tv = T;
+  if (variants)
+    for (int32_t i = 0; i < desc.num_step_variants; ++i)
+      if (desc.step_variants[i].tgt_len >= n) {
+        stepFunction = desc.step_variants[i].step;
+        Tv = desc.step_variants[i].tgt_len;
+        break;
+      }
   for (int64_t b = 0; b < B; ++b) {
-    std::copy_n(tokens + b * n, n, tokenBuffer.get() + b * T);
-    std::fill_n(tokenBuffer.get() + b * T + n, T - n, int64_t(0));
+    std::copy_n(tokens + b * n, n, tokenBuffer.get() + b * Tv);
+    std::fill_n(tokenBuffer.get() + b * Tv + n, Tv - n, int64_t(0));
   }
+  // Room for T rows after the window, whichever step runs (ModelABI.h).
   if (desc.mem_len && windowStart + desc.mem_len + T > desc.state_capacity)
     slideBack();
   kernelErrors.clear();
-  int32_t code = compiled->functions().step(
+  int32_t code = stepFunction(
       compiled->weightPointers().data(), compiled->preparedPointers().data(),
       tokenBuffer.get(), n, rows, windowStart, statePointers.data(),
       hiddenTarget, logProbsTarget, scratch.get());
   if (code != 0)
-    return modelFailed("txl_model_step", code);
+    return modelFailed(Tv == T ? "txl_model_step"
+                               : "txl_model_step (its variant for fewer tokens)",
+                       code);
   for (int64_t b = 0; b < B; ++b) {
     if (hiddenOut && !hiddenDirect)
-      std::copy_n(hiddenTarget + b * T * D, n * D, hiddenOut + b * n * D);
+      std::copy_n(hiddenTarget + b * Tv * D, n * D, hiddenOut + b * n * D);
     if (logProbsOut && !logProbsDirect)
-      std::copy_n(logProbsTarget + b * T * V, n * V, logProbsOut + b * n * V);
+      std::copy_n(logProbsTarget + b * Tv * V, n * V, logProbsOut + b * n * V);
   }
   rows = std::min(desc.mem_len, rows + n);
   if (desc.mem_len)
@@ -646,10 +680,12 @@ Status Session::scoreStream(const int64_t *tokens, int64_t length,
         std::copy_n(targets + b * length + begin, n,
                     scoreTargets.get() + (slot * B + b) * T);
       }
-      if (Status status = step(segmentTokens.data(), n, nullptr, nullptr);
+      // The segment step (not a variant): its [B, T, D] hidden states are
+      // the slot's layout (rows >= n are not scored).
+      if (Status status = runStep(segmentTokens.data(), n, nullptr, nullptr,
+                                  /*variants=*/false);
           !status.isOk())
         return status;
-      // The step's [B, T, D] hidden states (rows >= n are not scored).
       std::copy_n(hiddenBuffer.get(), B * T * D,
                   scoreHidden.get() + slot * B * T * D);
       if (hiddenOut)

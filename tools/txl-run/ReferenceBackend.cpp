@@ -137,6 +137,9 @@ openReferenceBackend(const std::string &directory, const RunOptions &options) {
   if (options.weights)
     return Status::error("--weights is for a compiled model; a model "
                          "directory's weights are its model.safetensors");
+  if (options.noStepVariants)
+    return Status::error("--no-step-variants is for a compiled model; the "
+                         "reference executor runs any segment length");
   auto model = loadModelDirectory(directory);
   if (!model.ok())
     return model.status();

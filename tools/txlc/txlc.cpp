@@ -20,6 +20,7 @@
 #include "txl/codegen/host/HostCodegen.h"
 #include "txl/codegen/host/Linker.h"
 #include "txl/codegen/host/StepProgram.h"
+#include "txl/codegen/host/StepVariants.h"
 #include "txl/models/GraphBuilder.h"
 #include "txl/models/ModelConfig.h"
 #include "txl/models/WeightBinding.h"
@@ -32,6 +33,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/SymbolTable.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
@@ -135,6 +137,13 @@ cl::opt<int64_t> scoreSegments(
              "once and the output layer's tail weights stream once per S "
              "segments"),
     cl::init(8), cl::cat(txlcCategory));
+cl::opt<std::string> stepVariants(
+    "step-variants",
+    cl::desc("Steps compiled beside the segment step for fewer tokens per "
+             "call, sharing its weights and state (ModelABI.h): lengths "
+             "below T, comma-separated, or none (default: 1, the one-token "
+             "step of generation; needs a model directory or config.json)"),
+    cl::value_desc("lengths"), cl::init("1"), cl::cat(txlcCategory));
 cl::opt<std::string> fuseMode("txl-fuse",
                               cl::desc("Kernel fusion: default or none (one "
                                        "kernel per linalg op)"),
@@ -373,6 +382,8 @@ struct Model {
   /// and vocab.txt are looked for; empty for a .mlir input.
   std::string modelDir;
   std::optional<ModelConfig> config;
+  /// The lengths of the step variants to compile (--step-variants).
+  std::vector<int64_t> variantLengths;
 };
 
 /// What the output embeds, checked before anything is compiled.
@@ -450,6 +461,34 @@ Status checkLoweringFlags() {
   return Status::ok();
 }
 
+/// The lengths of --step-variants below `segmentLength`, increasing and
+/// distinct; lengths >= T are an error (the segment step holds them).
+StatusOr<std::vector<int64_t>> stepVariantLengths(int64_t segmentLength) {
+  std::vector<int64_t> lengths;
+  if (stepVariants == "none")
+    return lengths;
+  llvm::SmallVector<llvm::StringRef> items;
+  llvm::StringRef(stepVariants).split(items, ',');
+  for (llvm::StringRef item : items) {
+    int64_t length = 0;
+    if (item.trim().getAsInteger(10, length) || length < 1)
+      return Status::error("--step-variants: '" + item.str() +
+                           "' is not a length >= 1 (expected lengths "
+                           "like 1,4 or none)");
+    if (length >= segmentLength) {
+      if (stepVariants.getNumOccurrences() == 0)
+        continue; // the default on a model with T = 1: nothing to add
+      return Status::error("--step-variants: " + std::to_string(length) +
+                           " is not below the segment length " +
+                           std::to_string(segmentLength));
+    }
+    lengths.push_back(length);
+  }
+  std::sort(lengths.begin(), lengths.end());
+  lengths.erase(std::unique(lengths.begin(), lengths.end()), lengths.end());
+  return lengths;
+}
+
 /// Stage 1: the model in the txl dialect, parsed from a .mlir file or built
 /// from a config.json.
 StatusOr<Model> buildModel(mlir::MLIRContext &context,
@@ -465,6 +504,11 @@ StatusOr<Model> buildModel(mlir::MLIRContext &context,
       return Status::error(path + ": cannot parse");
     if (!model.module->lookupSymbol<mlir::func::FuncOp>("step"))
       return Status::error(path + ": no func.func @step");
+    // A step alone cannot be built again for fewer tokens: no variants.
+    if (stepVariants.getNumOccurrences() && stepVariants != "none")
+      return Status::error("--step-variants needs the model's config (a model "
+                           "directory or config.json) to build the steps; " +
+                           path + " is a step alone");
     if (!configPath.empty()) {
       bool ok;
       model.configJson = readFile(configPath, ok);
@@ -494,6 +538,10 @@ StatusOr<Model> buildModel(mlir::MLIRContext &context,
   if (length < 1)
     return Status::error(path + " has no tgt_len: give the segment length "
                                 "with --tgt-len");
+  StatusOr<std::vector<int64_t>> lengths = stepVariantLengths(length);
+  if (!lengths.ok())
+    return lengths.status();
+  model.variantLengths = std::move(*lengths);
   StepShape shape;
   shape.batch = batch;
   shape.segmentLength = length;
@@ -590,6 +638,76 @@ StatusOr<host::StepProgram> outlineAndPlan(mlir::ModuleOp module,
   return program;
 }
 
+/// The outlined function of kernel `symbol` as text, its name left out.
+std::string kernelCode(mlir::ModuleOp module, const std::string &symbol) {
+  auto func = module.lookupSymbol<mlir::func::FuncOp>(symbol);
+  if (!func)
+    return "";
+  std::string text = printed(func);
+  size_t at = text.find("@" + symbol);
+  if (at != std::string::npos)
+    text.erase(at, symbol.size() + 1);
+  return text;
+}
+
+/// Stage 4b: the step for `length` tokens per call (--step-variants): the
+/// model built for T = length, lowered and outlined (its kernels renamed
+/// txl_t<length>_...), planned and merged into `program`
+/// (host::addStepVariant). Returns the module that holds its kernels.
+StatusOr<mlir::OwningOpRef<mlir::ModuleOp>>
+addVariant(mlir::MLIRContext &context, const Model &model, int64_t length,
+           mlir::ModuleOp segmentModule, host::StepProgram &program,
+           mlir::TimingScope &timing) {
+  StepShape shape;
+  shape.batch = batch;
+  shape.segmentLength = length;
+  shape.maxSegmentLength = length;
+  shape.scoreSegments = 1;
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      buildModelModule(context, *model.config, shape);
+  std::string what = "the step for " + std::to_string(length) + " token(s)";
+  if (!module || mlir::failed(mlir::verify(*module)))
+    return Status::error(what + " does not build");
+  if (Status status = lower(*module, timing); !status.isOk())
+    return Status::error(what + ": " + status.message());
+  mlir::PassManager pm(&context);
+  if (mlir::failed(mlir::applyPassManagerCLOptions(pm)))
+    return Status::error("bad pass manager options");
+  pm.enableTiming(timing);
+  pm.addPass(createTxlOutlineKernels());
+  if (mlir::failed(pm.run(*module)))
+    return Status::error(what + ": outlining the kernels failed");
+  // Its kernels get names of their own: txl_k3_x becomes txl_t1_k3_x.
+  std::string prefix = "txl_t" + std::to_string(length) + "_";
+  mlir::SymbolTable symbols(*module);
+  for (auto func :
+       llvm::to_vector(module->getOps<mlir::func::FuncOp>())) {
+    llvm::StringRef name = func.getSymName();
+    if (!name.starts_with("txl_"))
+      continue;
+    auto renamed =
+        mlir::StringAttr::get(&context, prefix + name.drop_front(4).str());
+    if (mlir::failed(symbols.rename(func, renamed)))
+      return Status::error(what + ": cannot rename kernel " + name.str());
+  }
+  StatusOr<host::StepProgram> variant = host::analyzeStep(
+      module->lookupSymbol<mlir::func::FuncOp>("step"),
+      module->lookupSymbol<mlir::func::FuncOp>("prepare"), nullptr,
+      program.stateCapacity);
+  if (!variant.ok())
+    return Status::error(what + ": " + variant.status().message());
+  mlir::ModuleOp variantModule = *module;
+  Status merged = host::addStepVariant(
+      program, *variant, "txl_model_step_t" + std::to_string(length),
+      [&](const host::KernelCall &theirs, const host::KernelCall &mine) {
+        std::string code = kernelCode(segmentModule, theirs.symbol);
+        return !code.empty() && code == kernelCode(variantModule, mine.symbol);
+      });
+  if (!merged.isOk())
+    return merged;
+  return module;
+}
+
 /// Stage 5: the host step (txl_model_step and the descriptor) in LLVM IR.
 StatusOr<std::unique_ptr<llvm::Module>>
 buildHostCode(mlir::MLIRContext &context, llvm::LLVMContext &llvmContext,
@@ -627,9 +745,9 @@ Status makeWorkDir(WorkDir &work, std::string &kernelDir) {
 /// Stage 6: every kernel compiled with Halide into `kernelDir` (with
 /// --emit=kernels also its .mlir, statement, assembly and header), in the
 /// order of the calls: @prepare's, @step's, @nll's.
-StatusOr<CompiledKernels> compileKernels(mlir::ModuleOp module,
-                                         const host::StepProgram &program,
-                                         const std::string &kernelDir) {
+StatusOr<CompiledKernels>
+compileKernels(llvm::ArrayRef<mlir::ModuleOp> modules,
+               const host::StepProgram &program, const std::string &kernelDir) {
   CompiledKernels compiled;
   halide::KernelArtifacts artifacts;
   artifacts.stmt = emit == Emit::Kernels || emit == Emit::HalideStmt;
@@ -643,8 +761,14 @@ StatusOr<CompiledKernels> compileKernels(mlir::ModuleOp module,
     calls.push_back(&call);
   for (const host::KernelCall &call : program.nllCalls)
     calls.push_back(&call);
+  for (const host::StepVariant &variant : program.variants)
+    for (const host::KernelCall &call : variant.calls)
+      calls.push_back(&call);
   for (const host::KernelCall *call : calls) {
-    auto func = module.lookupSymbol<mlir::func::FuncOp>(call->symbol);
+    mlir::func::FuncOp func;
+    for (mlir::ModuleOp module : modules)
+      if (!func)
+        func = module.lookupSymbol<mlir::func::FuncOp>(call->symbol);
     if (!func)
       return Status::error("kernel " + call->symbol + " (" + call->kernelName +
                            "): no such function");
@@ -791,6 +915,16 @@ int main(int argc, char **argv) {
   }();
   if (!program.ok())
     return fail(program.status().message());
+  std::vector<mlir::OwningOpRef<mlir::ModuleOp>> variantModules;
+  {
+    mlir::TimingScope scope = rootTiming.nest("step variants");
+    for (int64_t length : model->variantLengths) {
+      auto added = addVariant(context, *model, length, module, *program, scope);
+      if (!added.ok())
+        return fail(added.status().message());
+      variantModules.push_back(std::move(*added));
+    }
+  }
   if (emit == Emit::Plan)
     return emitText(program->describe());
 
@@ -827,7 +961,10 @@ int main(int argc, char **argv) {
 
   StatusOr<CompiledKernels> compiled = [&] {
     mlir::TimingScope scope = rootTiming.nest("kernels (Halide)");
-    return compileKernels(module, *program, kernelDir);
+    std::vector<mlir::ModuleOp> modules = {module};
+    for (auto &variantModule : variantModules)
+      modules.push_back(*variantModule);
+    return compileKernels(modules, *program, kernelDir);
   }();
   if (!compiled.ok())
     return fail(compiled.status().message());

@@ -85,9 +85,15 @@ public:
     declareKernels(program.prepareCalls);
     declareKernels(program.calls);
     declareKernels(program.nllCalls);
+    for (const StepVariant &variant : program.variants)
+      declareKernels(variant.calls);
     defineConstants();
     buildPrepare();
-    buildStep();
+    buildStep("txl_model_step", program.tgtLen, program.calls, program.copies,
+              program.appends);
+    for (const StepVariant &variant : program.variants)
+      buildStep(variant.symbol, variant.tgtLen, variant.calls, variant.copies,
+                variant.appends);
     buildNll();
     return std::move(module);
   }
@@ -345,7 +351,12 @@ private:
     builder.setInsertionPointToEnd(module->getBody());
   }
 
-  void buildStep() {
+  /// txl_model_step, or a step variant (the same signature) for tgtLen
+  /// tokens per call.
+  void buildStep(const std::string &name, int64_t tgtLen,
+                 const std::vector<KernelCall> &calls,
+                 const std::vector<FinalCopy> &copies,
+                 const std::vector<StateAppend> &appends) {
     // int32_t txl_model_step(const float *const *weights,
     //     const float *const *prepared, const int64_t *tokens, int64_t n,
     //     int64_t memory_rows, int64_t window_start, float *const *states,
@@ -353,7 +364,7 @@ private:
     auto type = LLVM::LLVMFunctionType::get(i32, {ptrType, ptrType, ptrType,
                                                   i64, i64, i64, ptrType,
                                                   ptrType, ptrType, ptrType});
-    auto func = builder.create<LLVM::LLVMFuncOp>(loc, "txl_model_step", type);
+    auto func = builder.create<LLVM::LLVMFuncOp>(loc, name, type);
     mlir::Block *entry = func.addEntryBlock(builder);
     weightsArg = entry->getArgument(0);
     preparedArg = entry->getArgument(1);
@@ -372,9 +383,9 @@ private:
         loc, LLVM::ICmpPredicate::ne, logProbsArg, null);
     mlir::Value zero32 = constant(i32, 0);
     mlir::Block *failure =
-        emitCalls(func, program.calls, nArg, memoryRowsArg, hasLogProbs);
+        emitCalls(func, calls, nArg, memoryRowsArg, hasLogProbs);
 
-    for (const FinalCopy &copy : program.copies) {
+    for (const FinalCopy &copy : copies) {
       if (copy.bytes == 0)
         continue;
       mlir::Block *next = nullptr;
@@ -396,7 +407,7 @@ private:
     }
     // The segment's n rows go right after each state's window: rows
     // window_start + mem_len ... of every batch row (no memory is copied).
-    for (const StateAppend &append : program.appends) {
+    for (const StateAppend &append : appends) {
       mlir::Value bytes = builder.create<LLVM::MulOp>(
           loc, nArg, constant(i64, append.rowBytes));
       mlir::Value window = address(Place{Place::Kind::State, append.state, 0});
@@ -406,7 +417,7 @@ private:
             byteOffset(window, (b * program.stateCapacity + program.memLen) *
                                    append.rowBytes);
         mlir::Value from =
-            byteOffset(rows, b * program.tgtLen * append.rowBytes);
+            byteOffset(rows, b * tgtLen * append.rowBytes);
         builder.create<LLVM::MemcpyOp>(loc, to, from, bytes,
                                        /*isVolatile=*/false);
       }
@@ -571,12 +582,27 @@ void addDescribe(llvm::Module &module, const StepProgram &program,
   llvm::GlobalVariable *statesGlobal =
       arrayGlobal(stateType, states, "txl_states");
 
+  // txl_step_variant_desc {int64_t tgt_len; txl_model_step_fn step;}
+  auto *variantType = llvm::StructType::get(ctx, {i64, ptr});
+  std::vector<llvm::Constant *> variants;
+  int64_t scratchBytes = std::max(program.scratchBytes, program.nllScratchBytes);
+  for (const StepVariant &variant : program.variants) {
+    variants.push_back(llvm::ConstantStruct::get(
+        variantType, {llvm::ConstantInt::get(i64, variant.tgtLen),
+                      module.getFunction(variant.symbol)}));
+    scratchBytes = std::max(scratchBytes, variant.scratchBytes);
+  }
+  llvm::Constant *variantsGlobal =
+      variants.empty() ? llvm::ConstantPointerNull::get(ptr)
+                       : static_cast<llvm::Constant *>(arrayGlobal(
+                             variantType, variants, "txl_step_variants"));
+
   // txl_model_desc, field by field (ModelABI.h).
   auto *descType =
       llvm::StructType::create(ctx,
                                {i32, ptr, ptr, i64, i64, i64, i64, i64, i64,
                                 i32, ptr, i64, i32, ptr, i32, ptr, i64, i64,
-                                i64},
+                                i64, i32, ptr},
                                "struct.txl_model_desc");
   llvm::Constant *fields[] = {
       llvm::ConstantInt::get(i32, TXL_MODEL_ABI_VERSION),
@@ -589,14 +615,14 @@ void addDescribe(llvm::Module &module, const StepProgram &program,
       llvm::ConstantInt::get(i64, program.dModel),
       llvm::ConstantInt::get(i64, program.vocabSize),
       llvm::ConstantInt::get(i32, program.weights.size()), weightsGlobal,
-      // One scratch arena serves txl_model_step and txl_model_nll.
-      llvm::ConstantInt::get(
-          i64, std::max(program.scratchBytes, program.nllScratchBytes)),
+      // One scratch arena serves every step and txl_model_nll.
+      llvm::ConstantInt::get(i64, scratchBytes),
       llvm::ConstantInt::get(i32, program.states.size()), statesGlobal,
       llvm::ConstantInt::get(i32, program.prepared.size()), preparedGlobal,
       llvm::ConstantInt::get(i64, program.prepareScratchBytes),
       llvm::ConstantInt::get(i64, program.stateCapacity),
-      llvm::ConstantInt::get(i64, program.scoreSegments)};
+      llvm::ConstantInt::get(i64, program.scoreSegments),
+      llvm::ConstantInt::get(i32, program.variants.size()), variantsGlobal};
   auto *desc = new llvm::GlobalVariable(
       module, descType, true, llvm::GlobalValue::InternalLinkage,
       llvm::ConstantStruct::get(descType, fields), "txl_model_desc");

@@ -210,6 +210,20 @@ std::string StepProgram::describe() const {
     os << "append n rows of " << append.rowBytes << " bytes "
        << append.from.describe() << " -> states[" << append.state
        << "] after the window\n";
+  for (const StepVariant &variant : variants) {
+    os << "step variant " << variant.symbol << ": T=" << variant.tgtLen
+       << ", scratch " << variant.scratchBytes << " bytes\n";
+    os << "  calls (" << variant.calls.size() << "):\n";
+    describeCalls(os, variant.calls);
+    for (const FinalCopy &copy : variant.copies)
+      os << "  copy " << copy.bytes << " bytes " << copy.from.describe()
+         << " -> " << copy.to.describe()
+         << (copy.onlyForLogProbs ? " [only with log_probs]" : "") << "\n";
+    for (const StateAppend &append : variant.appends)
+      os << "  append n rows of " << append.rowBytes << " bytes "
+         << append.from.describe() << " -> states[" << append.state
+         << "] after the window\n";
+  }
   if (!nllCalls.empty()) {
     os << "nll: " << scoreSegments << " segment(s) per call, scratch "
        << nllScratchBytes << " bytes\n";
@@ -231,8 +245,9 @@ namespace {
 /// one arena per function.
 class Planner {
 public:
-  Planner(StepProgram &program, mlir::MLIRContext *context)
-      : program(program), builder(context) {}
+  Planner(StepProgram &program, mlir::MLIRContext *context,
+          int64_t stateCapacity)
+      : program(program), builder(context), stateCapacity(stateCapacity) {}
 
   Status planPrepare(mlir::func::FuncOp prepare);
   Status planStep(mlir::func::FuncOp step);
@@ -261,6 +276,8 @@ private:
                     std::vector<KernelCall> &calls);
 
   StepProgram &program;
+  /// The rows of every state buffer; 0: stateCapacityFor the step.
+  int64_t stateCapacity;
   mlir::Builder builder;
   std::map<std::string, int64_t> weightIndex;
   // Per function.
@@ -643,7 +660,13 @@ Status Planner::planStep(mlir::func::FuncOp step) {
   }
   for (auto &[role, count] : layersOfRole)
     program.numLayers = std::max(program.numLayers, count);
-  program.stateCapacity = stateCapacityFor(program.memLen, program.tgtLen);
+  program.stateCapacity =
+      stateCapacity ? stateCapacity
+                    : stateCapacityFor(program.memLen, program.tgtLen);
+  if (program.memLen && program.stateCapacity < program.memLen + program.tgtLen)
+    return Status::error(where + ": a state capacity of " +
+                         std::to_string(program.stateCapacity) +
+                         " rows has no room for a step after the window");
   if (ret.getNumOperands() != 2 + stateArguments.size())
     return Status::error(where + ": expected (hidden, log_probs, new "
                                  "states...) results, one per state");
@@ -811,9 +834,10 @@ Status Planner::planNll(mlir::func::FuncOp nll) {
 
 StatusOr<StepProgram> analyzeStep(mlir::func::FuncOp step,
                                   mlir::func::FuncOp prepare,
-                                  mlir::func::FuncOp nll) {
+                                  mlir::func::FuncOp nll,
+                                  int64_t stateCapacity) {
   StepProgram program;
-  Planner planner(program, step.getContext());
+  Planner planner(program, step.getContext(), stateCapacity);
   if (prepare)
     if (Status status = planner.planPrepare(prepare); !status.isOk())
       return status;

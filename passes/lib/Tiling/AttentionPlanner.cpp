@@ -129,9 +129,18 @@ private:
     // head read its few columns of all rows, and the cache's lines came from
     // memory about once per head (wt103-base: ~4% of a segment more).
     // Threads take blocks of rows.
+    // With one query row (a one-token step), every key and value is read
+    // once: gathering them first only copies the cache. They are read where
+    // used: the keys transposed per head straight from the cache, the
+    // values (contiguous along a head's columns) in place.
+    bool oneQuery = extentOf(role::kNormalise, 1) == 1;
     for (StringRef stage : {role::kKeyRowsByHead, role::kValuesByHead}) {
       int64_t extent = extentOf(stage, 2);
       FuncSchedule &e = entry(stage);
+      if (oneQuery) {
+        e.compute.kind = ComputeLocation::Kind::Inline;
+        continue;
+      }
       e.compute.kind = ComputeLocation::Kind::Root;
       e.storage = storage("d2", extent);
       StageSchedule pure;
@@ -142,8 +151,18 @@ private:
       e.pure = pure;
     }
     // The head's keys transposed (b, h, c, j), once per head for all its
-    // query tiles.
-    {
+    // query tiles. With one query there is nothing to reuse them for: the
+    // scores are dot products of the query with each key's contiguous
+    // columns in the cache, vectors along the head's columns whose lanes are
+    // added up per key (rfactor), instead of a transposition by gathers.
+    if (oneQuery) {
+      entry(role::kKeysByHead).compute.kind = ComputeLocation::Kind::Inline;
+      FuncSchedule &e = entry(role::kScores);
+      e.compute = at("d1");
+      e.storage = storage("d3", extentOf(role::kScores, 3));
+      e.update = StageSchedule();
+      e.update->rfactor = schedule::ReductionFactor{"d4", width};
+    } else {
       int64_t extent = extentOf(role::kKeysByHead, 3);
       FuncSchedule &e = entry(role::kKeysByHead);
       e.compute = at("head");
@@ -161,7 +180,8 @@ private:
       e.pure->vectorize = {vectorized("d3", width, columnTail)};
     }
 
-    scoreGemm(role::kScores, knobs.scoreVectors * width, 1);
+    if (!oneQuery)
+      scoreGemm(role::kScores, knobs.scoreVectors * width, 1);
     // The positions come in blocks of B distances ([H, N/B, Dh, B],
     // DecomposeAttention): a block of the GEMM is one of them, its region
     // aligned to them, so that each block reads B * Dh contiguous floats,

@@ -66,6 +66,22 @@ RegisterTile chooseRegisterTile(int64_t rows, int64_t panels,
           tile.rows,
           std::min<int64_t>(16, registers / (vectorsPerPanel * panels)));
     }
+    // Fewer rows than the tile has (a step of one token: a matrix-vector
+    // product): more panels fill the registers, or each multiply-add waits
+    // for the previous one into its accumulator (the FMA latency) instead
+    // of the weight streaming at the cache's bandwidth. Of the widths from
+    // the registers' down to two thirds of it, the one padding least.
+    if (rows < tile.rows) {
+      int64_t widest = std::min(panels, registers / (vectorsPerPanel * rows));
+      int64_t bestPanels = tile.panels, bestPadded = -1;
+      for (int64_t p = widest; p >= std::max<int64_t>(1, widest * 2 / 3); --p)
+        if (int64_t padded = (panels + p - 1) / p * p;
+            bestPadded < 0 || padded < bestPadded) {
+          bestPanels = p;
+          bestPadded = padded;
+        }
+      tile.panels = std::max(tile.panels, bestPanels);
+    }
     tile.rows = std::min(tile.rows, rows);
     // Rows are computed per accumulator block, each in register tiles (the
     // last one partial: about as slow as a full one).

@@ -607,6 +607,92 @@ TEST(LinkedModel, DescriptorChecks) {
                                "(the compiled model demo-exe reads it)");
 }
 
+/// A step variant for tgtLen tokens on the reference model's T-token step:
+/// its tokens [B, tgtLen] and outputs [B, tgtLen, ...] repacked around the
+/// real step (a variant computes what the segment step does). Counts calls.
+struct LinkedVariant {
+  static inline int64_t tgtLen = 0;
+  static inline int calls = 0;
+
+  static int32_t step(const float *const *w, const float *const *prepared,
+                      const int64_t *tokens, int64_t n, int64_t rows,
+                      int64_t windowStart, float *const *states, float *hidden,
+                      float *logProbs, void *scratch) {
+    ++calls;
+    const txl_model_desc &d = LinkedModel::desc;
+    int64_t B = d.batch, T = d.tgt_len, D = d.d_model, V = d.vocab_size;
+    std::vector<int64_t> full(B * T, 0);
+    std::vector<float> h(B * T * D), lp(logProbs ? B * T * V : 0);
+    for (int64_t b = 0; b < B; ++b)
+      std::copy_n(tokens + b * tgtLen, tgtLen, &full[b * T]);
+    int32_t code = LinkedModel::real.step(
+        w, prepared, full.data(), n, rows, windowStart, states, h.data(),
+        logProbs ? lp.data() : nullptr, scratch);
+    for (int64_t b = 0; b < B; ++b) {
+      std::copy_n(&h[b * T * D], tgtLen * D, hidden + b * tgtLen * D);
+      if (logProbs)
+        std::copy_n(&lp[b * T * V], tgtLen * V, logProbs + b * tgtLen * V);
+    }
+    return code;
+  }
+};
+
+TEST(LinkedModel, StepVariantsTakeTheTokensTheyHold) {
+  VectorData data = VectorData::load("prelnorm_shared_r");
+  auto source = LinkedModel::setUp(data);
+  ASSERT_TRUE(source);
+  ASSERT_GT(data.tgtLen, 2);
+  txl_step_variant_desc variants[] = {{2, &LinkedVariant::step}};
+  LinkedVariant::tgtLen = 2;
+  LinkedVariant::calls = 0;
+  LinkedModel::desc.num_step_variants = 1;
+  LinkedModel::desc.step_variants = variants;
+  auto load = [&]() {
+    return CompiledModel::fromEntryPoints(LinkedModel::entryPoints(false),
+                                          data.weightsPath(), "demo-exe");
+  };
+  auto model = load();
+  ASSERT_TRUE(model.ok()) << model.status().message();
+
+  // Steps of one and two tokens go through the variant, longer ones through
+  // the segment step; the numbers are those of the segment step alone, bit
+  // for bit (the variant repacks around the same code).
+  auto withVariant = newSession(*model);
+  StreamResult one = runStream(*withVariant, data.tokens, data.length, 1);
+  EXPECT_EQ(LinkedVariant::calls, data.length);
+  auto segmentOnly = newSession(*model);
+  segmentOnly->setUseStepVariants(false);
+  StreamResult expected = runStream(*segmentOnly, data.tokens, data.length, 1);
+  EXPECT_EQ(LinkedVariant::calls, data.length);
+  EXPECT_EQ(one.hidden, expected.hidden);
+  EXPECT_EQ(one.logProbs, expected.logProbs);
+  EXPECT_EQ(one.memories, expected.memories);
+  LinkedVariant::calls = 0;
+  withVariant->reset();
+  StreamResult segments =
+      runStream(*withVariant, data.tokens, data.length, data.tgtLen);
+  EXPECT_EQ(LinkedVariant::calls, data.length % data.tgtLen &&
+                                          data.length % data.tgtLen <= 2
+                                      ? 1
+                                      : 0);
+  expectMatchesVectors(data, segments);
+
+  auto error = [&]() {
+    auto refused = load();
+    EXPECT_FALSE(refused.ok());
+    return refused.ok() ? std::string() : refused.status().message();
+  };
+  variants[0].tgt_len = data.tgtLen;
+  EXPECT_CONTAINS(error(), "demo-exe: invalid model descriptor: step variant "
+                           "#0 has no step function or a tgt_len outside "
+                           "[1, tgt_len)");
+  variants[0].tgt_len = 2;
+  variants[0].step = nullptr;
+  EXPECT_CONTAINS(error(), "step variant #0 has no step function");
+  LinkedModel::desc.step_variants = nullptr;
+  EXPECT_CONTAINS(error(), "step_variants is NULL, expected 1 entries");
+}
+
 TEST(LinkedModel, BindsAWeightUnderItsAlternateName) {
   VectorData data = VectorData::load("prelnorm_shared_r");
   auto source = LinkedModel::setUp(data);

@@ -76,6 +76,12 @@ public:
   /// shows each segment's outputs to `visit` (a failed visit stops it).
   Status stepStream(const int64_t *tokens, int64_t batch, int64_t length,
                     bool withLogProbs, const SegmentVisitor &visit);
+  /// The tokens per step of stepStream and of the default scoreStream,
+  /// cycled (txl-run --segments; each 1..maxSegmentLength()); empty:
+  /// maxSegmentLength() each.
+  void setSegmentLengths(std::vector<int64_t> lengths) {
+    segmentLengths = std::move(lengths);
+  }
   /// Forgets the memories: the next step begins new streams.
   virtual void reset() = 0;
   /// M, the memory rows held (0 .. memLen()).
@@ -85,6 +91,9 @@ public:
   /// False when the model keeps no hidden memories (a compiled model with
   /// its key/value cache and without txlc --keep-mems): memories() is empty.
   virtual bool keepsMemories() const { return true; }
+
+protected:
+  std::vector<int64_t> segmentLengths;
 };
 
 } // namespace txl

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace txl {
 
@@ -33,10 +34,17 @@ struct RunOptions {
   std::optional<std::string> weights;
   std::optional<int64_t> tgtLen;
   std::optional<int64_t> threads;
+  /// --no-step-variants: a compiled model runs every step through its
+  /// T-token segment step.
+  bool noStepVariants = false;
   // --tokens mode
   std::optional<std::string> tokens;
   std::optional<std::string> out;
   bool logProbs = false;
+  /// --segments 5,1,1: the tokens of each step, cycled (set by
+  /// checkRunOptions; empty: T each).
+  std::optional<std::string> segments;
+  std::vector<int64_t> segmentLengths;
   // text modes
   std::optional<std::string> text;
   std::optional<std::string> prompt;

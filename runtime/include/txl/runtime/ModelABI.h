@@ -34,6 +34,18 @@
  * projected relative positions, txl-hoist-invariants) is computed once, by
  * txl_model_prepare, into caller-owned buffers passed to every step.
  *
+ * Step variants. Besides txl_model_step (T tokens per call), a model may
+ * carry steps compiled for fewer tokens (txl_model_desc.step_variants, e.g.
+ * T_v = 1 for generation: matrix-vector products, attention over
+ * mem_len + 1 keys). A variant is called exactly like txl_model_step, with
+ * T_v in place of T in the shapes of tokens, hidden and log_probs; it reads
+ * the same weights, the same prepared tensors (the list holds what every
+ * variant needs) and the same state buffers and windows, in the same scratch
+ * arena (scratch_bytes covers every step), and the caller keeps
+ * S + mem_len + T <= state_capacity with the segment's T for every step. So
+ * a session may switch between the steps at any token: the caller picks,
+ * for n new tokens, the smallest T_v >= n, else txl_model_step.
+ *
  *===----------------------------------------------------------------------===*/
 #ifndef TXL_RUNTIME_MODELABI_H
 #define TXL_RUNTIME_MODELABI_H
@@ -44,7 +56,7 @@
 extern "C" {
 #endif
 
-#define TXL_MODEL_ABI_VERSION 6
+#define TXL_MODEL_ABI_VERSION 7
 
 /* One parameter the model reads, by its Hugging Face state_dict name. A
  * weights file may hold it under one of its alternate names instead (a tied
@@ -68,6 +80,22 @@ typedef struct txl_state_desc {
   const int64_t *shape; /* [B, mem_len, width] */
 } txl_state_desc;
 
+/* txl_model_step and its variants. */
+typedef int32_t (*txl_model_step_fn)(const float *const *weights,
+                                     const float *const *prepared,
+                                     const int64_t *tokens, int64_t n,
+                                     int64_t memory_rows, int64_t window_start,
+                                     float *const *states, float *hidden,
+                                     float *log_probs, void *scratch);
+
+/* A step for at most tgt_len < T tokens per batch row (see "Step variants"
+ * above): tokens [B, tgt_len], hidden [B, tgt_len, D], log_probs
+ * [B, tgt_len, V]; everything else as txl_model_step. */
+typedef struct txl_step_variant_desc {
+  int64_t tgt_len;        /* T_v: most tokens per call, 1 <= T_v < T */
+  txl_model_step_fn step; /* the variant's step function */
+} txl_step_variant_desc;
+
 typedef struct txl_model_desc {
   int32_t abi_version;     /* TXL_MODEL_ABI_VERSION */
   const char *target;      /* Halide target string it was compiled for */
@@ -90,6 +118,8 @@ typedef struct txl_model_desc {
                                       >= mem_len + T, or 0 when mem_len is 0 */
   int64_t score_segments;          /* S: steps txl_model_nll scores per call
                                       (0 without txl_model_nll) */
+  int32_t num_step_variants;       /* steps for fewer tokens (0: none) */
+  const txl_step_variant_desc *step_variants; /* by increasing tgt_len */
 } txl_model_desc;
 
 /* Static description of the compiled model. */

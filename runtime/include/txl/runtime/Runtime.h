@@ -220,6 +220,12 @@ public:
   /// Forgets the memory: the next step starts a fresh stream.
   void reset();
 
+  /// Whether step() runs n tokens through the smallest step variant that
+  /// holds them (ModelABI.h; the default) or always through the T-token
+  /// segment step. Both compute the same function; switching is allowed at
+  /// any token.
+  void setUseStepVariants(bool use) { useStepVariants = use; }
+
   /// M, the memory rows held (0 .. mem_len).
   int64_t memoryRows() const { return rows; }
   /// The hidden memories as [L, M, B, D], time-major (the layout txl-run
@@ -245,6 +251,10 @@ private:
 
   explicit Session(std::shared_ptr<const CompiledModel> model);
   Status allocate();
+  /// step(), through a step variant only when `variants` (scoreStream reads
+  /// the segment step's [B, T, D] layout).
+  Status runStep(const int64_t *tokens, int64_t n, float *hiddenOut,
+                 float *logProbsOut, bool variants);
 
   std::shared_ptr<const CompiledModel> compiled;
   /// One window per descriptor state; memoryStates[l] is layer l's hidden
@@ -262,6 +272,7 @@ private:
   Aligned<float> scoreNll;
   Aligned<float> logProbsBuffer; // [B, T, V], on the first step asking
   int64_t rows = 0;
+  bool useStepVariants = true;
   /// Where every state's window starts (ModelABI.h's window_start).
   int64_t windowStart = 0;
   /// Moves the held rows of every state to the front (window_start 0),

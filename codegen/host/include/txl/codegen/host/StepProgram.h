@@ -153,6 +153,22 @@ struct ArenaBuffer {
   int64_t byteOffset = 0, bytes = 0, firstUse = 0, lastUse = 0;
 };
 
+/// A step compiled for fewer tokens per call than the segment step
+/// (ModelABI.h's step variants; StepVariants.h merges one in): its own
+/// kernel calls, copies, appends and arena, over the program's weights,
+/// prepared tensors, constants and states. Its tokens, hidden and
+/// log_probs are [B, tgtLen, ...].
+struct StepVariant {
+  int64_t tgtLen = 0;
+  /// The exported function (`txl_model_step_t1`).
+  std::string symbol;
+  std::vector<KernelCall> calls;
+  std::vector<FinalCopy> copies;
+  std::vector<StateAppend> appends;
+  std::vector<ArenaBuffer> arena;
+  int64_t scratchBytes = 0;
+};
+
 struct StepProgram {
   int64_t batch = 0, tgtLen = 0, memLen = 0, numLayers = 0, dModel = 0,
           vocabSize = 0;
@@ -183,6 +199,10 @@ struct StepProgram {
   std::vector<ConstantTensor> constants;
   std::vector<ArenaBuffer> arena;
   int64_t scratchBytes = 0;
+  /// Steps for fewer tokens, by increasing tgtLen (each < tgtLen); they
+  /// share the scratch memory (the descriptor's scratch_bytes is the most
+  /// any step or @nll needs).
+  std::vector<StepVariant> variants;
   /// What the arena would need without reuse.
   int64_t unsharedScratchBytes = 0;
   /// A readable listing of the plan.
@@ -207,9 +227,13 @@ int64_t stateCapacityFor(int64_t memLen, int64_t tgtLen);
 /// the role; none means a memory) and prepared tensors.
 /// `nll`, when given, is @nll(hidden [B, T, D], targets [B, T] i64) ->
 /// nll [B, T], planned into nllCalls.
+/// `stateCapacity` (rows per batch row of every state buffer; 0:
+/// stateCapacityFor the step's mem_len and T) is given for a step variant,
+/// which must address the segment step's buffers.
 StatusOr<StepProgram> analyzeStep(mlir::func::FuncOp step,
                                   mlir::func::FuncOp prepare = nullptr,
-                                  mlir::func::FuncOp nll = nullptr);
+                                  mlir::func::FuncOp nll = nullptr,
+                                  int64_t stateCapacity = 0);
 
 } // namespace txl::codegen::host
 
