@@ -19,7 +19,8 @@
 //    enough calls for min_sample_seconds, timed with the thread's CPU clock
 //    (one thread) or the monotonic clock (more). Per round each candidate's
 //    time is divided by the mean of the round's two heuristic samples;
-//    rounds where the heuristic ran >10% slower than its best are dropped.
+//    rounds where the heuristic ran >10% slower than its best are dropped
+//    (fewer than a third left: every candidate is "noisy").
 //
 // Output: JSON lines on stdout, the last {"event":"result",...}.
 //
@@ -450,7 +451,7 @@ int main(int argc, char **argv) {
           item["ratio"] = m;
           item["spread"] = m > 0 ? (quantile(ratios, 0.75) - quantile(ratios, 0.25)) / m : 0;
         }
-        if (2 * kept < rounds)
+        if (3 * kept < rounds)
           item["status"] = "noisy";
       }
       list.push_back(item);

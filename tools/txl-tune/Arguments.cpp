@@ -11,7 +11,8 @@ StatusOr<Arguments> Arguments::parse(const std::vector<std::string> &argv,
                                      const std::set<std::string> &flagOptions) {
   Arguments args;
   for (size_t i = 0; i < argv.size(); ++i) {
-    const std::string &a = argv[i];
+    // -o is the one short option (an output path).
+    const std::string a = argv[i] == "-o" ? std::string("--o") : argv[i];
     if (a.size() < 3 || a.compare(0, 2, "--") != 0) {
       args.positional.push_back(a);
       continue;

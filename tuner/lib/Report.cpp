@@ -47,6 +47,8 @@ buildReport(TuningDatabase &db, const std::vector<KernelTask> &tasks,
   std::vector<KernelReport> rows;
   double total = 0;
   for (const KernelTask &task : tasks) {
+    if (task.weight <= 0)
+      continue; // @prepare's: once at load, never timed.
     auto records = db.records(task.key.hash, target, threads);
     if (!records.ok())
       return records.status();

@@ -95,7 +95,7 @@ struct Search::State {
   std::map<std::string, std::pair<KnobPoint, std::string>> points;
   std::string bestHash;
   double bestRatio = 1;
-  int measured = 0, sinceImprove = 0, batches = 0;
+  int measured = 0, sinceImprove = 0, batches = 0, failedBatches = 0;
   bool frozen = false;
   std::vector<double> gains;
   double secondsPerCandidate = 0;
@@ -185,21 +185,23 @@ Search::run(const std::function<void(const SearchProgress &)> &progress) {
     return r.minimum +
            step * std::uniform_int_distribution<int64_t>(0, count - 1)(rng);
   };
+  // A neighbour: a step or two on narrow ranges, a factor on wide ones
+  // (bytes, element counts), sometimes anywhere.
   auto moveValue = [&](std::mt19937_64 &rng, const tiling::KnobRange &r,
                        int64_t v) {
     int64_t step = std::max<int64_t>(1, r.step);
-    switch (std::uniform_int_distribution<int>(0, 4)(rng)) {
-    case 0:
-      return clampToRange(r, v + step);
-    case 1:
-      return clampToRange(r, v - step);
-    case 2:
-      return clampToRange(r, v * 2);
-    case 3:
-      return clampToRange(r, v / 2);
-    default:
+    bool wide = (r.maximum - r.minimum) / step + 1 > 64;
+    int choice = std::uniform_int_distribution<int>(0, 4)(rng);
+    if (choice == 4)
       return randomValue(rng, r);
+    if (wide) {
+      static const double factors[] = {0.5, 0.8, 1.25, 2.0};
+      return clampToRange(
+          r, int64_t(std::llround(double(std::max<int64_t>(v, 1)) *
+                                  factors[choice])));
     }
+    static const int64_t steps[] = {-2, -1, 1, 2};
+    return clampToRange(r, v + steps[choice] * step);
   };
 
   auto propose = [&](size_t t, int count) {
@@ -238,6 +240,18 @@ Search::run(const std::function<void(const SearchProgress &)> &progress) {
       std::string hash = contentHash(*schedule);
       if (!s.seen.insert(hash).second)
         continue;
+      // Knobs that do not change this kernel's schedule go back to the
+      // heuristic's values: reports then name only the knobs that matter,
+      // and later moves start from them.
+      for (size_t k = 0; k < ranges.size(); ++k) {
+        if (p[k] == s.heuristic.point[k])
+          continue;
+        KnobPoint reverted = p;
+        reverted[k] = s.heuristic.point[k];
+        std::optional<std::string> same = planner.schedule(reverted);
+        if (same && *same == *schedule)
+          p = reverted;
+      }
       Candidate c;
       c.point = p;
       c.knobs = knobText(ranges, p);
@@ -306,11 +320,19 @@ Search::run(const std::function<void(const SearchProgress &)> &progress) {
                                       : per;
     }
     if (baseline.outcome != Outcome::Ok) {
-      // The heuristic itself failed here: nothing can be compared.
-      store.record(tasks[t], s.heuristic, baseline, elapsed());
-      s.frozen = true;
+      // Nothing of this batch can be compared. The heuristic failing
+      // (compile, crash) ends the task; a noisy machine ends it only after
+      // three batches in a row.
+      for (size_t i = 0; i < results.size() && i < candidates.size(); ++i)
+        store.record(tasks[t], candidates[i], results[i], elapsed());
+      ++s.failedBatches;
+      if (baseline.outcome != Outcome::Noisy || s.failedBatches >= 3) {
+        store.record(tasks[t], s.heuristic, baseline, elapsed());
+        s.frozen = true;
+      }
       return;
     }
+    s.failedBatches = 0;
     if (!s.heuristicRecorded) {
       store.record(tasks[t], s.heuristic, baseline, elapsed());
       s.heuristicRecorded = true;
@@ -319,7 +341,9 @@ Search::run(const std::function<void(const SearchProgress &)> &progress) {
     ++s.batches;
     for (size_t i = 0; i < results.size() && i < candidates.size(); ++i) {
       const Candidate &c = candidates[i];
-      const Measurement &m = results[i];
+      Measurement m = results[i];
+      if (confirming && m.message.empty())
+        m.message = kConfirmMessage;
       store.record(tasks[t], c, m, elapsed());
       ++totalCandidates;
       if (confirming) {
@@ -355,7 +379,7 @@ Search::run(const std::function<void(const SearchProgress &)> &progress) {
 
   // The search proper.
   while (!stopped()) {
-    // 1. Tasks that only need their heuristic measured (never searched:
+    // 1. Tasks that only need a heuristic record (never searched:
     //    @prepare's, run once at load).
     std::optional<size_t> chosen;
     int count = options.batchSize;
@@ -394,6 +418,19 @@ Search::run(const std::function<void(const SearchProgress &)> &progress) {
     if (!chosen)
       break;
     size_t t = *chosen;
+    if (count == 0) {
+      // Run once at load: its time does not matter, only that a compile
+      // with --tuning-db-require finds a record. Recorded, not timed.
+      Measurement untimed;
+      untimed.message = "not timed: runs once at load (@prepare)";
+      store.record(tasks[t], states[t].heuristic, untimed, elapsed());
+      states[t].heuristicRecorded = true;
+      states[t].frozen = true;
+      continue;
+    }
+    // Nothing measured yet: one candidate first, to learn what one costs.
+    if (globalSecondsPerCandidate <= 0)
+      count = std::min(count, 1);
     while (count > 1 && !fits(t, count))
       --count;
     if (!fits(t, count))

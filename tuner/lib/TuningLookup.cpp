@@ -16,13 +16,10 @@
 namespace txl::tuner {
 
 std::string TuningLookupResult::summary() const {
-  std::map<std::string, int> perDatabase;
-  for (const Hit &hit : hitList)
-    ++perDatabase[hit.database];
   std::string text = std::to_string(hits) + "/" + std::to_string(kernels) +
                      " kernels hit";
   std::string parts;
-  for (const auto &[db, count] : perDatabase)
+  for (const auto &[db, count] : kernelsPerDatabase)
     parts += (parts.empty() ? "" : ", ") + db + ": " + std::to_string(count);
   if (!parts.empty())
     text += " (" + parts + ")";
@@ -54,9 +51,13 @@ struct TuningLookupPass
 
   void runOnOperation() override {
     mlir::ModuleOp module = getOperation();
+    TuningLookupResult local;
+    TuningLookupResult &found = result ? *result : local;
+    found = TuningLookupResult();
     auto info = target::parseTarget(options.target, options.targetCache);
     if (!info.ok()) {
-      module.emitError() << "txl-tuning-lookup: " << info.status().message();
+      found.failed = true;
+      mlir::emitError(module.getLoc()) << "txl-tuning-lookup: " << info.status().message();
       return signalPassFailure();
     }
     std::string targetName = targetKey(*info);
@@ -64,14 +65,12 @@ struct TuningLookupPass
     for (const std::string &location : options.databases) {
       auto db = TuningDatabase::open(location, /*create=*/false);
       if (!db.ok()) {
-        module.emitError() << "--tuning-db: " << db.status().message();
+        found.failed = true;
+        mlir::emitError(module.getLoc()) << "--tuning-db: " << db.status().message();
         return signalPassFailure();
       }
       dbs.push_back(std::move(*db));
     }
-    TuningLookupResult local;
-    TuningLookupResult &found = result ? *result : local;
-    found = TuningLookupResult();
     // One answer per workload: the layers share it.
     struct Answer {
       mlir::Attribute schedule;
@@ -89,7 +88,7 @@ struct TuningLookupPass
         for (size_t d = 0; d < dbs.size() && !answer; ++d) {
           auto best = dbs[d]->best(key.hash, targetName, options.threads);
           if (!best.ok()) {
-            kernel.emitError() << "txl-tuning-lookup: "
+            mlir::emitError(kernel.getLoc()) << "txl-tuning-lookup: "
                                << best.status().message();
             failedQuery = true;
             break;
@@ -101,7 +100,7 @@ struct TuningLookupPass
               mlir::parseAttribute(record.schedule, &getContext());
           auto dict = llvm::dyn_cast_or_null<mlir::DictionaryAttr>(attr);
           if (!dict || !schedule::parseSchedule(dict).ok()) {
-            kernel.emitWarning()
+            mlir::emitWarning(kernel.getLoc())
                 << "txl-tuning-lookup: " << options.databases[d]
                 << ": record " << record.id << " of " << key.label
                 << ": its schedule no longer parses; left to the heuristic";
@@ -123,16 +122,20 @@ struct TuningLookupPass
       kernel->setAttr(attr::kTarget,
                       mlir::StringAttr::get(&getContext(), options.target));
       ++found.hits;
+      ++found.kernelsPerDatabase[it->second->hit.database];
       if (hitWorkloads.insert(key.hash).second)
         found.hitList.push_back(it->second->hit);
     }
-    if (failedQuery)
+    if (failedQuery) {
+      found.failed = true;
       return signalPassFailure();
+    }
     if (options.require && found.hits < found.kernels) {
       std::string list;
       for (const std::string &m : found.misses)
         list += "\n  " + m;
-      module.emitError() << "--tuning-db-require: "
+      found.failed = true;
+      mlir::emitError(module.getLoc()) << "--tuning-db-require: "
                          << found.kernels - found.hits << " of "
                          << found.kernels
                          << " kernels have no record for target " << targetName

@@ -33,7 +33,7 @@ struct MeasureOptions {
   std::string workDir;
   double compileTimeout = 180, runTimeout = 120;
   int rounds = 9;
-  double minSampleSeconds = 0.002;
+  double minSampleSeconds = 0.005;
   /// Bytes of input copies cycled through (beyond the last-level cache).
   int64_t coldBytes = 64 << 20;
   /// Value of every index/i64 scalar argument when timing (the memory

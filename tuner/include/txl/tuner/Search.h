@@ -63,6 +63,9 @@ struct Candidate {
   std::string origin = "tuned";
 };
 
+/// The message of the measurements made again at the end of a search.
+inline constexpr const char *kConfirmMessage = "measured again (confirmation)";
+
 /// What became of a candidate. Only Ok measurements may win.
 enum class Outcome { Ok, CompileError, Timeout, Crash, WrongResult, Noisy };
 const char *outcomeName(Outcome outcome);

@@ -14,6 +14,7 @@
 
 #include "mlir/Pass/Pass.h"
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -38,6 +39,9 @@ struct TuningLookupResult {
   };
   std::vector<Hit> hitList;
   std::vector<std::string> misses;
+  std::map<std::string, int> kernelsPerDatabase;
+  /// The lookup itself failed (a database, or a miss with `require`).
+  bool failed = false;
   /// "9/11 kernels hit (tuned.db: 9)".
   std::string summary() const;
   /// The hits as a JSON object for the model's metadata:
