@@ -449,7 +449,12 @@ int main(int argc, char **argv) {
         } else {
           double m = median(ratios);
           item["ratio"] = m;
-          item["spread"] = m > 0 ? (quantile(ratios, 0.75) - quantile(ratios, 0.25)) / m : 0;
+          double iqr = quantile(ratios, 0.75) - quantile(ratios, 0.25);
+          item["spread"] = m > 0 ? iqr / m : 0;
+          // Standard error of a median: 1.2533 sigma / sqrt(n), sigma ~ IQR / 1.349.
+          item["uncertainty"] = m > 0 && !ratios.empty()
+              ? 1.2533 * (iqr / 1.349) / std::sqrt(double(ratios.size())) / m
+              : 0;
         }
         if (3 * kept < rounds)
           item["status"] = "noisy";

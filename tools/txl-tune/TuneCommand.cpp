@@ -91,7 +91,7 @@ int runTune(const std::vector<std::string> &argv) {
   std::set<std::string> values = modelValueOptions();
   values.insert({"budget", "kernels", "seed", "work-dir", "batch-candidates",
                  "rounds", "memory-length", "compile-timeout", "run-timeout",
-                 "freeze-after"});
+                 "freeze-after", "workload"});
   auto args = Arguments::parse(argv, values, modelFlagOptions());
   if (!args.ok())
     return fail(args.status().message());
@@ -166,6 +166,8 @@ int runTune(const std::vector<std::string> &argv) {
   for (tuner::KernelTask &task : model->tasks) {
     if (pattern && !std::regex_search(task.key.label, *pattern))
       continue;
+    if (args->has("workload") && task.key.hash != args->get("workload", ""))
+      continue;
     auto planner = tuner::KernelPlanner::create(
         task.kernel, source.lowering.target, source.lowering.targetCache);
     if (!planner.ok())
@@ -186,7 +188,11 @@ int runTune(const std::vector<std::string> &argv) {
     chosen.push_back(task);
   }
   if (tasks.empty())
-    return fail("no kernel matches --kernels '" + args->get("kernels", "") + "'");
+    return fail(args->has("workload")
+                    ? "no kernel of the model has --workload " +
+                          args->get("workload", "")
+                    : "no kernel matches --kernels '" +
+                          args->get("kernels", "") + "'");
 
   // The session; the same command (argv) resumes its budget.
   std::string command;

@@ -3,6 +3,7 @@
 // txl-tune MODEL --db FILE --budget 10m [...]   tune (docs/TUNING.md)
 // txl-tune report MODEL --db FILE [--plot F]    what tuning gained
 // txl-tune validate-model MODEL --db FILE --weights W
+// txl-tune enqueue / worker                     campaigns on PostgreSQL
 // txl-tune db merge|export|import|verify|stats
 //
 //===----------------------------------------------------------------------===//
@@ -33,6 +34,10 @@ keeps every measurement in a tuning database that txlc --tuning-db reads.
 
   txl-tune report MODEL --db FILE [--plot FILE.svg] [model options]
   txl-tune validate-model MODEL --db FILE --weights model.safetensors [--out DIR]
+  txl-tune enqueue MODEL --db postgresql://... --budget 1h [--kernels R] [model options]
+      one job per kernel, an equal share of the budget each
+  txl-tune worker --db postgresql://... [--lease 120] [--wait S] [--name N]
+      claims jobs (FOR UPDATE SKIP LOCKED, leases) until none is left
   txl-tune db merge TARGET.db SOURCE.db...
   txl-tune db export DB [--best-only] [-o FILE.jsonl]
   txl-tune db import DB FILE.jsonl...
@@ -58,6 +63,10 @@ int main(int argc, char **argv) {
     return txl::tune::runValidateModel(rest, argv[0]);
   if (command == "db")
     return txl::tune::runDb(rest);
+  if (command == "enqueue")
+    return txl::tune::runEnqueue(rest);
+  if (command == "worker")
+    return txl::tune::runWorker(rest, argv[0]);
   if (command == "compile-candidate")
     return txl::tune::runCompileCandidate(rest);
   return txl::tune::runTune(args);

@@ -24,11 +24,9 @@ std::string ChildResult::describe() const {
          strsignal(signal) + ")";
 }
 
-ChildResult runChild(const std::vector<std::string> &argv,
-                     const std::vector<std::string> &environment,
-                     const std::string &stdoutPath,
-                     const std::string &stderrPath, double timeoutSeconds) {
-  ChildResult result;
+int startChild(const std::vector<std::string> &argv,
+               const std::vector<std::string> &environment,
+               const std::string &stdoutPath, const std::string &stderrPath) {
   std::vector<char *> args;
   for (const std::string &a : argv)
     args.push_back(const_cast<char *>(a.c_str()));
@@ -62,35 +60,50 @@ ChildResult runChild(const std::vector<std::string> &argv,
                        env.data());
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) {
-    result.exited = true;
-    result.exitCode = 127;
     std::ofstream(stderrPath, std::ios::app)
         << "cannot run " << argv[0] << ": " << strerror(rc) << "\n";
+    return -1;
+  }
+  return pid;
+}
+
+bool childEnded(int pid, ChildResult &result) {
+  int status = 0;
+  pid_t done = waitpid(pid, &status, WNOHANG);
+  if (done == 0 || (done < 0 && errno == EINTR))
+    return false;
+  if (done == pid && WIFEXITED(status)) {
+    result.exited = true;
+    result.exitCode = WEXITSTATUS(status);
+  } else if (done == pid && WIFSIGNALED(status)) {
+    result.signal = WTERMSIG(status);
+  }
+  return true;
+}
+
+ChildResult runChild(const std::vector<std::string> &argv,
+                     const std::vector<std::string> &environment,
+                     const std::string &stdoutPath,
+                     const std::string &stderrPath, double timeoutSeconds) {
+  ChildResult result;
+  int pid = startChild(argv, environment, stdoutPath, stderrPath);
+  if (pid < 0) {
+    result.exited = true;
+    result.exitCode = 127;
     return result;
   }
   auto deadline = std::chrono::steady_clock::now() +
                   std::chrono::milliseconds(int64_t(timeoutSeconds * 1000));
-  int status = 0;
-  while (true) {
-    pid_t done = waitpid(pid, &status, WNOHANG);
-    if (done == pid)
-      break;
-    if (done < 0 && errno != EINTR)
-      return result;
+  while (!childEnded(pid, result)) {
     if (std::chrono::steady_clock::now() > deadline) {
       kill(pid, SIGKILL);
+      int status;
       waitpid(pid, &status, 0);
       result.timedOut = true;
       result.signal = SIGKILL;
       return result;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  if (WIFEXITED(status)) {
-    result.exited = true;
-    result.exitCode = WEXITSTATUS(status);
-  } else if (WIFSIGNALED(status)) {
-    result.signal = WTERMSIG(status);
   }
   return result;
 }

@@ -191,6 +191,7 @@ KernelMeasurer::measure(size_t task, const Candidate &heuristic,
         m.medianSeconds = item.value("median_s", 0.0);
         m.ratio = item.value("ratio", 1.0);
         m.spread = item.value("spread", 0.0);
+        m.uncertainty = item.value("uncertainty", m.spread);
         m.maxError = item.value("max_error", 0.0);
         return m;
       };

@@ -283,6 +283,11 @@ Search::run(const std::function<void(const SearchProgress &)> &progress) {
         reserve += estimate(t, options.confirmTop);
     return reserve;
   };
+  // Frozen for now: too long without gain. Searched again only when every
+  // task is, while budget is left.
+  auto stale = [&](const State &s) {
+    return s.sinceImprove >= options.freezeAfter;
+  };
   int totalCandidates = 0;
   auto report = [&](size_t current) {
     if (!progress)
@@ -295,7 +300,8 @@ Search::run(const std::function<void(const SearchProgress &)> &progress) {
     p.candidates = totalCandidates;
     for (size_t t = 0; t < tasks.size(); ++t)
       p.perTask.push_back({tasks[t].label, states[t].measured,
-                           states[t].bestRatio, states[t].frozen, shareOf(t)});
+                           states[t].bestRatio,
+                           states[t].frozen || stale(states[t]), shareOf(t)});
     progress(p);
   };
 
@@ -359,7 +365,7 @@ Search::run(const std::function<void(const SearchProgress &)> &progress) {
       s.ratios[c.scheduleHash].push_back(m.ratio);
       s.points[c.scheduleHash] = {c.point, c.knobs};
       double threshold =
-          s.bestRatio * (1 - std::max(options.minWin, 2 * m.spread));
+          s.bestRatio * (1 - std::max(options.minWin, 2 * m.uncertainty));
       if (m.ratio < threshold) {
         s.gains.push_back(s.bestRatio / m.ratio - 1);
         s.bestRatio = m.ratio;
@@ -369,8 +375,6 @@ Search::run(const std::function<void(const SearchProgress &)> &progress) {
         ++s.sinceImprove;
       }
     }
-    if (s.sinceImprove >= options.freezeAfter)
-      s.frozen = true;
   };
 
   auto fits = [&](size_t t, int count) {
@@ -395,12 +399,19 @@ Search::run(const std::function<void(const SearchProgress &)> &progress) {
             states[t].batches == 0 && tasks[t].weight > heaviest)
           heaviest = tasks[t].weight, chosen = t;
     }
-    // 3. The largest expected gain.
+    // 3. The largest expected gain, among the tasks not frozen for want of
+    //    gain (among all, when every one is).
+    bool allStale = true;
+    for (size_t t = 0; t < tasks.size(); ++t)
+      if (states[t].valid && !states[t].frozen && tasks[t].weight > 0 &&
+          !stale(states[t]))
+        allStale = false;
     if (!chosen) {
       double bestGain = -1;
       for (size_t t = 0; t < tasks.size(); ++t) {
         const State &s = states[t];
-        if (!s.valid || s.frozen || tasks[t].weight <= 0)
+        if (!s.valid || s.frozen || tasks[t].weight <= 0 ||
+            (stale(s) && !allStale))
           continue;
         double recent = s.gains.empty()
                             ? 0.05

@@ -82,6 +82,7 @@ public:
         m.ratio = trueTime(c.point) / base;
         m.medianSeconds = trueTime(c.point) * 1e-3;
         m.spread = 0.002;
+        m.uncertainty = 0.001;
       }
       out.push_back(m);
     }

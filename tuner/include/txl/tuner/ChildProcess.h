@@ -26,6 +26,14 @@ ChildResult runChild(const std::vector<std::string> &argv,
                      const std::string &stdoutPath,
                      const std::string &stderrPath, double timeoutSeconds);
 
+/// Starts `argv` as runChild does, without waiting: its pid, or -1 (with
+/// the reason in `stderrPath`).
+int startChild(const std::vector<std::string> &argv,
+               const std::vector<std::string> &environment,
+               const std::string &stdoutPath, const std::string &stderrPath);
+/// Whether `pid` has ended (then `result` says how); never blocks.
+bool childEnded(int pid, ChildResult &result);
+
 /// The last `lines` lines of a file.
 std::string tailOfFile(const std::string &path, int lines);
 

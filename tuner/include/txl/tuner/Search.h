@@ -12,12 +12,13 @@
 // deduplicated by their schedule's hash (different knobs often give the same
 // schedule), across sessions too, so the same command resumes where it
 // stopped. A candidate becomes the incumbent only if it beats it by
-// max(1%, 2x its relative spread); a wrong result, a crash or a timeout is
+// max(1%, 2x the relative standard error of its median ratio); a wrong result, a crash or a timeout is
 // recorded and never becomes one. The budget (wall clock, compiles
 // included) gives every task a first batch, then goes batch by batch to the
 // task with the largest expected gain (its share of the step x its recent
 // improvement); a task freezes after `freezeAfter` candidates without
-// improvement. The best few of each task are measured again at the end (the
+// improvement (when every task is frozen and budget is left, the frozen
+// ones are searched again, by expected gain). The best few of each task are measured again at the end (the
 // best of noisy measurements is biased low).
 //
 //===----------------------------------------------------------------------===//
@@ -81,6 +82,9 @@ struct Measurement {
   double ratio = 1;
   /// Relative spread of those ratios (interquartile range / median).
   double spread = 0;
+  /// Relative standard error of that median (spread / sqrt(rounds), up to
+  /// a constant): what a new incumbent must win by twice.
+  double uncertainty = 0;
   /// Largest difference from the heuristic's outputs.
   double maxError = 0;
 };
