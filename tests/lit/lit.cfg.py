@@ -20,3 +20,5 @@ config.substitutions.append(("%vectors", os.path.join(config.txl_src_root, "test
 # The reference model (ModelABI.h on the reference kernels), a stand-in for a compiled model.so.
 config.substitutions.append(
     ("%txl_reference_model", os.path.join(config.txl_lib_dir, "libtxl_reference_model.so")))
+# txl-tune's path, for scripts that start it themselves.
+config.substitutions.append(("%txl_tune_path", os.path.join(config.txl_tools_dir, "txl-tune")))

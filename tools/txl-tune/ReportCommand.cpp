@@ -112,6 +112,20 @@ int runValidateModel(const std::vector<std::string> &argv, const char *argv0) {
   std::string heuristic = out + "/heuristic.so", tuned = out + "/tuned.so";
   if (!compile(heuristic, false) || !compile(tuned, true))
     return fail("txlc failed (logs in " + out + ")");
+  // The same outputs first (schedules reorder sums, never what is computed).
+  std::string same = llvm::sys::path::parent_path(compare).str() + "/same_outputs.py";
+  tuner::ChildResult check = tuner::runChild(
+      {"/usr/bin/python3", same, "--weights", args->get("weights", ""), heuristic,
+       tuned},
+      {"HL_NUM_THREADS=1"}, out + "/same_outputs.txt", out + "/same_outputs.log",
+      3600);
+  {
+    std::ifstream in(out + "/same_outputs.txt");
+    std::cout << in.rdbuf();
+  }
+  if (!check.exited || check.exitCode != 0)
+    return fail("the tuned model's hidden states differ from the heuristic's "
+                "(" + check.describe() + "; " + out + "/same_outputs.*)");
   std::vector<std::string> cmd = {"/usr/bin/python3", compare, "--weights",
                                   args->get("weights", ""), "--rounds",
                                   args->get("rounds", "3"), heuristic, tuned};

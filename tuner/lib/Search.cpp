@@ -214,7 +214,7 @@ Search::run(const std::function<void(const SearchProgress &)> &progress) {
                           !ranges.empty();
          ++attempt) {
       KnobPoint p;
-      bool first = s.ratios.size() <= 1 && s.batches == 0;
+      bool first = s.ratios.size() <= 1 && s.measured == 0;
       if (first || unit(s.rng) < 0.1) {
         // Random: everywhere, or the heuristic with a few knobs redrawn.
         p = s.heuristic.point;
@@ -316,8 +316,9 @@ Search::run(const std::function<void(const SearchProgress &)> &progress) {
     double spent = clock.now() - before;
     if (stopped() && results.size() != candidates.size())
       return; // Interrupted: nothing of this batch is kept.
-    if (!candidates.empty()) {
-      double per = spent / double(candidates.size());
+    {
+      // A batch of the heuristic alone costs about one candidate.
+      double per = spent / double(std::max<size_t>(1, candidates.size()));
       s.secondsPerCandidate = s.secondsPerCandidate > 0
                                   ? 0.5 * (s.secondsPerCandidate + per)
                                   : per;
@@ -391,15 +392,26 @@ Search::run(const std::function<void(const SearchProgress &)> &progress) {
       if (states[t].valid && !states[t].frozen && tasks[t].weight <= 0 &&
           !states[t].heuristicRecorded)
         chosen = t, count = 0;
-    // 2. A first batch for every task, heaviest first.
+    // 2. The heuristic of every task measured alone, heaviest first: every
+    //    kernel gets a record (a compile with --tuning-db-require finds it)
+    //    and its cost is known before its candidates are.
+    bool heuristicOnly = false;
     if (!chosen) {
       double heaviest = -1;
       for (size_t t = 0; t < tasks.size(); ++t)
         if (states[t].valid && !states[t].frozen && tasks[t].weight > 0 &&
-            states[t].batches == 0 && tasks[t].weight > heaviest)
+            !states[t].heuristicRecorded && tasks[t].weight > heaviest)
+          heaviest = tasks[t].weight, chosen = t, heuristicOnly = true;
+    }
+    // 3. A first batch of candidates for every task, heaviest first.
+    if (!chosen) {
+      double heaviest = -1;
+      for (size_t t = 0; t < tasks.size(); ++t)
+        if (states[t].valid && !states[t].frozen && tasks[t].weight > 0 &&
+            states[t].measured == 0 && tasks[t].weight > heaviest)
           heaviest = tasks[t].weight, chosen = t;
     }
-    // 3. The largest expected gain, among the tasks not frozen for want of
+    // 4. The largest expected gain, among the tasks not frozen for want of
     //    gain (among all, when every one is).
     bool allStale = true;
     for (size_t t = 0; t < tasks.size(); ++t)
@@ -439,9 +451,13 @@ Search::run(const std::function<void(const SearchProgress &)> &progress) {
       states[t].frozen = true;
       continue;
     }
-    // Nothing measured yet: one candidate first, to learn what one costs.
-    if (globalSecondsPerCandidate <= 0)
-      count = std::min(count, 1);
+    if (heuristicOnly) {
+      if (!fits(t, 1))
+        break;
+      runBatch(t, {}, false);
+      report(t);
+      continue;
+    }
     while (count > 1 && !fits(t, count))
       --count;
     if (!fits(t, count))

@@ -14,7 +14,9 @@
 // stopped. A candidate becomes the incumbent only if it beats it by
 // max(1%, 2x the relative standard error of its median ratio); a wrong result, a crash or a timeout is
 // recorded and never becomes one. The budget (wall clock, compiles
-// included) gives every task a first batch, then goes batch by batch to the
+// included) first measures every task's heuristic alone (so that every
+// kernel has a record, and its cost is known), then gives every task a first
+// batch of candidates, then goes batch by batch to the
 // task with the largest expected gain (its share of the step x its recent
 // improvement); a task freezes after `freezeAfter` candidates without
 // improvement (when every task is frozen and budget is left, the frozen
