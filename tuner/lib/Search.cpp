@@ -314,8 +314,8 @@ Search::run(const std::function<void(const SearchProgress &)> &progress) {
     std::vector<Measurement> results =
         measurer.measure(t, s.heuristic, candidates, baseline);
     double spent = clock.now() - before;
-    if (stopped() && results.size() != candidates.size())
-      return; // Interrupted: nothing of this batch is kept.
+    if (stopped())
+      return; // Interrupted (the worker may have died of it): not kept.
     {
       // A batch of the heuristic alone costs about one candidate.
       double per = spent / double(std::max<size_t>(1, candidates.size()));
