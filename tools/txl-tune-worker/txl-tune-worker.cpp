@@ -1,4 +1,5 @@
-//===- txl-tune-worker.cpp - times candidate kernels against the heuristic -===//
+//===- txl-tune-worker.cpp - times candidate kernels against the heuristic
+//-===//
 //
 // txl-tune-worker SPEC.json: run by txl-tune in a process of its own, so
 // that a candidate that crashes or hangs kills only this process. It links
@@ -55,7 +56,9 @@ constexpr uint8_t kGuardByte = 0xA5;
 struct Tensor {
   std::string element; // f32, i64, i32
   std::vector<int64_t> shape;
-  size_t elementBytes() const { return element == "f32" || element == "i32" ? 4 : 8; }
+  size_t elementBytes() const {
+    return element == "f32" || element == "i32" ? 4 : 8;
+  }
   size_t count() const {
     size_t n = 1;
     for (int64_t d : shape)
@@ -75,7 +78,9 @@ struct Storage {
     std::memset(data + n, kGuardByte, kGuardBytes);
   }
   Storage(const Storage &) = delete;
-  Storage(Storage &&o) noexcept : data(o.data), bytes(o.bytes) { o.data = nullptr; }
+  Storage(Storage &&o) noexcept : data(o.data), bytes(o.bytes) {
+    o.data = nullptr;
+  }
   ~Storage() { std::free(data); }
   bool guardIntact() const {
     for (size_t i = 0; i < kGuardBytes; ++i)
@@ -117,30 +122,65 @@ using Word = uintptr_t;
 int callKernel(void *fn, const std::vector<Word> &a) {
 #define TXL_CALL(...) reinterpret_cast<int (*)(__VA_ARGS__)>(fn)
   switch (a.size()) {
-  case 1: return TXL_CALL(Word)(a[0]);
-  case 2: return TXL_CALL(Word, Word)(a[0], a[1]);
-  case 3: return TXL_CALL(Word, Word, Word)(a[0], a[1], a[2]);
-  case 4: return TXL_CALL(Word, Word, Word, Word)(a[0], a[1], a[2], a[3]);
-  case 5: return TXL_CALL(Word, Word, Word, Word, Word)(a[0], a[1], a[2], a[3], a[4]);
-  case 6: return TXL_CALL(Word, Word, Word, Word, Word, Word)(a[0], a[1], a[2], a[3], a[4], a[5]);
-  case 7: return TXL_CALL(Word, Word, Word, Word, Word, Word, Word)(a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
-  case 8: return TXL_CALL(Word, Word, Word, Word, Word, Word, Word, Word)(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
-  case 9: return TXL_CALL(Word, Word, Word, Word, Word, Word, Word, Word, Word)(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8]);
-  case 10: return TXL_CALL(Word, Word, Word, Word, Word, Word, Word, Word, Word, Word)(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9]);
-  case 11: return TXL_CALL(Word, Word, Word, Word, Word, Word, Word, Word, Word, Word, Word)(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10]);
-  case 12: return TXL_CALL(Word, Word, Word, Word, Word, Word, Word, Word, Word, Word, Word, Word)(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11]);
-  case 13: return TXL_CALL(Word, Word, Word, Word, Word, Word, Word, Word, Word, Word, Word, Word, Word)(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12]);
-  case 14: return TXL_CALL(Word, Word, Word, Word, Word, Word, Word, Word, Word, Word, Word, Word, Word, Word)(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13]);
-  case 15: return TXL_CALL(Word, Word, Word, Word, Word, Word, Word, Word, Word, Word, Word, Word, Word, Word, Word)(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14]);
-  case 16: return TXL_CALL(Word, Word, Word, Word, Word, Word, Word, Word, Word, Word, Word, Word, Word, Word, Word, Word)(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15]);
-  default: return -1000;
+  case 1:
+    return TXL_CALL(Word)(a[0]);
+  case 2:
+    return TXL_CALL(Word, Word)(a[0], a[1]);
+  case 3:
+    return TXL_CALL(Word, Word, Word)(a[0], a[1], a[2]);
+  case 4:
+    return TXL_CALL(Word, Word, Word, Word)(a[0], a[1], a[2], a[3]);
+  case 5:
+    return TXL_CALL(Word, Word, Word, Word, Word)(a[0], a[1], a[2], a[3], a[4]);
+  case 6:
+    return TXL_CALL(Word, Word, Word, Word, Word, Word)(a[0], a[1], a[2], a[3],
+                                                        a[4], a[5]);
+  case 7:
+    return TXL_CALL(Word, Word, Word, Word, Word, Word,
+                    Word)(a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
+  case 8:
+    return TXL_CALL(Word, Word, Word, Word, Word, Word, Word,
+                    Word)(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
+  case 9:
+    return TXL_CALL(Word, Word, Word, Word, Word, Word, Word, Word,
+                    Word)(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8]);
+  case 10:
+    return TXL_CALL(Word, Word, Word, Word, Word, Word, Word, Word, Word, Word)(
+        a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9]);
+  case 11:
+    return TXL_CALL(Word, Word, Word, Word, Word, Word, Word, Word, Word, Word,
+                    Word)(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8],
+                          a[9], a[10]);
+  case 12:
+    return TXL_CALL(Word, Word, Word, Word, Word, Word, Word, Word, Word, Word,
+                    Word, Word)(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7],
+                                a[8], a[9], a[10], a[11]);
+  case 13:
+    return TXL_CALL(Word, Word, Word, Word, Word, Word, Word, Word, Word, Word,
+                    Word, Word, Word)(a[0], a[1], a[2], a[3], a[4], a[5], a[6],
+                                      a[7], a[8], a[9], a[10], a[11], a[12]);
+  case 14:
+    return TXL_CALL(Word, Word, Word, Word, Word, Word, Word, Word, Word, Word,
+                    Word, Word, Word, Word)(a[0], a[1], a[2], a[3], a[4], a[5],
+                                            a[6], a[7], a[8], a[9], a[10],
+                                            a[11], a[12], a[13]);
+  case 15:
+    return TXL_CALL(Word, Word, Word, Word, Word, Word, Word, Word, Word, Word,
+                    Word, Word, Word, Word,
+                    Word)(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8],
+                          a[9], a[10], a[11], a[12], a[13], a[14]);
+  case 16:
+    return TXL_CALL(Word, Word, Word, Word, Word, Word, Word, Word, Word, Word,
+                    Word, Word, Word, Word, Word,
+                    Word)(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8],
+                          a[9], a[10], a[11], a[12], a[13], a[14], a[15]);
+  default:
+    return -1000;
   }
 #undef TXL_CALL
 }
 
-void emit(const json &line) {
-  std::cout << line.dump() << "\n" << std::flush;
-}
+void emit(const json &line) { std::cout << line.dump() << "\n" << std::flush; }
 
 int fail(const std::string &message) {
   emit({{"event", "error"}, {"message", message}});
@@ -204,11 +244,13 @@ int main(int argc, char **argv) {
       } else {
         argKind.push_back(0);
         argIndex.push_back(inputs.size());
-        inputs.push_back({a.at("element"), a.at("shape").get<std::vector<int64_t>>()});
+        inputs.push_back(
+            {a.at("element"), a.at("shape").get<std::vector<int64_t>>()});
       }
     }
     for (const json &r : spec.at("results"))
-      outputs.push_back({r.at("element"), r.at("shape").get<std::vector<int64_t>>()});
+      outputs.push_back(
+          {r.at("element"), r.at("shape").get<std::vector<int64_t>>()});
     std::vector<std::vector<int64_t>> scalarSettings = {scalars};
     for (const json &s : spec.value("validate_scalars", json::array()))
       scalarSettings.push_back(s.get<std::vector<int64_t>>());
@@ -250,8 +292,9 @@ int main(int argc, char **argv) {
       loaded.push_back(l);
     }
     if (loaded.empty() || !loaded[0].usable)
-      return fail("the heuristic's library does not load: " +
-                  (loaded.empty() ? std::string("none given") : loaded[0].message));
+      return fail(
+          "the heuristic's library does not load: " +
+          (loaded.empty() ? std::string("none given") : loaded[0].message));
 
     // Inputs in copies (same data), outputs per candidate.
     size_t setBytes = 0;
@@ -260,7 +303,8 @@ int main(int argc, char **argv) {
     size_t copies = std::clamp<size_t>(
         setBytes ? (coldBytes + setBytes - 1) / setBytes : 1, 1, 16);
     if (copies * setBytes > (size_t(1) << 30))
-      copies = std::max<size_t>(1, (size_t(1) << 30) / std::max<size_t>(1, setBytes));
+      copies = std::max<size_t>(1, (size_t(1) << 30) /
+                                       std::max<size_t>(1, setBytes));
     std::vector<std::vector<Storage>> inputCopies(copies);
     std::uniform_real_distribution<float> value(-1.f, 1.f);
     std::uniform_int_distribution<int64_t> index(0, 63);
@@ -350,11 +394,14 @@ int main(int argc, char **argv) {
               got = reinterpret_cast<const float *>(outputStore[c][o].data)[k];
               want = reinterpret_cast<const float *>(expected[o].data())[k];
             } else if (outputs[o].element == "i32") {
-              got = reinterpret_cast<const int32_t *>(outputStore[c][o].data)[k];
+              got =
+                  reinterpret_cast<const int32_t *>(outputStore[c][o].data)[k];
               want = reinterpret_cast<const int32_t *>(expected[o].data())[k];
             } else {
-              got = double(reinterpret_cast<const int64_t *>(outputStore[c][o].data)[k]);
-              want = double(reinterpret_cast<const int64_t *>(expected[o].data())[k]);
+              got = double(
+                  reinterpret_cast<const int64_t *>(outputStore[c][o].data)[k]);
+              want = double(
+                  reinterpret_cast<const int64_t *>(expected[o].data())[k]);
             }
             if (std::isnan(want) && std::isnan(got))
               continue;
@@ -394,7 +441,8 @@ int main(int argc, char **argv) {
     };
     sample(0, 1);
     double once = sample(0, 1);
-    size_t reps = size_t(std::max(1.0, std::ceil(minSample / std::max(once, 1e-7))));
+    size_t reps =
+        size_t(std::max(1.0, std::ceil(minSample / std::max(once, 1e-7))));
     reps = std::min<size_t>(reps, 10000);
 
     // Interleaved rounds.
@@ -403,7 +451,8 @@ int main(int argc, char **argv) {
       if (loaded[c].usable)
         order.push_back(c);
     std::vector<double> baselineRound;
-    std::vector<std::vector<double>> times(loaded.size()), roundRatios(loaded.size());
+    std::vector<std::vector<double>> times(loaded.size()),
+        roundRatios(loaded.size());
     for (int r = 0; r < rounds; ++r) {
       std::shuffle(order.begin(), order.end(), rng);
       double b1 = sample(0, reps);
@@ -420,18 +469,25 @@ int main(int argc, char **argv) {
         roundRatios[c].push_back(t[c] / b);
       }
     }
-    double bestBaseline = *std::min_element(baselineRound.begin(), baselineRound.end());
+    double bestBaseline =
+        *std::min_element(baselineRound.begin(), baselineRound.end());
     std::vector<bool> keep(rounds);
     int kept = 0;
     for (int r = 0; r < rounds; ++r)
       kept += (keep[r] = baselineRound[r] <= 1.10 * bestBaseline);
 
-    json result = {{"event", "result"}, {"reps", reps}, {"copies", copies},
-                   {"rounds", rounds}, {"kept_rounds", kept}};
+    json result = {{"event", "result"},
+                   {"reps", reps},
+                   {"copies", copies},
+                   {"rounds", rounds},
+                   {"kept_rounds", kept}};
     json list = json::array();
     for (size_t c = 0; c < loaded.size(); ++c) {
-      json item = {{"status", loaded[c].status}, {"message", loaded[c].message},
-                   {"max_error", std::isfinite(loaded[c].maxError) ? loaded[c].maxError : 1e30}};
+      json item = {{"status", loaded[c].status},
+                   {"message", loaded[c].message},
+                   {"max_error", std::isfinite(loaded[c].maxError)
+                                     ? loaded[c].maxError
+                                     : 1e30}};
       if (loaded[c].usable) {
         std::vector<double> ratios;
         for (int r = 0; r < rounds; ++r)
@@ -451,10 +507,12 @@ int main(int argc, char **argv) {
           item["ratio"] = m;
           double iqr = quantile(ratios, 0.75) - quantile(ratios, 0.25);
           item["spread"] = m > 0 ? iqr / m : 0;
-          // Standard error of a median: 1.2533 sigma / sqrt(n), sigma ~ IQR / 1.349.
+          // Standard error of a median: 1.2533 sigma / sqrt(n), sigma ~ IQR
+          // / 1.349.
           item["uncertainty"] = m > 0 && !ratios.empty()
-              ? 1.2533 * (iqr / 1.349) / std::sqrt(double(ratios.size())) / m
-              : 0;
+                                    ? 1.2533 * (iqr / 1.349) /
+                                          std::sqrt(double(ratios.size())) / m
+                                    : 0;
         }
         if (3 * kept < rounds)
           item["status"] = "noisy";

@@ -79,9 +79,9 @@ StatusOr<double> parseDuration(const std::string &text) {
   double v = std::strtod(text.c_str(), &end);
   std::string unit = end ? end : "";
   double scale = unit == "" || unit == "s" ? 1
-                 : unit == "m"            ? 60
-                 : unit == "h"            ? 3600
-                                          : -1;
+                 : unit == "m"             ? 60
+                 : unit == "h"             ? 3600
+                                           : -1;
   if (text.empty() || end == text.c_str() || scale < 0 || v <= 0)
     return Status::error("not a duration: '" + text +
                          "' (e.g. 90s, 15m, 1h, or seconds)");

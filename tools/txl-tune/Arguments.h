@@ -1,4 +1,5 @@
-//===- Arguments.h - txl-tune's command line ---------------------*- C++ -*-===//
+//===- Arguments.h - txl-tune's command line ---------------------*- C++
+//-*-===//
 #ifndef TXL_TOOLS_TXLTUNE_ARGUMENTS_H
 #define TXL_TOOLS_TXLTUNE_ARGUMENTS_H
 

@@ -1,4 +1,5 @@
-//===- Commands.h - txl-tune's subcommands -----------------------*- C++ -*-===//
+//===- Commands.h - txl-tune's subcommands -----------------------*- C++
+//-*-===//
 #ifndef TXL_TOOLS_TXLTUNE_COMMANDS_H
 #define TXL_TOOLS_TXLTUNE_COMMANDS_H
 

@@ -23,8 +23,7 @@ int runCompileCandidate(const std::vector<std::string> &argv) {
   auto args = Arguments::parse(argv, {"target", "runtime", "o"}, {});
   if (!args.ok())
     return fail(args.status().message());
-  if (args->positional.size() != 1 || !args->has("o") ||
-      !args->has("runtime"))
+  if (args->positional.size() != 1 || !args->has("o") || !args->has("runtime"))
     return fail("usage: txl-tune compile-candidate KERNEL.mlir --target T "
                 "--runtime R.o -o OUT.so");
   mlir::DialectRegistry registry;
@@ -40,13 +39,13 @@ int runCompileCandidate(const std::vector<std::string> &argv) {
     return fail(path + ": no func.func @txl_tune_kernel");
   std::string out = args->get("o", "");
   std::string base = out + ".kernel";
-  auto kernel = codegen::halide::compileKernel(
-      func, args->get("target", "host"), base);
+  auto kernel =
+      codegen::halide::compileKernel(func, args->get("target", "host"), base);
   if (!kernel.ok())
     return fail(path + ": " + kernel.status().message());
-  Status status = codegen::host::linkObjects(
-      {kernel->objectPath, args->get("runtime", "")}, out,
-      codegen::host::LinkKind::SharedLibrary);
+  Status status =
+      codegen::host::linkObjects({kernel->objectPath, args->get("runtime", "")},
+                                 out, codegen::host::LinkKind::SharedLibrary);
   llvm::sys::fs::remove(kernel->objectPath);
   if (!status.isOk())
     return fail(status.message());

@@ -51,7 +51,8 @@ int runDb(const std::vector<std::string> &argv) {
       return fail(db.status().message());
     std::string out = args->get("o", "-");
     if (out == "-") {
-      Status s = tuner::exportJsonLines(**db, std::cout, args->has("best-only"));
+      Status s =
+          tuner::exportJsonLines(**db, std::cout, args->has("best-only"));
       return s.isOk() ? 0 : fail(s.message());
     }
     // All or nothing: written beside, renamed into place.

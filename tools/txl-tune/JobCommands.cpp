@@ -53,9 +53,8 @@ int runEnqueue(const std::vector<std::string> &argv) {
     pattern.emplace(args->get("kernels", ""));
   // The tuner's arguments: the model and the flags that shape its kernels.
   nlohmann::json tuneArgs = nlohmann::json::array({args->positional[0]});
-  for (const std::string &name :
-       {"batch", "tgt-len", "target", "target-cache", "threads",
-        "score-segments", "seed"})
+  for (const std::string &name : {"batch", "tgt-len", "target", "target-cache",
+                                  "threads", "score-segments", "seed"})
     if (args->has(name))
       tuneArgs.push_back("--" + name + "=" + args->get(name, ""));
   for (const std::string &flag : modelFlagOptions())
@@ -109,8 +108,8 @@ int runWorker(const std::vector<std::string> &argv, const char *argv0) {
     return fail(s.message());
   char host[256] = "?";
   gethostname(host, sizeof host - 1);
-  std::string worker = args->get(
-      "name", std::string(host) + ":" + std::to_string(getpid()));
+  std::string worker =
+      args->get("name", std::string(host) + ":" + std::to_string(getpid()));
   char self[4096];
   ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
   std::string tuner = n > 0 ? std::string(self, size_t(n)) : argv0;
@@ -137,9 +136,10 @@ int runWorker(const std::vector<std::string> &argv, const char *argv0) {
     for (const auto &a : nlohmann::json::parse(job.argv))
       cmd.push_back(a.get<std::string>());
     char budget[32];
-    std::snprintf(budget, sizeof budget, "%.0fs", std::max(1.0, job.budgetSeconds));
-    cmd.insert(cmd.end(), {"--db", url, "--workload", job.workload,
-                           "--budget", budget});
+    std::snprintf(budget, sizeof budget, "%.0fs",
+                  std::max(1.0, job.budgetSeconds));
+    cmd.insert(cmd.end(),
+               {"--db", url, "--workload", job.workload, "--budget", budget});
     std::string log = "/tmp/txl-tune-job-" + std::to_string(job.id) + "-" +
                       std::to_string(getpid());
     int pid = tuner::startChild(cmd, {}, log + ".out", log + ".err");
@@ -168,7 +168,8 @@ int runWorker(const std::vector<std::string> &argv, const char *argv0) {
     }
     auto finished = tuner::finishJob(
         **db, job.id, worker, ok,
-        ok ? "" : result.describe() + ": " + tuner::tailOfFile(log + ".err", 3));
+        ok ? ""
+           : result.describe() + ": " + tuner::tailOfFile(log + ".err", 3));
     if (!finished.ok())
       return fail(finished.status().message());
     done += *finished;

@@ -13,8 +13,8 @@ int fail(const std::string &message) {
 
 const std::set<std::string> &modelValueOptions() {
   static const std::set<std::string> names = {
-      "batch", "tgt-len", "target", "target-cache", "threads",
-      "score-segments", "db"};
+      "batch",   "tgt-len",        "target", "target-cache",
+      "threads", "score-segments", "db"};
   return names;
 }
 
@@ -42,7 +42,8 @@ StatusOr<tuner::ModelKernels> loadModel(mlir::MLIRContext &context,
   auto batch = args.integer("batch", 1);
   auto tgtLen = args.integer("tgt-len", 0);
   auto segments = args.integer("score-segments", 8);
-  for (const Status *s : {&batch.status(), &tgtLen.status(), &segments.status()})
+  for (const Status *s :
+       {&batch.status(), &tgtLen.status(), &segments.status()})
     if (!s->isOk())
       return *s;
   if (*batch < 1 || *tgtLen < 0 || *segments < 1)

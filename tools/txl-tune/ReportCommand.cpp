@@ -81,8 +81,8 @@ int runValidateModel(const std::vector<std::string> &argv, const char *argv0) {
                         n > 0 ? std::string(buffer, size_t(n)) : argv0)
                         .str();
   std::string txlc = bin + "/txlc";
-  std::string compare = args->get(
-      "compare", bin + "/../../bench/model/compare.py");
+  std::string compare =
+      args->get("compare", bin + "/../../bench/model/compare.py");
 #ifdef TXL_SOURCE_DIR
   if (!args->has("compare"))
     compare = std::string(TXL_SOURCE_DIR) + "/bench/model/compare.py";
@@ -90,8 +90,8 @@ int runValidateModel(const std::vector<std::string> &argv, const char *argv0) {
   std::string out = args->get("out", "/tmp/txl-tune-validate");
   llvm::sys::fs::create_directories(out);
   std::vector<std::string> common = {txlc, args->positional[0]};
-  for (const char *name : {"batch", "tgt-len", "target", "target-cache",
-                           "score-segments"})
+  for (const char *name :
+       {"batch", "tgt-len", "target", "target-cache", "score-segments"})
     if (args->has(name))
       common.push_back(std::string("--") + name + "=" + args->get(name, ""));
   for (const char *flag : {"no-kv-cache", "no-hoist", "keep-mems"})
@@ -105,7 +105,8 @@ int runValidateModel(const std::vector<std::string> &argv, const char *argv0) {
       cmd.push_back("--tuning-db=" + args->get("db", ""));
       cmd.push_back("--tuning-threads=" + args->get("threads", "1"));
     }
-    tuner::ChildResult r = tuner::runChild(cmd, {}, so + ".out", so + ".log", 1800);
+    tuner::ChildResult r =
+        tuner::runChild(cmd, {}, so + ".out", so + ".log", 1800);
     std::cerr << tuner::tailOfFile(so + ".log", 5) << "\n";
     return r.exited && r.exitCode == 0;
   };
@@ -113,22 +114,25 @@ int runValidateModel(const std::vector<std::string> &argv, const char *argv0) {
   if (!compile(heuristic, false) || !compile(tuned, true))
     return fail("txlc failed (logs in " + out + ")");
   // The same outputs first (schedules reorder sums, never what is computed).
-  std::string same = llvm::sys::path::parent_path(compare).str() + "/same_outputs.py";
-  tuner::ChildResult check = tuner::runChild(
-      {"/usr/bin/python3", same, "--weights", args->get("weights", ""), heuristic,
-       tuned},
-      {"HL_NUM_THREADS=1"}, out + "/same_outputs.txt", out + "/same_outputs.log",
-      3600);
+  std::string same =
+      llvm::sys::path::parent_path(compare).str() + "/same_outputs.py";
+  tuner::ChildResult check =
+      tuner::runChild({"/usr/bin/python3", same, "--weights",
+                       args->get("weights", ""), heuristic, tuned},
+                      {"HL_NUM_THREADS=1"}, out + "/same_outputs.txt",
+                      out + "/same_outputs.log", 3600);
   {
     std::ifstream in(out + "/same_outputs.txt");
     std::cout << in.rdbuf();
   }
   if (!check.exited || check.exitCode != 0)
     return fail("the tuned model's hidden states differ from the heuristic's "
-                "(" + check.describe() + "; " + out + "/same_outputs.*)");
-  std::vector<std::string> cmd = {"/usr/bin/python3", compare, "--weights",
-                                  args->get("weights", ""), "--rounds",
-                                  args->get("rounds", "3"), heuristic, tuned};
+                "(" +
+                check.describe() + "; " + out + "/same_outputs.*)");
+  std::vector<std::string> cmd = {"/usr/bin/python3", compare,
+                                  "--weights",        args->get("weights", ""),
+                                  "--rounds",         args->get("rounds", "3"),
+                                  heuristic,          tuned};
   std::string threads = args->get("threads", "1");
   tuner::ChildResult r = tuner::runChild(
       cmd, {"HL_NUM_THREADS=" + threads, "OMP_NUM_THREADS=" + threads},

@@ -1,4 +1,5 @@
-//===- TuneCommand.cpp - txl-tune MODEL --db FILE --budget 10m -------------===//
+//===- TuneCommand.cpp - txl-tune MODEL --db FILE --budget 10m
+//-------------===//
 //
 // Builds the model's kernels as txlc would, then runs the search
 // (txl/tuner/Search.h) with the real planner (txl-tile) and measurer (a
@@ -122,7 +123,8 @@ int runTune(const std::vector<std::string> &argv) {
     try {
       pattern.emplace(args->get("kernels", ""));
     } catch (const std::regex_error &e) {
-      return fail("--kernels: not a regular expression: " + args->get("kernels", ""));
+      return fail("--kernels: not a regular expression: " +
+                  args->get("kernels", ""));
     }
   }
   auto target = concreteTarget(*args);
@@ -172,9 +174,9 @@ int runTune(const std::vector<std::string> &argv) {
         task.kernel, source.lowering.target, source.lowering.targetCache);
     if (!planner.ok())
       return fail(planner.status().message());
-    Status status = (*db)->addWorkload({task.key.hash, task.key.label,
-                                        task.key.signature,
-                                        task.key.canonical});
+    Status status =
+        (*db)->addWorkload({task.key.hash, task.key.label, task.key.signature,
+                            task.key.canonical});
     if (!status.isOk())
       return fail(status.message());
     tuner::SearchTask searchTask;
@@ -198,8 +200,7 @@ int runTune(const std::vector<std::string> &argv) {
   std::string command;
   for (const std::string &a : argv)
     command += a + '\0';
-  tuner::MachineRow machine =
-      thisMachine(*target, source.lowering.targetCache);
+  tuner::MachineRow machine = thisMachine(*target, source.lowering.targetCache);
   tuner::SessionRow session;
   session.id = tuner::newId();
   session.started = tuner::utcNow();
@@ -221,8 +222,7 @@ int runTune(const std::vector<std::string> &argv) {
   std::string workDir = args->get("work-dir", "");
   if (workDir.empty()) {
     std::string db = args->get("db", "");
-    workDir = tuner::isPostgresUrl(db) ? "/tmp/txl-tune-work"
-                                       : db + ".work";
+    workDir = tuner::isPostgresUrl(db) ? "/tmp/txl-tune-work" : db + ".work";
   }
   tuner::MeasureOptions measure;
   measure.target = source.lowering.target;

@@ -14,7 +14,8 @@
 
 namespace {
 
-const char *kUsage = R"(txl-tune: searches schedules for a model's kernels on this machine and
+const char *kUsage =
+    R"(txl-tune: searches schedules for a model's kernels on this machine and
 keeps every measurement in a tuning database that txlc --tuning-db reads.
 
   txl-tune MODEL --db FILE [--budget 10m] [options]

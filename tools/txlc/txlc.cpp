@@ -837,8 +837,8 @@ int main(int argc, char **argv) {
     tuner::TuningLookupOptions lookup;
     lookup.databases.assign(tuningDbs.begin(), tuningDbs.end());
     lookup.threads = tuningThreads;
-    model->configJson = withTuningRecords(model->configJson,
-                                          tuning.json(lookup));
+    model->configJson =
+        withTuningRecords(model->configJson, tuning.json(lookup));
   }
   if (emit == Emit::Linalg)
     return emitText(printed(module));

@@ -56,8 +56,8 @@ int startChild(const std::vector<std::string> &argv,
   posix_spawn_file_actions_addopen(&actions, 2, stderrPath.c_str(),
                                    O_WRONLY | O_CREAT | O_TRUNC, 0644);
   pid_t pid;
-  int rc = posix_spawn(&pid, args[0], &actions, nullptr, args.data(),
-                       env.data());
+  int rc =
+      posix_spawn(&pid, args[0], &actions, nullptr, args.data(), env.data());
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) {
     std::ofstream(stderrPath, std::ios::app)

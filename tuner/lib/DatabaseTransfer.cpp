@@ -1,4 +1,5 @@
-//===- DatabaseTransfer.cpp - JSON lines in and out, merge, verify, stats --===//
+//===- DatabaseTransfer.cpp - JSON lines in and out, merge, verify, stats
+//--===//
 
 #include "txl/tuner/DatabaseTransfer.h"
 
@@ -22,28 +23,18 @@ using json = nlohmann::json;
 namespace {
 
 json recordJson(const RecordRow &r) {
-  return {{"table", "record"},
-          {"id", r.id},
-          {"workload", r.workload},
-          {"target", r.target},
-          {"threads", r.threads},
-          {"session", r.session},
-          {"origin", r.origin},
-          {"knobs", r.knobs},
-          {"schedule", r.schedule},
-          {"schedule_hash", r.scheduleHash},
-          {"status", r.status},
-          {"message", r.message},
-          {"min_s", r.minSeconds},
-          {"median_s", r.medianSeconds},
-          {"spread", r.spread},
-          {"ratio", r.ratio},
-          {"max_error", r.maxError},
-          {"session_elapsed_s", r.sessionElapsed},
-          {"created", r.created},
-          {"halide_version", r.halideVersion},
-          {"txl_version", r.txlVersion},
-          {"schema_version", r.schemaVersion}};
+  return {
+      {"table", "record"},           {"id", r.id},
+      {"workload", r.workload},      {"target", r.target},
+      {"threads", r.threads},        {"session", r.session},
+      {"origin", r.origin},          {"knobs", r.knobs},
+      {"schedule", r.schedule},      {"schedule_hash", r.scheduleHash},
+      {"status", r.status},          {"message", r.message},
+      {"min_s", r.minSeconds},       {"median_s", r.medianSeconds},
+      {"spread", r.spread},          {"ratio", r.ratio},
+      {"max_error", r.maxError},     {"session_elapsed_s", r.sessionElapsed},
+      {"created", r.created},        {"halide_version", r.halideVersion},
+      {"txl_version", r.txlVersion}, {"schema_version", r.schemaVersion}};
 }
 
 RecordRow recordFromJson(const json &j) {
@@ -108,7 +99,8 @@ StatusOr<int64_t> rowCount(TuningDatabase &db) {
       "+ (SELECT count(*) FROM workload) + (SELECT count(*) FROM machine)");
   if (!rows.ok())
     return rows.status();
-  return int64_t(std::strtoll((*rows)[0][0].value_or("0").c_str(), nullptr, 10));
+  return int64_t(
+      std::strtoll((*rows)[0][0].value_or("0").c_str(), nullptr, 10));
 }
 
 /// Adds one exported row; record rows go straight in (the caller holds the
@@ -116,8 +108,8 @@ StatusOr<int64_t> rowCount(TuningDatabase &db) {
 Status addRow(TuningDatabase &db, const json &j) {
   std::string table = j.at("table");
   if (table == "workload")
-    return db.addWorkload({j.at("hash"), j.at("label"), j.at("signature"),
-                           j.at("canonical_ir")});
+    return db.addWorkload(
+        {j.at("hash"), j.at("label"), j.at("signature"), j.at("canonical_ir")});
   if (table == "machine")
     return db.addMachine(
         {j.at("id"), j.at("cpu"), j.at("caches"), j.at("cores")});
@@ -139,10 +131,27 @@ Status addRow(TuningDatabase &db, const json &j) {
         "halide_version, txl_version, schema_version) VALUES (?, ?, ?, ?, ?, "
         "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO "
         "NOTHING",
-        {r.id, r.workload, r.target, r.threads, r.session, r.origin, r.knobs,
-         r.schedule, r.scheduleHash, r.status, r.message, r.minSeconds,
-         r.medianSeconds, r.spread, r.ratio, r.maxError, r.sessionElapsed,
-         r.created, r.halideVersion, r.txlVersion, r.schemaVersion});
+        {r.id,
+         r.workload,
+         r.target,
+         r.threads,
+         r.session,
+         r.origin,
+         r.knobs,
+         r.schedule,
+         r.scheduleHash,
+         r.status,
+         r.message,
+         r.minSeconds,
+         r.medianSeconds,
+         r.spread,
+         r.ratio,
+         r.maxError,
+         r.sessionElapsed,
+         r.created,
+         r.halideVersion,
+         r.txlVersion,
+         r.schemaVersion});
   }
   return Status::error("unknown table '" + table + "'");
 }
@@ -304,12 +313,12 @@ Status verifyDatabase(TuningDatabase &db, mlir::MLIRContext &context,
   std::set<std::string> known;
   for (const WorkloadRow &w : *workloads)
     known.insert(w.hash);
-  mlir::ScopedDiagnosticHandler quiet(&context, [](mlir::Diagnostic &) {
-    return mlir::success();
-  });
+  mlir::ScopedDiagnosticHandler quiet(
+      &context, [](mlir::Diagnostic &) { return mlir::success(); });
   for (const RecordRow &r : *records) {
     ++checked;
-    std::string where = "record " + r.id + " (" + r.origin + ", " + r.status + ")";
+    std::string where =
+        "record " + r.id + " (" + r.origin + ", " + r.status + ")";
     if (!known.count(r.workload))
       problems.push_back(where + ": unknown workload " + r.workload);
     if (!parseOutcome(r.status))
@@ -336,9 +345,9 @@ StatusOr<std::string> databaseStats(TuningDatabase &db) {
   out << db.location() << " (" << db.sql().engine() << ", schema "
       << kSchemaVersion << ")\n";
   out << "  workloads " << count("SELECT count(*) FROM workload")
-      << ", sessions " << count("SELECT count(*) FROM session")
-      << ", machines " << count("SELECT count(*) FROM machine")
-      << ", records " << count("SELECT count(*) FROM record") << "\n";
+      << ", sessions " << count("SELECT count(*) FROM session") << ", machines "
+      << count("SELECT count(*) FROM machine") << ", records "
+      << count("SELECT count(*) FROM record") << "\n";
   auto statuses = db.sql().query(
       "SELECT status, count(*) FROM record GROUP BY status ORDER BY status");
   if (!statuses.ok())

@@ -6,9 +6,8 @@ namespace txl::tuner {
 
 Status createJobTable(TuningDatabase &db) {
   if (db.sql().engine() != "postgresql")
-    return Status::error(db.location() +
-                         ": jobs need a PostgreSQL database "
-                         "(--db postgresql://...)");
+    return Status::error(db.location() + ": jobs need a PostgreSQL database "
+                                         "(--db postgresql://...)");
   return db.sql().script(R"sql(
 CREATE TABLE IF NOT EXISTS job (
   id BIGSERIAL PRIMARY KEY, campaign TEXT NOT NULL, argv TEXT NOT NULL,
@@ -21,8 +20,7 @@ CREATE TABLE IF NOT EXISTS job (
 )sql");
 }
 
-StatusOr<bool> enqueueJob(TuningDatabase &db, const Job &job,
-                          double priority) {
+StatusOr<bool> enqueueJob(TuningDatabase &db, const Job &job, double priority) {
   auto rows = db.sql().query(
       "INSERT INTO job (campaign, argv, workload, label, budget_s, priority) "
       "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
@@ -33,9 +31,8 @@ StatusOr<bool> enqueueJob(TuningDatabase &db, const Job &job,
   return !rows->empty();
 }
 
-StatusOr<std::optional<Job>> claimJob(TuningDatabase &db,
-                                      const std::string &worker,
-                                      double leaseSeconds) {
+StatusOr<std::optional<Job>>
+claimJob(TuningDatabase &db, const std::string &worker, double leaseSeconds) {
   // One statement, one transaction: the row lock of FOR UPDATE SKIP LOCKED
   // lasts only while it runs, so workers never wait on each other.
   auto rows = db.sql().query(

@@ -36,7 +36,8 @@ Status KernelMeasurer::prepare() {
   if (llvm::sys::fs::exists(runtimeObject))
     return Status::ok();
   std::string partial = runtimeObject + ".tmp";
-  Status status = codegen::halide::compileHalideRuntime(options.target, partial);
+  Status status =
+      codegen::halide::compileHalideRuntime(options.target, partial);
   if (!status.isOk())
     return Status::error("Halide runtime for " + options.target + ": " +
                          status.message());
@@ -74,8 +75,7 @@ std::string KernelMeasurer::library(size_t task, const Candidate &candidate,
   ChildResult child = runChild(
       {options.tunerPath, "compile-candidate", base + ".mlir", "--target",
        options.target, "--runtime", runtimeObject, "-o", so},
-      {}, base + ".compile.out", base + ".compile.err",
-      options.compileTimeout);
+      {}, base + ".compile.out", base + ".compile.err", options.compileTimeout);
   if (child.exited && child.exitCode == 0 && llvm::sys::fs::exists(so))
     return so;
   failure.outcome = child.timedOut ? Outcome::Timeout : Outcome::CompileError;
@@ -133,7 +133,8 @@ KernelMeasurer::measure(size_t task, const Candidate &heuristic,
     }
   }
   for (const auto &r : signature->results)
-    outputs.push_back({{"element", elementName(r.element)}, {"shape", r.shape}});
+    outputs.push_back(
+        {{"element", elementName(r.element)}, {"shape", r.shape}});
 
   // Runs the worker until it reports, dropping the candidate it died on.
   std::string batchBase =
@@ -151,17 +152,18 @@ KernelMeasurer::measure(size_t task, const Candidate &heuristic,
                  {"seed", options.seed + uint64_t(batches)}};
     if (hasScalars)
       spec["validate_scalars"] = json::array({half});
-    json libs = json::array({{{"path", heuristicLibrary}, {"symbol", kSymbol}}});
+    json libs =
+        json::array({{{"path", heuristicLibrary}, {"symbol", kSymbol}}});
     for (size_t i : pending)
       libs.push_back({{"path", libraries[i]}, {"symbol", kSymbol}});
     spec["libraries"] = libs;
     std::string specPath = batchBase + ".json";
     std::ofstream(specPath) << spec.dump(1);
     std::string out = batchBase + ".out", err = batchBase + ".err";
-    ChildResult child = runChild(
-        {options.workerPath, specPath},
-        {"HL_NUM_THREADS=" + std::to_string(options.threads)}, out, err,
-        options.runTimeout);
+    ChildResult child =
+        runChild({options.workerPath, specPath},
+                 {"HL_NUM_THREADS=" + std::to_string(options.threads)}, out,
+                 err, options.runTimeout);
     // The worker's lines.
     std::optional<json> result;
     std::optional<size_t> validating;
@@ -201,8 +203,8 @@ KernelMeasurer::measure(size_t task, const Candidate &heuristic,
       return results;
     }
     Outcome outcome = child.timedOut ? Outcome::Timeout : Outcome::Crash;
-    std::string why = "worker " + child.describe() +
-                      (error.empty() ? "" : ": " + error);
+    std::string why =
+        "worker " + child.describe() + (error.empty() ? "" : ": " + error);
     if (!validating || *validating == 0 || attempt > 8) {
       // The heuristic itself, or not pinned on one candidate.
       baseline.outcome = outcome;

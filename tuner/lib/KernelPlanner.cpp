@@ -33,7 +33,8 @@ KernelPlanner::create(KernelOp kernel, const std::string &target,
       end = text.size();
     std::string item = text.substr(start, end - start);
     size_t eq = item.find('=');
-    values[item.substr(0, eq)] = std::strtoll(item.c_str() + eq + 1, nullptr, 10);
+    values[item.substr(0, eq)] =
+        std::strtoll(item.c_str() + eq + 1, nullptr, 10);
     start = end + 1;
   }
   for (const tiling::KnobRange &range : tiling::tileKnobRanges(*info)) {
@@ -77,10 +78,8 @@ std::optional<std::string> KernelPlanner::schedule(const KnobPoint &point) {
   options.overwrite = true;
   pm.addPass(createTxlTile(options));
   // txl-tile reports nothing for a legal point; keep stray diagnostics out.
-  mlir::ScopedDiagnosticHandler quiet(module->getContext(),
-                                      [](mlir::Diagnostic &) {
-                                        return mlir::success();
-                                      });
+  mlir::ScopedDiagnosticHandler quiet(
+      module->getContext(), [](mlir::Diagnostic &) { return mlir::success(); });
   if (mlir::failed(pm.run(*module)))
     return std::nullopt;
   mlir::Attribute attr = copy->getAttr(attr::kSchedule);

@@ -1,4 +1,5 @@
-//===- ModelKernels.cpp - build, lower, outline and group a model's kernels ===//
+//===- ModelKernels.cpp - build, lower, outline and group a model's kernels
+//===//
 
 #include "txl/tuner/ModelKernels.h"
 
@@ -52,8 +53,7 @@ buildModel(mlir::MLIRContext &context, const ModelSource &source) {
     return Status::error(path + ": cannot read (expected a model directory "
                                 "with a config.json, a config.json or a "
                                 ".mlir file)");
-  auto config =
-      ModelConfig::fromJsonString((*buffer)->getBuffer().str(), path);
+  auto config = ModelConfig::fromJsonString((*buffer)->getBuffer().str(), path);
   if (!config.ok())
     return config.status();
   int64_t length = source.tgtLen ? source.tgtLen : config->tgt_len.value_or(0);
@@ -89,8 +89,9 @@ namespace {
 
 /// Outlining's prefix per function (txl-outline-kernels).
 const char *symbolPrefix(const std::string &function) {
-  return function == "prepare" ? "txl_p" : function == "step" ? "txl_k"
-                                                              : "txl_n";
+  return function == "prepare" ? "txl_p"
+         : function == "step"  ? "txl_k"
+                               : "txl_n";
 }
 
 std::string attributeText(mlir::Attribute attr) {
@@ -132,8 +133,7 @@ StatusOr<ModelKernels> extractKernels(mlir::OwningOpRef<mlir::ModuleOp> module,
       task.kernel = kernel;
       std::string symbol =
           kernelSymbol(index, kernel.getName(), symbolPrefix(function));
-      task.outlined =
-          result.outlined->lookupSymbol<mlir::func::FuncOp>(symbol);
+      task.outlined = result.outlined->lookupSymbol<mlir::func::FuncOp>(symbol);
       if (!task.outlined)
         return Status::error("kernel " + key.label + ": no outlined @" +
                              symbol);

@@ -52,26 +52,26 @@ public:
         texts[i] = std::get<std::string>(v);
       values[i] = texts[i].c_str();
     }
-    PGresult *result =
-        PQexecParams(conn, numberedPlaceholders(sql).c_str(),
-                     int(params.size()), nullptr, values.data(), nullptr,
-                     nullptr, 0);
+    PGresult *result = PQexecParams(conn, numberedPlaceholders(sql).c_str(),
+                                    int(params.size()), nullptr, values.data(),
+                                    nullptr, nullptr, 0);
     ExecStatusType status = PQresultStatus(result);
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
       std::string message = PQresultErrorMessage(result);
       PQclear(result);
       while (!message.empty() && message.back() == '\n')
         message.pop_back();
-      return Status::error("postgresql: " + message + " (" +
-                           sql.substr(0, 60) + ")");
+      return Status::error("postgresql: " + message + " (" + sql.substr(0, 60) +
+                           ")");
     }
     std::vector<SqlRow> rows;
     for (int r = 0; r < PQntuples(result); ++r) {
       SqlRow row;
       for (int c = 0; c < PQnfields(result); ++c)
-        row.push_back(PQgetisnull(result, r, c)
-                          ? std::nullopt
-                          : std::optional<std::string>(PQgetvalue(result, r, c)));
+        row.push_back(
+            PQgetisnull(result, r, c)
+                ? std::nullopt
+                : std::optional<std::string>(PQgetvalue(result, r, c)));
       rows.push_back(std::move(row));
     }
     PQclear(result);
@@ -95,8 +95,7 @@ private:
 
 } // namespace
 
-StatusOr<std::unique_ptr<SqlConnection>>
-openPostgres(const std::string &url) {
+StatusOr<std::unique_ptr<SqlConnection>> openPostgres(const std::string &url) {
   PGconn *conn = PQconnectdb(url.c_str());
   if (PQstatus(conn) != CONNECTION_OK) {
     std::string message = PQerrorMessage(conn);

@@ -34,8 +34,10 @@ std::string milliseconds(double seconds) {
 std::string xmlEscape(const std::string &s) {
   std::string out;
   for (char c : s)
-    out += c == '<' ? "&lt;" : c == '>' ? "&gt;" : c == '&' ? "&amp;"
-                                                            : std::string(1, c);
+    out += c == '<'   ? "&lt;"
+           : c == '>' ? "&gt;"
+           : c == '&' ? "&amp;"
+                      : std::string(1, c);
   return out;
 }
 
@@ -95,20 +97,21 @@ buildReport(TuningDatabase &db, const std::vector<KernelTask> &tasks,
 std::string formatReport(const std::vector<KernelReport> &rows) {
   std::ostringstream out;
   char line[512];
-  std::snprintf(line, sizeof line, "%-22s %6s %6s %12s %7s %12s %8s %7s %5s  %s\n",
-                "kernel", "calls", "share", "heuristic", "spread", "best",
-                "speedup", "spread", "cands", "knobs changed");
+  std::snprintf(line, sizeof line,
+                "%-22s %6s %6s %12s %7s %12s %8s %7s %5s  %s\n", "kernel",
+                "calls", "share", "heuristic", "spread", "best", "speedup",
+                "spread", "cands", "knobs changed");
   out << line;
   double before = 0, after = 0;
   for (const KernelReport &r : rows) {
-    std::snprintf(line, sizeof line,
-                  "%-22s %6.2f %5.1f%% %12s %6.1f%% %12s %7.3fx %6.1f%% %5lld  %s\n",
-                  r.label.c_str(), r.weight, 100 * r.share,
-                  milliseconds(r.heuristicSeconds).c_str(),
-                  100 * r.heuristicSpread, milliseconds(r.bestSeconds).c_str(),
-                  1 / r.bestRatio, 100 * r.bestSpread,
-                  static_cast<long long>(r.measured),
-                  r.changedKnobs.empty() ? "(heuristic)" : r.changedKnobs.c_str());
+    std::snprintf(
+        line, sizeof line,
+        "%-22s %6.2f %5.1f%% %12s %6.1f%% %12s %7.3fx %6.1f%% %5lld  %s\n",
+        r.label.c_str(), r.weight, 100 * r.share,
+        milliseconds(r.heuristicSeconds).c_str(), 100 * r.heuristicSpread,
+        milliseconds(r.bestSeconds).c_str(), 1 / r.bestRatio,
+        100 * r.bestSpread, static_cast<long long>(r.measured),
+        r.changedKnobs.empty() ? "(heuristic)" : r.changedKnobs.c_str());
     out << line;
     before += r.weight * r.heuristicSeconds;
     after += r.weight * r.bestSeconds;
@@ -157,8 +160,8 @@ std::string reportSvg(const std::vector<KernelReport> &rows,
     svg << "<text x=\"" << xOf(speedup) + 6 << "\" y=\"" << y + 14 << "\">"
         << label << "</text>\n";
   }
-  svg << "<line x1=\"" << xOf(1) << "\" y1=\"30\" x2=\"" << xOf(1)
-      << "\" y2=\"" << height - 20 << "\" stroke=\"black\" "
+  svg << "<line x1=\"" << xOf(1) << "\" y1=\"30\" x2=\"" << xOf(1) << "\" y2=\""
+      << height - 20 << "\" stroke=\"black\" "
       << "stroke-dasharray=\"4,3\"/>\n";
   svg << "<text x=\"" << xOf(1) - 40 << "\" y=\"" << height - 6
       << "\">heuristic = 1x</text>\n";

@@ -196,9 +196,9 @@ Search::run(const std::function<void(const SearchProgress &)> &progress) {
       return randomValue(rng, r);
     if (wide) {
       static const double factors[] = {0.5, 0.8, 1.25, 2.0};
-      return clampToRange(
-          r, int64_t(std::llround(double(std::max<int64_t>(v, 1)) *
-                                  factors[choice])));
+      return clampToRange(r,
+                          int64_t(std::llround(double(std::max<int64_t>(v, 1)) *
+                                               factors[choice])));
     }
     static const int64_t steps[] = {-2, -1, 1, 2};
     return clampToRange(r, v + steps[choice] * step);
@@ -210,8 +210,8 @@ Search::run(const std::function<void(const SearchProgress &)> &progress) {
     const auto &ranges = planner.ranges();
     std::vector<Candidate> out;
     std::uniform_real_distribution<double> unit(0, 1);
-    for (int attempt = 0; int(out.size()) < count && attempt < 80 * count &&
-                          !ranges.empty();
+    for (int attempt = 0;
+         int(out.size()) < count && attempt < 80 * count && !ranges.empty();
          ++attempt) {
       KnobPoint p;
       bool first = s.ratios.size() <= 1 && s.measured == 0;
@@ -229,8 +229,8 @@ Search::run(const std::function<void(const SearchProgress &)> &progress) {
         p = s.points.at(base).first;
         int moves = unit(s.rng) < 0.7 ? 1 : 2;
         for (int m = 0; m < moves; ++m) {
-          size_t k = std::uniform_int_distribution<size_t>(
-              0, ranges.size() - 1)(s.rng);
+          size_t k = std::uniform_int_distribution<size_t>(0, ranges.size() -
+                                                                  1)(s.rng);
           p[k] = moveValue(s.rng, ranges[k], p[k]);
         }
       }
@@ -271,15 +271,17 @@ Search::run(const std::function<void(const SearchProgress &)> &progress) {
   };
   double globalSecondsPerCandidate = 0;
   auto estimate = [&](size_t t, int count) {
-    double per = states[t].secondsPerCandidate > 0 ? states[t].secondsPerCandidate
-                                                   : globalSecondsPerCandidate;
+    double per = states[t].secondsPerCandidate > 0
+                     ? states[t].secondsPerCandidate
+                     : globalSecondsPerCandidate;
     return per * std::max(1, count);
   };
   // Time kept for measuring the best few again at the end.
   auto confirmReserve = [&] {
     double reserve = 0;
     for (size_t t = 0; t < tasks.size(); ++t)
-      if (states[t].valid && states[t].bestHash != states[t].heuristic.scheduleHash)
+      if (states[t].valid &&
+          states[t].bestHash != states[t].heuristic.scheduleHash)
         reserve += estimate(t, options.confirmTop);
     return reserve;
   };
@@ -319,9 +321,8 @@ Search::run(const std::function<void(const SearchProgress &)> &progress) {
     {
       // A batch of the heuristic alone costs about one candidate.
       double per = spent / double(std::max<size_t>(1, candidates.size()));
-      s.secondsPerCandidate = s.secondsPerCandidate > 0
-                                  ? 0.5 * (s.secondsPerCandidate + per)
-                                  : per;
+      s.secondsPerCandidate =
+          s.secondsPerCandidate > 0 ? 0.5 * (s.secondsPerCandidate + per) : per;
       globalSecondsPerCandidate = globalSecondsPerCandidate > 0
                                       ? 0.5 * (globalSecondsPerCandidate + per)
                                       : per;
@@ -425,12 +426,12 @@ Search::run(const std::function<void(const SearchProgress &)> &progress) {
         if (!s.valid || s.frozen || tasks[t].weight <= 0 ||
             (stale(s) && !allStale))
           continue;
-        double recent = s.gains.empty()
-                            ? 0.05
-                            : (s.gains.back() +
-                               s.gains[s.gains.size() > 1 ? s.gains.size() - 2
-                                                          : 0]) /
-                                  2;
+        double recent =
+            s.gains.empty()
+                ? 0.05
+                : (s.gains.back() +
+                   s.gains[s.gains.size() > 1 ? s.gains.size() - 2 : 0]) /
+                      2;
         double gain = shareOf(t) * std::max(0.002, recent) *
                       std::pow(0.7, double(s.sinceImprove) /
                                         double(std::max(1, options.batchSize)));
@@ -495,8 +496,7 @@ Search::run(const std::function<void(const SearchProgress &)> &progress) {
       c.scheduleHash = hash;
       again.push_back(std::move(c));
     }
-    if (again.empty() ||
-        elapsed() + estimate(t, int(again.size())) > deadline)
+    if (again.empty() || elapsed() + estimate(t, int(again.size())) > deadline)
       continue;
     runBatch(t, again, true);
     report(t);

@@ -10,7 +10,8 @@ namespace {
 
 class SqliteConnection : public SqlConnection {
 public:
-  SqliteConnection(sqlite3 *db, std::string path) : db(db), path(std::move(path)) {}
+  SqliteConnection(sqlite3 *db, std::string path)
+      : db(db), path(std::move(path)) {}
   ~SqliteConnection() override { sqlite3_close(db); }
   std::string engine() const override { return "sqlite"; }
 
@@ -36,8 +37,8 @@ public:
       else if (auto *d = std::get_if<double>(&v))
         sqlite3_bind_double(statement, slot, *d);
       else
-        sqlite3_bind_text(statement, slot, std::get<std::string>(v).c_str(),
-                          -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(statement, slot, std::get<std::string>(v).c_str(), -1,
+                          SQLITE_TRANSIENT);
     }
     std::vector<SqlRow> rows;
     int rc;
@@ -60,7 +61,8 @@ public:
 
   Status script(const std::string &sql) override {
     char *message = nullptr;
-    if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
+    if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &message) !=
+        SQLITE_OK) {
       std::string text = message ? message : "?";
       sqlite3_free(message);
       return Status::error(path + ": " + text);
@@ -96,9 +98,9 @@ StatusOr<std::unique_ptr<SqlConnection>> openSqlite(const std::string &path,
   // WAL: a writer never blocks readers, and a kill -9 loses at most the
   // transaction in flight. synchronous=NORMAL is durable in WAL mode
   // against a process kill (not a power cut).
-  Status status = connection->script(
-      "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-      "PRAGMA foreign_keys=ON;");
+  Status status =
+      connection->script("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                         "PRAGMA foreign_keys=ON;");
   if (!status.isOk())
     return status;
   return std::unique_ptr<SqlConnection>(std::move(connection));

@@ -22,10 +22,9 @@ std::string txlVersion() { return TXL_GIT_VERSION; }
 
 std::string newId() {
   std::random_device device;
-  std::mt19937_64 rng((uint64_t(device()) << 32) ^ device() ^
-                      uint64_t(std::chrono::steady_clock::now()
-                                   .time_since_epoch()
-                                   .count()));
+  std::mt19937_64 rng(
+      (uint64_t(device()) << 32) ^ device() ^
+      uint64_t(std::chrono::steady_clock::now().time_since_epoch().count()));
   char text[33];
   std::snprintf(text, sizeof text, "%016llx%016llx",
                 static_cast<unsigned long long>(rng()),
@@ -117,9 +116,9 @@ RecordRow recordFromRow(const SqlRow &r) {
   return x;
 }
 
-StatusOr<std::vector<RecordRow>> recordsOf(SqlConnection &sql,
-                                           const std::string &where,
-                                           const std::vector<SqlValue> &params) {
+StatusOr<std::vector<RecordRow>>
+recordsOf(SqlConnection &sql, const std::string &where,
+          const std::vector<SqlValue> &params) {
   auto rows = sql.query(std::string("SELECT ") + kRecordColumns +
                             " FROM record " + where,
                         params);
@@ -199,8 +198,8 @@ Status TuningDatabase::addSession(const SessionRow &s) {
 
 Status TuningDatabase::addRecord(const RecordRow &r) {
   SqlConnection &sql = *connection;
-  if (Status s = sql.exec(sql.engine() == "sqlite" ? "BEGIN IMMEDIATE"
-                                                   : "BEGIN");
+  if (Status s =
+          sql.exec(sql.engine() == "sqlite" ? "BEGIN IMMEDIATE" : "BEGIN");
       !s.isOk())
     return s;
   Status status = sql.exec("INSERT INTO target (name, threads) VALUES (?, ?) "
@@ -211,10 +210,27 @@ Status TuningDatabase::addRecord(const RecordRow &r) {
         std::string("INSERT INTO record (") + kRecordColumns +
             ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
             "?, ?, ?) ON CONFLICT DO NOTHING",
-        {r.id, r.workload, r.target, r.threads, r.session, r.origin, r.knobs,
-         r.schedule, r.scheduleHash, r.status, r.message, r.minSeconds,
-         r.medianSeconds, r.spread, r.ratio, r.maxError, r.sessionElapsed,
-         r.created, r.halideVersion, r.txlVersion, r.schemaVersion});
+        {r.id,
+         r.workload,
+         r.target,
+         r.threads,
+         r.session,
+         r.origin,
+         r.knobs,
+         r.schedule,
+         r.scheduleHash,
+         r.status,
+         r.message,
+         r.minSeconds,
+         r.medianSeconds,
+         r.spread,
+         r.ratio,
+         r.maxError,
+         r.sessionElapsed,
+         r.created,
+         r.halideVersion,
+         r.txlVersion,
+         r.schemaVersion});
   if (!status.isOk()) {
     (void)sql.exec("ROLLBACK");
     return status;

@@ -16,8 +16,8 @@
 namespace txl::tuner {
 
 std::string TuningLookupResult::summary() const {
-  std::string text = std::to_string(hits) + "/" + std::to_string(kernels) +
-                     " kernels hit";
+  std::string text =
+      std::to_string(hits) + "/" + std::to_string(kernels) + " kernels hit";
   std::string parts;
   for (const auto &[db, count] : kernelsPerDatabase)
     parts += (parts.empty() ? "" : ", ") + db + ": " + std::to_string(count);
@@ -57,7 +57,8 @@ struct TuningLookupPass
     auto info = target::parseTarget(options.target, options.targetCache);
     if (!info.ok()) {
       found.failed = true;
-      mlir::emitError(module.getLoc()) << "txl-tuning-lookup: " << info.status().message();
+      mlir::emitError(module.getLoc())
+          << "txl-tuning-lookup: " << info.status().message();
       return signalPassFailure();
     }
     std::string targetName = targetKey(*info);
@@ -66,7 +67,8 @@ struct TuningLookupPass
       auto db = TuningDatabase::open(location, /*create=*/false);
       if (!db.ok()) {
         found.failed = true;
-        mlir::emitError(module.getLoc()) << "--tuning-db: " << db.status().message();
+        mlir::emitError(module.getLoc())
+            << "--tuning-db: " << db.status().message();
         return signalPassFailure();
       }
       dbs.push_back(std::move(*db));
@@ -88,8 +90,8 @@ struct TuningLookupPass
         for (size_t d = 0; d < dbs.size() && !answer; ++d) {
           auto best = dbs[d]->best(key.hash, targetName, options.threads);
           if (!best.ok()) {
-            mlir::emitError(kernel.getLoc()) << "txl-tuning-lookup: "
-                               << best.status().message();
+            mlir::emitError(kernel.getLoc())
+                << "txl-tuning-lookup: " << best.status().message();
             failedQuery = true;
             break;
           }
@@ -101,14 +103,14 @@ struct TuningLookupPass
           auto dict = llvm::dyn_cast_or_null<mlir::DictionaryAttr>(attr);
           if (!dict || !schedule::parseSchedule(dict).ok()) {
             mlir::emitWarning(kernel.getLoc())
-                << "txl-tuning-lookup: " << options.databases[d]
-                << ": record " << record.id << " of " << key.label
+                << "txl-tuning-lookup: " << options.databases[d] << ": record "
+                << record.id << " of " << key.label
                 << ": its schedule no longer parses; left to the heuristic";
             continue;
           }
           answer = Answer{dict,
-                          {key.label, key.hash, record.id,
-                           options.databases[d], (*best)->meanRatio}};
+                          {key.label, key.hash, record.id, options.databases[d],
+                           (*best)->meanRatio}};
         }
         it = answers.emplace(key.hash, answer).first;
       }
@@ -135,11 +137,10 @@ struct TuningLookupPass
       for (const std::string &m : found.misses)
         list += "\n  " + m;
       found.failed = true;
-      mlir::emitError(module.getLoc()) << "--tuning-db-require: "
-                         << found.kernels - found.hits << " of "
-                         << found.kernels
-                         << " kernels have no record for target " << targetName
-                         << " at " << options.threads << " thread(s):" << list;
+      mlir::emitError(module.getLoc())
+          << "--tuning-db-require: " << found.kernels - found.hits << " of "
+          << found.kernels << " kernels have no record for target "
+          << targetName << " at " << options.threads << " thread(s):" << list;
       return signalPassFailure();
     }
   }
@@ -150,9 +151,8 @@ struct TuningLookupPass
 
 } // namespace
 
-std::unique_ptr<mlir::Pass>
-createTuningLookupPass(TuningLookupOptions options,
-                       TuningLookupResult *result) {
+std::unique_ptr<mlir::Pass> createTuningLookupPass(TuningLookupOptions options,
+                                                   TuningLookupResult *result) {
   return std::make_unique<TuningLookupPass>(std::move(options), result);
 }
 

@@ -21,7 +21,8 @@ std::string tempPath(const std::string &name) {
 }
 
 const char *kAvx2 = "x86-64-linux-avx-avx2-f16c-fma-sse41";
-const char *kAvx512 = "x86-64-linux-avx-avx2-avx512-avx512_skylake-f16c-fma-sse41";
+const char *kAvx512 =
+    "x86-64-linux-avx-avx2-avx512-avx512_skylake-f16c-fma-sse41";
 
 RecordRow record(const std::string &workload, const std::string &target,
                  const std::string &hash, double ratio,
@@ -64,13 +65,16 @@ std::unique_ptr<TuningDatabase> fresh(const std::string &path) {
 
 TEST(TuningDatabase, BestIsTheLowestMeanRatioOfOkRecords) {
   auto db = fresh(tempPath("a.db"));
-  ASSERT_TRUE(db->addRecord(record("w1", kAvx2, "heur", 1.0, "heuristic")).isOk());
+  ASSERT_TRUE(
+      db->addRecord(record("w1", kAvx2, "heur", 1.0, "heuristic")).isOk());
   ASSERT_TRUE(db->addRecord(record("w1", kAvx2, "fast", 0.80)).isOk());
   // A lucky measurement measured again regresses: its mean loses.
   ASSERT_TRUE(db->addRecord(record("w1", kAvx2, "lucky", 0.70)).isOk());
   ASSERT_TRUE(db->addRecord(record("w1", kAvx2, "lucky", 0.95)).isOk());
   // Failures are records too, and never served.
-  ASSERT_TRUE(db->addRecord(record("w1", kAvx2, "wrong", 0.10, "tuned", "wrong_result")).isOk());
+  ASSERT_TRUE(
+      db->addRecord(record("w1", kAvx2, "wrong", 0.10, "tuned", "wrong_result"))
+          .isOk());
   auto best = db->best("w1", kAvx2, 1);
   ASSERT_TRUE(best.ok());
   ASSERT_TRUE(best->has_value());
@@ -80,7 +84,8 @@ TEST(TuningDatabase, BestIsTheLowestMeanRatioOfOkRecords) {
 
 TEST(TuningDatabase, NearTiesKeepTheHeuristic) {
   auto db = fresh(tempPath("a.db"));
-  ASSERT_TRUE(db->addRecord(record("w1", kAvx2, "heur", 1.0, "heuristic")).isOk());
+  ASSERT_TRUE(
+      db->addRecord(record("w1", kAvx2, "heur", 1.0, "heuristic")).isOk());
   ASSERT_TRUE(db->addRecord(record("w1", kAvx2, "tie", 0.995)).isOk());
   auto best = db->best("w1", kAvx2, 1);
   ASSERT_TRUE(best.ok() && best->has_value());
@@ -90,7 +95,8 @@ TEST(TuningDatabase, NearTiesKeepTheHeuristic) {
 TEST(TuningDatabase, LookupsAreTargetAndThreadAware) {
   auto db = fresh(tempPath("a.db"));
   ASSERT_TRUE(db->addRecord(record("w1", kAvx2, "avx2", 0.5)).isOk());
-  ASSERT_TRUE(db->addRecord(record("w1", kAvx2, "two", 0.5, "tuned", "ok", 2)).isOk());
+  ASSERT_TRUE(
+      db->addRecord(record("w1", kAvx2, "two", 0.5, "tuned", "ok", 2)).isOk());
   // An AVX2 record is never served to AVX-512, nor a 2-thread one at 1.
   auto other = db->best("w1", kAvx512, 1);
   ASSERT_TRUE(other.ok());
@@ -125,7 +131,8 @@ TEST(TuningDatabase, MergeIsIdempotent) {
 TEST(TuningDatabase, ExportImportRoundTripsAndRejectsBadLines) {
   std::string a = tempPath("a.db");
   auto db = fresh(a);
-  ASSERT_TRUE(db->addRecord(record("w1", kAvx2, "heur", 1.0, "heuristic")).isOk());
+  ASSERT_TRUE(
+      db->addRecord(record("w1", kAvx2, "heur", 1.0, "heuristic")).isOk());
   ASSERT_TRUE(db->addRecord(record("w1", kAvx2, "x", 0.9)).isOk());
   std::ostringstream all, best;
   ASSERT_TRUE(exportJsonLines(*db, all, false).isOk());

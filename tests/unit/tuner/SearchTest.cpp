@@ -7,8 +7,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "txl/tuner/ContentHash.h"
 #include "txl/tuner/Search.h"
+#include "txl/tuner/ContentHash.h"
 
 #include <gtest/gtest.h>
 
@@ -32,7 +32,9 @@ public:
 class FakePlanner : public CandidatePlanner {
 public:
   FakePlanner() {
-    knobs = {{"fake.a", 0, 15}, {"fake.b", 0, 15}, {"fake.c", 1, 1 << 20},
+    knobs = {{"fake.a", 0, 15},
+             {"fake.b", 0, 15},
+             {"fake.c", 1, 1 << 20},
              {"fake.d", 0, 3}};
   }
   const std::vector<KnobRange> &ranges() const override { return knobs; }
@@ -113,10 +115,10 @@ public:
         out.push_back({r.hash, r.knobs, r.origin, r.outcome, r.ratio, 0.001});
     return out;
   }
-  void record(const SearchTask &task, const Candidate &c,
-              const Measurement &m, double) override {
-    records.push_back(
-        {task.key, c.scheduleHash, c.knobs, c.origin, m.message, m.outcome, m.ratio});
+  void record(const SearchTask &task, const Candidate &c, const Measurement &m,
+              double) override {
+    records.push_back({task.key, c.scheduleHash, c.knobs, c.origin, m.message,
+                       m.outcome, m.ratio});
   }
   std::vector<StoredRecord> records;
 };
@@ -141,9 +143,9 @@ std::string knob(const std::string &knobs, const std::string &name) {
   if (at == std::string::npos)
     return "";
   size_t end = knobs.find(',', at);
-  return knobs.substr(at + name.size() + 1,
-                      end == std::string::npos ? std::string::npos
-                                               : end - at - name.size() - 1);
+  return knobs.substr(at + name.size() + 1, end == std::string::npos
+                                                ? std::string::npos
+                                                : end - at - name.size() - 1);
 }
 
 } // namespace
@@ -244,7 +246,8 @@ TEST(Search, TheHeuristicStaysWhenNothingBeatsIt) {
   options.budgetSeconds = 500;
   Search search(f.tasks(), slow, f.store, f.clock, options);
   std::vector<TaskResult> results = search.run();
-  EXPECT_EQ(results[0].bestHash, contentHash(*f.planner.schedule({8, 8, 1024, 0})));
+  EXPECT_EQ(results[0].bestHash,
+            contentHash(*f.planner.schedule({8, 8, 1024, 0})));
   EXPECT_EQ(results[0].bestRatio, 1);
   // The heuristic was recorded, as record 0 of the task.
   ASSERT_FALSE(f.store.records.empty());
@@ -334,4 +337,3 @@ TEST(Search, ResumesAfterAKill) {
   EXPECT_EQ(knob(results[0].bestKnobs, "fake.a"), "3");
   EXPECT_EQ(knob(results[0].bestKnobs, "fake.b"), "12");
 }
-

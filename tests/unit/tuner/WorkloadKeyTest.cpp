@@ -1,8 +1,8 @@
 //===- WorkloadKeyTest.cpp - keys on real models --------------------------===//
 
+#include "txl/tuner/WorkloadKey.h"
 #include "txl/Dialect/AttrNames.h"
 #include "txl/tuner/ModelKernels.h"
-#include "txl/tuner/WorkloadKey.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -29,8 +29,8 @@ Lowered lower(int tgtLen, const std::string &target = "x86-64-linux-avx2-fma") {
   Lowered out;
   out.context = std::make_unique<mlir::MLIRContext>(registry);
   out.context->loadAllAvailableDialects();
-  std::string config = std::string(TXL_SOURCE_DIR) +
-                       "/models/configs/wt103-base/config.json";
+  std::string config =
+      std::string(TXL_SOURCE_DIR) + "/models/configs/wt103-base/config.json";
   ModelSource source;
   source.path = config;
   source.tgtLen = tgtLen;
@@ -77,7 +77,8 @@ TEST(WorkloadKey, IgnoresScheduleTargetAndName) {
   WorkloadKey before = workloadKey(kernel);
   mlir::MLIRContext *context = kernel->getContext();
   kernel->setAttr(attr::kSchedule, mlir::DictionaryAttr::get(context, {}));
-  kernel->setAttr(attr::kTarget, mlir::StringAttr::get(context, "x86-64-linux-avx512"));
+  kernel->setAttr(attr::kTarget,
+                  mlir::StringAttr::get(context, "x86-64-linux-avx512"));
   kernel.setName("renamed");
   EXPECT_EQ(workloadKey(kernel).hash, before.hash);
   kernel->removeAttr(attr::kSchedule);
@@ -106,8 +107,8 @@ TEST(WorkloadKey, ChangesWithTheBodyAndTheShapes) {
     if (changed)
       return;
     mlir::OpBuilder b(op);
-    op->replaceAllUsesWith(
-        b.create<mlir::arith::MinimumFOp>(op.getLoc(), op.getLhs(), op.getRhs()));
+    op->replaceAllUsesWith(b.create<mlir::arith::MinimumFOp>(
+        op.getLoc(), op.getLhs(), op.getRhs()));
     op->erase();
     changed = true;
   });

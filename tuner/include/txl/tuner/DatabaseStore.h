@@ -1,4 +1,5 @@
-//===- DatabaseStore.h - the search's measurements into the database -*- C++ -*-===//
+//===- DatabaseStore.h - the search's measurements into the database -*- C++
+//-*-===//
 #ifndef TXL_TUNER_DATABASESTORE_H
 #define TXL_TUNER_DATABASESTORE_H
 

@@ -1,4 +1,5 @@
-//===- DatabaseTransfer.h - export, import, merge, verify, stats -*- C++ -*-===//
+//===- DatabaseTransfer.h - export, import, merge, verify, stats -*- C++
+//-*-===//
 //
 // `txl-tune db ...`. Export writes JSON lines, one object per row with a
 // "table" field (workload, machine, session, record); import reads them

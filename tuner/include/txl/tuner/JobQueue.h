@@ -1,4 +1,5 @@
-//===- JobQueue.h - a tuning campaign shared by workers (PostgreSQL) -*- C++ -*-===//
+//===- JobQueue.h - a tuning campaign shared by workers (PostgreSQL) -*- C++
+//-*-===//
 //
 // Tuning scales out on the database, not on a tracker of our own: `txl-tune
 // enqueue` writes one job per kernel of a model into a `job` table of a
@@ -39,9 +40,8 @@ StatusOr<bool> enqueueJob(TuningDatabase &db, const Job &job, double priority);
 
 /// Claims the most important pending job, or a running one whose lease has
 /// expired, for `worker`, with a lease of `leaseSeconds`.
-StatusOr<std::optional<Job>> claimJob(TuningDatabase &db,
-                                      const std::string &worker,
-                                      double leaseSeconds);
+StatusOr<std::optional<Job>>
+claimJob(TuningDatabase &db, const std::string &worker, double leaseSeconds);
 
 /// Extends the lease; false if the job is no longer this worker's.
 StatusOr<bool> renewLease(TuningDatabase &db, int64_t job,

@@ -1,4 +1,5 @@
-//===- ModelKernels.h - a model's kernels, as txlc compiles them -*- C++ -*-===//
+//===- ModelKernels.h - a model's kernels, as txlc compiles them -*- C++
+//-*-===//
 //
 // The tuner extracts kernels exactly as txlc does: the model is built (from a
 // model directory or config.json, or parsed from a .mlir file), lowered with

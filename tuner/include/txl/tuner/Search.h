@@ -12,15 +12,15 @@
 // deduplicated by their schedule's hash (different knobs often give the same
 // schedule), across sessions too, so the same command resumes where it
 // stopped. A candidate becomes the incumbent only if it beats it by
-// max(1%, 2x the relative standard error of its median ratio); a wrong result, a crash or a timeout is
-// recorded and never becomes one. The budget (wall clock, compiles
-// included) first measures every task's heuristic alone (so that every
-// kernel has a record, and its cost is known), then gives every task a first
-// batch of candidates, then goes batch by batch to the
-// task with the largest expected gain (its share of the step x its recent
-// improvement); a task freezes after `freezeAfter` candidates without
-// improvement (when every task is frozen and budget is left, the frozen
-// ones are searched again, by expected gain). The best few of each task are measured again at the end (the
+// max(1%, 2x the relative standard error of its median ratio); a wrong result,
+// a crash or a timeout is recorded and never becomes one. The budget (wall
+// clock, compiles included) first measures every task's heuristic alone (so
+// that every kernel has a record, and its cost is known), then gives every task
+// a first batch of candidates, then goes batch by batch to the task with the
+// largest expected gain (its share of the step x its recent improvement); a
+// task freezes after `freezeAfter` candidates without improvement (when every
+// task is frozen and budget is left, the frozen ones are searched again, by
+// expected gain). The best few of each task are measured again at the end (the
 // best of noisy measurements is biased low).
 //
 //===----------------------------------------------------------------------===//

@@ -43,8 +43,7 @@ StatusOr<std::unique_ptr<SqlConnection>> openSqlite(const std::string &path,
                                                     bool create);
 
 /// Connects to PostgreSQL (`postgresql://...` or a libpq connection string).
-StatusOr<std::unique_ptr<SqlConnection>>
-openPostgres(const std::string &url);
+StatusOr<std::unique_ptr<SqlConnection>> openPostgres(const std::string &url);
 
 /// Whether `location` names a PostgreSQL database rather than a file.
 bool isPostgresUrl(const std::string &location);

@@ -1,4 +1,5 @@
-//===- TuningDatabase.h - measurements of schedules, kept forever -*- C++ -*-===//
+//===- TuningDatabase.h - measurements of schedules, kept forever -*- C++
+//-*-===//
 //
 // Tables (docs/TUNING.md has the columns): workload (structural hash, label,
 // signature, canonical IR), target (concrete target string, threads),
@@ -107,9 +108,9 @@ public:
   Status addRecord(const RecordRow &record);
 
   /// Every record of a workload on a target, oldest first.
-  StatusOr<std::vector<RecordRow>>
-  records(const std::string &workload, const std::string &target,
-          int64_t threads);
+  StatusOr<std::vector<RecordRow>> records(const std::string &workload,
+                                           const std::string &target,
+                                           int64_t threads);
   /// Every record, or (bestOnly) the served one per workload and target.
   StatusOr<std::vector<RecordRow>> allRecords();
   StatusOr<std::vector<WorkloadRow>> workloads();
@@ -119,9 +120,8 @@ public:
   /// The schedule a compile should use: the Ok schedule with the lowest
   /// mean ratio, if kServeEpsilon faster than the heuristic; else the
   /// heuristic's own record. None without an Ok record.
-  StatusOr<std::optional<BestRecord>> best(const std::string &workload,
-                                           const std::string &target,
-                                           int64_t threads);
+  StatusOr<std::optional<BestRecord>>
+  best(const std::string &workload, const std::string &target, int64_t threads);
 
   /// The largest session_elapsed of the sessions with `commandHash`.
   StatusOr<double> spentBy(const std::string &commandHash);

@@ -49,9 +49,8 @@ struct TuningLookupResult {
   std::string json(const TuningLookupOptions &options) const;
 };
 
-std::unique_ptr<mlir::Pass>
-createTuningLookupPass(TuningLookupOptions options,
-                       TuningLookupResult *result);
+std::unique_ptr<mlir::Pass> createTuningLookupPass(TuningLookupOptions options,
+                                                   TuningLookupResult *result);
 
 } // namespace txl::tuner
 
