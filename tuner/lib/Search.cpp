@@ -331,13 +331,13 @@ Search::run(const std::function<void(const SearchProgress &)> &progress) {
       // Nothing of this batch can be compared. The heuristic failing
       // (compile, crash) ends the task; a noisy machine ends it only after
       // three batches in a row.
+      // Failures are records too.
+      store.record(tasks[t], s.heuristic, baseline, elapsed());
       for (size_t i = 0; i < results.size() && i < candidates.size(); ++i)
         store.record(tasks[t], candidates[i], results[i], elapsed());
       ++s.failedBatches;
-      if (baseline.outcome != Outcome::Noisy || s.failedBatches >= 3) {
-        store.record(tasks[t], s.heuristic, baseline, elapsed());
+      if (baseline.outcome != Outcome::Noisy || s.failedBatches >= 3)
         s.frozen = true;
-      }
       return;
     }
     s.failedBatches = 0;
