@@ -14,6 +14,9 @@ PACKAGES=(
   clang-19 libclang-rt-19-dev
   # Tests, benchmarks, formats
   libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev nlohmann-json3-dev
+  # txl-tune's databases: SQLite (above) and PostgreSQL (client library; the
+  # server for tuning across machines and for its test)
+  libpq-dev postgresql
   # Test vectors (independent PyTorch implementation) and the demo model's
   # training — Debian's python, not a pyenv one
   python3 python3-torch python3-numpy

@@ -139,6 +139,12 @@ StatusOr<tiling::TileKnobs> resolveKnobs(const TxlLowerOptions &options) {
 
 void buildTxlLowerPipeline(mlir::OpPassManager &pm,
                            const TxlLowerOptions &options) {
+  buildTxlLowerPipeline(pm, options, {});
+}
+
+void buildTxlLowerPipeline(
+    mlir::OpPassManager &pm, const TxlLowerOptions &options,
+    const std::function<void(mlir::OpPassManager &)> &beforeTile) {
   StatusOr<tiling::TileKnobs> knobs = resolveKnobs(options);
   if (!knobs.ok()) {
     pm.addPass(std::make_unique<ReportOptionError>(knobs.status().message()));
@@ -167,6 +173,8 @@ void buildTxlLowerPipeline(mlir::OpPassManager &pm,
   if (options.hoist)
     lowering.addPass(createTxlHoistInvariants());
   pm.addPass(std::make_unique<LowerUnlessLowered>(std::move(lowering)));
+  if (beforeTile)
+    beforeTile(pm);
   if (options.tile == TileMode::Heuristic) {
     TxlTileOptions tile;
     tile.target = options.target;
@@ -184,7 +192,9 @@ void registerTxlLowerPipeline() {
       "(txlc --emit=linalg): txl-window-memory (unless @step is windowed), "
       "txl-kv-cache, txl-decompose, txl-pack-weights, txl-fuse, "
       "txl-hoist-invariants, txl-tile; the options are txlc's flags",
-      buildTxlLowerPipeline);
+      [](mlir::OpPassManager &pm, const TxlLowerOptions &options) {
+        buildTxlLowerPipeline(pm, options);
+      });
 }
 
 } // namespace txl

@@ -25,6 +25,7 @@
 #include "txl/models/ModelConfig.h"
 #include "txl/models/WeightBinding.h"
 #include "txl/support/Limits.h"
+#include "txl/tuner/TuningLookup.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -188,6 +189,22 @@ cl::opt<std::string> tileKnobs(
              "(e.g. attention.query_rows=16,gemm.l1_weight_bytes=16384; the "
              "list: docs/SCHEDULES.md)"),
     cl::value_desc("knobs"), cl::init(""), cl::cat(txlcCategory));
+cl::list<std::string> tuningDbs(
+    "tuning-db",
+    cl::desc("A tuning database (txl-tune; a file or postgresql://...) whose "
+             "best records replace the heuristic's schedules; repeat it, the "
+             "first database with a record for a kernel wins; kernels without "
+             "one keep the heuristic (docs/TUNING.md)"),
+    cl::value_desc("db"), cl::cat(txlcCategory));
+cl::opt<bool> tuningDbRequire(
+    "tuning-db-require",
+    cl::desc("Fail when a kernel has no record in the tuning databases"),
+    cl::init(false), cl::cat(txlcCategory));
+cl::opt<int64_t> tuningThreads(
+    "tuning-threads",
+    cl::desc("Thread count whose tuning records are used (records are "
+             "measured at a thread count; default 1)"),
+    cl::init(1), cl::cat(txlcCategory));
 cl::opt<std::string> configPath(
     "config",
     cl::desc("config.json recorded in the model when the input is a .mlir "
@@ -399,6 +416,19 @@ struct CompiledKernels {
   std::string stmts;
 };
 
+/// `config` (a JSON object's text) with "txl_tuning": `records` added as
+/// its first member.
+std::string withTuningRecords(const std::string &config,
+                              const std::string &records) {
+  size_t open = config.find('{');
+  if (open == std::string::npos)
+    return config;
+  size_t next = config.find_first_not_of(" \t\r\n", open + 1);
+  bool empty = next != std::string::npos && config[next] == '}';
+  return config.substr(0, open + 1) + "\"txl_tuning\": " + records +
+         (empty ? "" : ", ") + config.substr(open + 1);
+}
+
 /// The text of `op` as MLIR prints it.
 std::string printed(mlir::Operation *op) {
   std::string text;
@@ -409,6 +439,10 @@ std::string printed(mlir::Operation *op) {
 
 /// Checks the flags that do not depend on the model.
 Status checkFlags() {
+  if (tuningDbRequire && tuningDbs.empty())
+    return Status::error("--tuning-db-require needs --tuning-db");
+  if (tuningThreads < 1)
+    return Status::error("--tuning-threads must be at least 1");
   if (!weightsPath.empty() && !embedWeights)
     return Status::error("--weights names the weights to embed: it needs "
                          "--embed-weights");
@@ -591,15 +625,28 @@ StatusOr<EmbeddedFiles> checkEmbeddedFiles(const Model &model) {
 
 /// Stage 3: the txl-lower pipeline (passes/lib/Pipeline.cpp) with the
 /// options of txlc's flags.
-Status lower(mlir::ModuleOp module, mlir::TimingScope &timing) {
+Status lower(mlir::ModuleOp module, mlir::TimingScope &timing,
+             tuner::TuningLookupResult &tuning) {
   mlir::PassManager pm(module.getContext());
   if (mlir::failed(mlir::applyPassManagerCLOptions(pm)))
     return Status::error("bad pass manager options");
   pm.enableTiming(timing);
   TxlLowerOptions options;
   setLoweringOptions(options);
-  buildTxlLowerPipeline(pm, options);
-  if (mlir::failed(pm.run(module)))
+  tuner::TuningLookupOptions lookup;
+  lookup.databases.assign(tuningDbs.begin(), tuningDbs.end());
+  lookup.target = target;
+  lookup.targetCache = targetCache;
+  lookup.threads = tuningThreads;
+  lookup.require = tuningDbRequire;
+  buildTxlLowerPipeline(pm, options, [&](mlir::OpPassManager &nested) {
+    if (!lookup.databases.empty())
+      nested.addPass(tuner::createTuningLookupPass(lookup, &tuning));
+  });
+  bool failed = mlir::failed(pm.run(module));
+  if (failed && tuning.failed)
+    return Status::error("the tuning-database lookup failed");
+  if (failed)
     return Status::error(noKvCache ? "lowering failed"
                                    : "lowering failed (a step whose memories "
                                      "cannot become key/value caches compiles "
@@ -892,6 +939,7 @@ int main(int argc, char **argv) {
   if (!model.ok())
     return fail(model.status().message());
   mlir::ModuleOp module = *model->module;
+  tuner::TuningLookupResult tuning;
   StatusOr<EmbeddedFiles> files = [&] {
     mlir::TimingScope scope = rootTiming.nest("check embedded files");
     return checkEmbeddedFiles(*model);
@@ -903,8 +951,18 @@ int main(int argc, char **argv) {
 
   {
     mlir::TimingScope scope = rootTiming.nest("lower");
-    if (Status status = lower(module, scope); !status.isOk())
+    if (Status status = lower(module, scope, tuning); !status.isOk())
       return fail(status.message());
+  }
+  if (!tuningDbs.empty()) {
+    llvm::errs() << "txlc: tuning: " << tuning.summary() << "\n";
+    // The records used go into the model's descriptor, inside its
+    // config_json (no ABI change): a binary says what it was built with.
+    tuner::TuningLookupOptions lookup;
+    lookup.databases.assign(tuningDbs.begin(), tuningDbs.end());
+    lookup.threads = tuningThreads;
+    model->configJson =
+        withTuningRecords(model->configJson, tuning.json(lookup));
   }
   if (emit == Emit::Linalg)
     return emitText(printed(module));

@@ -14,6 +14,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassOptions.h"
 
+#include <functional>
 #include <string>
 
 namespace txl {
@@ -85,6 +86,12 @@ struct TxlLowerOptions : public mlir::PassPipelineOptions<TxlLowerOptions> {
 /// options say.
 void buildTxlLowerPipeline(mlir::OpPassManager &pm,
                            const TxlLowerOptions &options);
+
+/// The same, with `beforeTile` adding passes right before txl-tile (txlc's
+/// tuning-database lookup, which writes schedules txl-tile then keeps).
+void buildTxlLowerPipeline(
+    mlir::OpPassManager &pm, const TxlLowerOptions &options,
+    const std::function<void(mlir::OpPassManager &)> &beforeTile);
 
 /// The knobs the pipeline uses for `options`: the target's defaults, then
 /// `knobs`, then an explicit `pack-weights` as layout.panel_width (an error
