@@ -1,6 +1,7 @@
 //===- HostCodegen.cpp - txl_model_step as LLVM dialect, then an object ---===//
 
 #include "txl/codegen/host/HostCodegen.h"
+#include "DeviceSupport.h"
 #include "txl/models/ModelConfig.h"
 #include "txl/models/ParameterSpec.h"
 #include "txl/runtime/ModelABI.h"
@@ -65,12 +66,15 @@ enum BufferField {
   kDim,
   kPadding
 };
+/// halide_buffer_flag_host_dirty.
+constexpr int64_t kHostDirty = 1;
 
 class StepBuilder {
 public:
-  StepBuilder(mlir::MLIRContext &context, const StepProgram &program)
-      : context(context), program(program), builder(&context),
-        loc(mlir::UnknownLoc::get(&context)) {
+  StepBuilder(mlir::MLIRContext &context, const StepProgram &program,
+              bool deviceKernels)
+      : context(context), program(program), deviceKernels(deviceKernels),
+        builder(&context), loc(mlir::UnknownLoc::get(&context)) {
     ptrType = LLVM::LLVMPointerType::get(&context);
     i8 = builder.getI8Type();
     i32 = builder.getI32Type();
@@ -85,6 +89,10 @@ public:
     declareKernels(program.prepareCalls);
     declareKernels(program.calls);
     declareKernels(program.nllCalls);
+    if (deviceKernels)
+      builder.create<LLVM::LLVMFuncOp>(
+          loc, kDeviceSyncFunction,
+          LLVM::LLVMFunctionType::get(i32, {ptrType, i32, i32}));
     defineConstants();
     buildPrepare();
     buildStep();
@@ -218,7 +226,11 @@ private:
   }
 
   /// Fills descriptor `slot` for `view`; returns its address.
-  mlir::Value fillBuffer(int64_t slot, const TensorView &view) {
+  /// An input of a kernel on a GPU is marked host-dirty: Halide copies a
+  /// buffer to the device only then (a fresh device allocation is not
+  /// filled otherwise).
+  mlir::Value fillBuffer(int64_t slot, const TensorView &view,
+                         bool input = false) {
     mlir::Value buffer = builder.create<LLVM::GEPOp>(
         loc, ptrType, bufferType, buffers,
         llvm::ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(slot)});
@@ -232,7 +244,9 @@ private:
     builder.create<LLVM::StoreOp>(loc, zero64, field(kDevice));
     builder.create<LLVM::StoreOp>(loc, null, field(kDeviceInterface));
     builder.create<LLVM::StoreOp>(loc, address(view.place), field(kHost));
-    builder.create<LLVM::StoreOp>(loc, zero64, field(kFlags));
+    builder.create<LLVM::StoreOp>(
+        loc, deviceKernels && input ? constant(i64, kHostDirty) : zero64,
+        field(kFlags));
     int64_t type = view.typeCode | (view.typeBits << 8) | (1 << 16);
     builder.create<LLVM::StoreOp>(loc, constant(i32, type), field(kType));
     builder.create<LLVM::StoreOp>(
@@ -321,16 +335,33 @@ private:
       llvm::SmallVector<mlir::Value> operands;
       int64_t slot = 0;
       for (auto [argument, index] : llvm::zip(call.arguments, indices))
-        operands.push_back(index ? index : fillBuffer(slot++, argument.tensor));
+        operands.push_back(index ? index
+                                 : fillBuffer(slot++, argument.tensor,
+                                              /*input=*/true));
       for (const TensorView &result : call.results)
         operands.push_back(fillBuffer(slot++, result));
-      auto status = builder.create<LLVM::CallOp>(
+      auto call_ = builder.create<LLVM::CallOp>(
           loc, mlir::TypeRange{i32},
           mlir::FlatSymbolRefAttr::get(&context, call.symbol), operands);
+      mlir::Value status = call_.getResult();
       mlir::Value failed = builder.create<LLVM::ICmpOp>(
-          loc, LLVM::ICmpPredicate::ne, status.getResult(), zero32);
+          loc, LLVM::ICmpPredicate::ne, status, zero32);
+      if (deviceKernels) {
+        // Kernels on a GPU: results back to the host, every device copy
+        // freed (also after a failure), the kernel's status first.
+        int64_t results = static_cast<int64_t>(call.results.size());
+        auto sync = builder.create<LLVM::CallOp>(
+            loc, mlir::TypeRange{i32},
+            mlir::FlatSymbolRefAttr::get(&context, kDeviceSyncFunction),
+            mlir::ValueRange{buffers, constant(i32, slot),
+                             constant(i32, slot - results)});
+        status = builder.create<LLVM::SelectOp>(loc, failed, status,
+                                                sync.getResult());
+        failed = builder.create<LLVM::ICmpOp>(loc, LLVM::ICmpPredicate::ne,
+                                              status, zero32);
+      }
       builder.create<LLVM::CondBrOp>(loc, failed, failure,
-                                     mlir::ValueRange{status.getResult()}, next,
+                                     mlir::ValueRange{status}, next,
                                      mlir::ValueRange{});
       builder.setInsertionPointToStart(next);
     }
@@ -440,6 +471,8 @@ private:
 
   mlir::MLIRContext &context;
   const StepProgram &program;
+  /// The kernels run on a GPU (DeviceSupport.h).
+  bool deviceKernels;
   mlir::OpBuilder builder;
   mlir::Location loc;
   mlir::OwningOpRef<mlir::ModuleOp> module;
@@ -883,20 +916,22 @@ void registerHostCodegenDialects(mlir::DialectRegistry &registry) {
 }
 
 mlir::OwningOpRef<mlir::ModuleOp>
-buildHostStepModule(mlir::MLIRContext &context, const StepProgram &program) {
+buildHostStepModule(mlir::MLIRContext &context, const StepProgram &program,
+                    bool deviceKernels) {
   mlir::DialectRegistry registry;
   registerHostCodegenDialects(registry);
   context.appendDialectRegistry(registry);
   context.loadDialect<mlir::LLVM::LLVMDialect>();
-  return StepBuilder(context, program).build();
+  return StepBuilder(context, program, deviceKernels).build();
 }
 
 StatusOr<std::unique_ptr<llvm::Module>>
 buildHostLLVMModule(mlir::MLIRContext &context, llvm::LLVMContext &llvmContext,
                     const StepProgram &program,
                     const ModelDescription &description) {
+  std::string gpuApi = gpuApiOfTarget(description.target);
   mlir::OwningOpRef<mlir::ModuleOp> step =
-      buildHostStepModule(context, program);
+      buildHostStepModule(context, program, !gpuApi.empty());
   if (mlir::failed(mlir::verify(*step)))
     return Status::error("internal error: the host step does not verify");
   std::unique_ptr<llvm::Module> module =
@@ -912,6 +947,10 @@ buildHostLLVMModule(mlir::MLIRContext &context, llvm::LLVMContext &llvmContext,
   addDescribe(*module, program, description);
   addSetErrorHandler(*module);
   addSetNumThreads(*module);
+  if (!gpuApi.empty()) {
+    addDeviceSync(*module);
+    addDeviceLibraryLookup(*module, gpuApi);
+  }
   if (!description.embeddedWeightsPath.empty()) {
     Status status =
         addEmbeddedFile(*module, description.embeddedWeightsPath,

@@ -1,0 +1,141 @@
+//===- DeviceSupport.cpp - host-side glue for kernels compiled for a GPU --===//
+
+#include "DeviceSupport.h"
+
+#include "llvm/IR/Constants.h"
+#include "llvm/IR/DerivedTypes.h"
+#include "llvm/IR/GlobalVariable.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/Module.h"
+
+#include <sstream>
+
+namespace txl::codegen::host {
+
+std::string gpuApiOfTarget(const std::string &target) {
+  std::stringstream words(target);
+  std::string word;
+  while (std::getline(words, word, '-'))
+    if (word == "cuda" || word == "opencl")
+      return word;
+  return "";
+}
+
+void addDeviceSync(llvm::Module &module) {
+  llvm::LLVMContext &ctx = module.getContext();
+  auto *i32 = llvm::Type::getInt32Ty(ctx);
+  auto *ptr = llvm::PointerType::get(ctx, 0);
+  auto *bufferOp = llvm::FunctionType::get(i32, {ptr, ptr}, false);
+  llvm::FunctionCallee copyToHost =
+      module.getOrInsertFunction("halide_copy_to_host", bufferOp);
+  llvm::FunctionCallee deviceFree =
+      module.getOrInsertFunction("halide_device_free", bufferOp);
+  // The step module declares it (it calls it); define that declaration.
+  llvm::Function *sync = module.getFunction(kDeviceSyncFunction);
+  if (!sync)
+    sync = llvm::Function::Create(
+        llvm::FunctionType::get(i32, {ptr, i32, i32}, false),
+        llvm::GlobalValue::InternalLinkage, kDeviceSyncFunction, module);
+  sync->setLinkage(llvm::GlobalValue::InternalLinkage);
+  llvm::Argument *buffers = sync->getArg(0), *count = sync->getArg(1),
+                 *firstResult = sync->getArg(2);
+  // halide_buffer_t of Halide 14 is 56 bytes (HostCodegen.cpp's layout).
+  const uint64_t bufferBytes = 56;
+
+  auto *entry = llvm::BasicBlock::Create(ctx, "entry", sync);
+  auto *loop = llvm::BasicBlock::Create(ctx, "loop", sync);
+  auto *copy = llvm::BasicBlock::Create(ctx, "copy", sync);
+  auto *release = llvm::BasicBlock::Create(ctx, "release", sync);
+  auto *next = llvm::BasicBlock::Create(ctx, "next", sync);
+  auto *done = llvm::BasicBlock::Create(ctx, "done", sync);
+  llvm::IRBuilder<> ir(entry);
+  llvm::Value *null = llvm::ConstantPointerNull::get(ptr);
+  ir.CreateCondBr(ir.CreateICmpSGT(count, ir.getInt32(0)), loop, done);
+
+  ir.SetInsertPoint(loop);
+  llvm::PHINode *i = ir.CreatePHI(i32, 2, "i");
+  i->addIncoming(ir.getInt32(0), entry);
+  llvm::Value *offset = ir.CreateMul(ir.CreateZExt(i, ir.getInt64Ty()),
+                                     ir.getInt64(bufferBytes));
+  llvm::Value *buffer = ir.CreateGEP(ir.getInt8Ty(), buffers, offset, "buffer");
+  ir.CreateCondBr(ir.CreateICmpSGE(i, firstResult), copy, release);
+
+  // A result: its device copy is the current one.
+  ir.SetInsertPoint(copy);
+  llvm::Value *copied = ir.CreateCall(copyToHost, {null, buffer}, "copied");
+  auto *copiedOk = llvm::BasicBlock::Create(ctx, "copied_ok", sync);
+  ir.CreateCondBr(ir.CreateICmpNE(copied, ir.getInt32(0)), done, copiedOk);
+  ir.SetInsertPoint(copiedOk);
+  ir.CreateBr(release);
+
+  ir.SetInsertPoint(release);
+  llvm::Value *freed = ir.CreateCall(deviceFree, {null, buffer}, "freed");
+  ir.CreateCondBr(ir.CreateICmpNE(freed, ir.getInt32(0)), done, next);
+
+  ir.SetInsertPoint(next);
+  llvm::Value *following = ir.CreateAdd(i, ir.getInt32(1), "following");
+  i->addIncoming(following, next);
+  ir.CreateCondBr(ir.CreateICmpSLT(following, count), loop, done);
+
+  ir.SetInsertPoint(done);
+  llvm::PHINode *status = ir.CreatePHI(i32, 4, "status");
+  status->addIncoming(ir.getInt32(0), entry);
+  status->addIncoming(copied, copy);
+  status->addIncoming(freed, release);
+  status->addIncoming(ir.getInt32(0), next);
+  ir.CreateRet(status);
+}
+
+void addDeviceLibraryLookup(llvm::Module &module, const std::string &api) {
+  const char *versioned = api == "cuda" ? "libcuda.so.1" : "libOpenCL.so.1";
+  const char *plain = api == "cuda" ? "libcuda.so" : "libOpenCL.so";
+  llvm::LLVMContext &ctx = module.getContext();
+  auto *ptr = llvm::PointerType::get(ctx, 0);
+  llvm::FunctionCallee load = module.getOrInsertFunction(
+      "halide_load_library", llvm::FunctionType::get(ptr, {ptr}, false));
+  llvm::FunctionCallee symbol = module.getOrInsertFunction(
+      "halide_get_library_symbol",
+      llvm::FunctionType::get(ptr, {ptr, ptr}, false));
+  auto *library = new llvm::GlobalVariable(
+      module, ptr, false, llvm::GlobalValue::InternalLinkage,
+      llvm::ConstantPointerNull::get(ptr), "txl_gpu_library");
+  auto *lookup = llvm::Function::Create(
+      llvm::FunctionType::get(ptr, {ptr, ptr}, false),
+      llvm::GlobalValue::ExternalLinkage, "halide_" + api + "_get_symbol",
+      module);
+  llvm::Argument *name = lookup->getArg(1);
+  auto *entry = llvm::BasicBlock::Create(ctx, "entry", lookup);
+  auto *open = llvm::BasicBlock::Create(ctx, "open", lookup);
+  auto *fallback = llvm::BasicBlock::Create(ctx, "fallback", lookup);
+  auto *opened = llvm::BasicBlock::Create(ctx, "opened", lookup);
+  auto *found = llvm::BasicBlock::Create(ctx, "found", lookup);
+  auto *missing = llvm::BasicBlock::Create(ctx, "missing", lookup);
+  llvm::IRBuilder<> ir(entry);
+  llvm::Value *held = ir.CreateLoad(ptr, library, "held");
+  ir.CreateCondBr(ir.CreateIsNull(held), open, found);
+
+  ir.SetInsertPoint(open);
+  llvm::Value *first =
+      ir.CreateCall(load, {ir.CreateGlobalStringPtr(versioned)}, "first");
+  ir.CreateCondBr(ir.CreateIsNull(first), fallback, opened);
+  ir.SetInsertPoint(fallback);
+  llvm::Value *second =
+      ir.CreateCall(load, {ir.CreateGlobalStringPtr(plain)}, "second");
+  ir.CreateBr(opened);
+  ir.SetInsertPoint(opened);
+  llvm::PHINode *handle = ir.CreatePHI(ptr, 2, "handle");
+  handle->addIncoming(first, open);
+  handle->addIncoming(second, fallback);
+  ir.CreateStore(handle, library);
+  ir.CreateCondBr(ir.CreateIsNull(handle), missing, found);
+
+  ir.SetInsertPoint(found);
+  llvm::PHINode *lib = ir.CreatePHI(ptr, 2, "lib");
+  lib->addIncoming(held, entry);
+  lib->addIncoming(handle, opened);
+  ir.CreateRet(ir.CreateCall(symbol, {lib, name}));
+  ir.SetInsertPoint(missing);
+  ir.CreateRet(llvm::ConstantPointerNull::get(ptr));
+}
+
+} // namespace txl::codegen::host
