@@ -12,6 +12,7 @@
 
 #include "txl/runtime/Runtime.h"
 
+#include "DeviceDriver.h"
 #include "ModelWeights.h"
 
 #include "txl/support/SafeTensors.h"
@@ -322,6 +323,10 @@ Status CompiledModel::initialize(const std::string &weightsPath) {
                          std::to_string(desc.score_segments));
 
   status = checkConfigAgreement(modelName, desc);
+  if (!status.isOk())
+    return status;
+  // Kernels compiled for a GPU: its driver, before any kernel runs.
+  status = checkDeviceDriver(modelName, desc.target ? desc.target : "");
   if (!status.isOk())
     return status;
 

@@ -2,22 +2,29 @@
 
 #include "DeviceSupport.h"
 
+#include "txl/target/TargetInfo.h"
+
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/DerivedTypes.h"
 #include "llvm/IR/GlobalVariable.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/Module.h"
 
-#include <sstream>
 
 namespace txl::codegen::host {
 
 std::string gpuApiOfTarget(const std::string &target) {
-  std::stringstream words(target);
-  std::string word;
-  while (std::getline(words, word, '-'))
-    if (word == "cuda" || word == "opencl")
-      return word;
+  StatusOr<target::TargetInfo> info = target::parseTarget(target);
+  if (!info.ok())
+    return "";
+  switch (info->gpu) {
+  case target::GpuApi::Cuda:
+    return "cuda";
+  case target::GpuApi::OpenCL:
+    return "opencl";
+  case target::GpuApi::None:
+    break;
+  }
   return "";
 }
 

@@ -18,7 +18,7 @@ class Module;
 namespace txl::codegen::host {
 
 /// The GPU API a Halide target string's kernels use: "cuda", "opencl" or ""
-/// (a CPU target). The target was checked by txlc (TargetInfo) before.
+/// (a CPU target, or a string TargetInfo does not accept: txlc checked it).
 std::string gpuApiOfTarget(const std::string &target);
 
 /// The name of the function the step calls after each kernel on a GPU
