@@ -201,7 +201,11 @@ struct CompiledModel::Library {
 };
 
 CompiledModel::CompiledModel() = default;
-CompiledModel::~CompiledModel() = default;
+CompiledModel::~CompiledModel() {
+  // Before the library is closed (a member, destroyed after this body).
+  if (entryPoints.releaseDevice)
+    entryPoints.releaseDevice();
+}
 
 StatusOr<std::shared_ptr<const CompiledModel>>
 CompiledModel::load(const std::string &libraryPath,
@@ -246,6 +250,9 @@ CompiledModel::load(const std::string &libraryPath,
     functions.setNumThreads =
         reinterpret_cast<decltype(functions.setNumThreads)>(
             symbol(kSetNumThreadsSymbol));
+    functions.releaseDevice =
+        reinterpret_cast<decltype(functions.releaseDevice)>(
+            symbol(kReleaseDeviceSymbol));
     for (auto [present, symbolName] :
          {std::pair<bool, const char *>{functions.describe != nullptr,
                                         "txl_model_describe"},

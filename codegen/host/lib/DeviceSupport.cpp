@@ -93,6 +93,99 @@ void addDeviceSync(llvm::Module &module) {
   ir.CreateRet(status);
 }
 
+namespace {
+
+// Field offsets of Halide 14's halide_buffer_t (HostCodegen.cpp's layout).
+constexpr uint64_t kDeviceOffset = 0, kInterfaceOffset = 8, kHostOffset = 16,
+                   kFlagsOffset = 24;
+
+llvm::Value *fieldAt(llvm::IRBuilder<> &ir, llvm::Value *buffer,
+                     uint64_t offset) {
+  return ir.CreateGEP(ir.getInt8Ty(), buffer, ir.getInt64(offset));
+}
+
+} // namespace
+
+void addDeviceMirror(llvm::Module &module, const std::string &api) {
+  llvm::LLVMContext &ctx = module.getContext();
+  auto *i32 = llvm::Type::getInt32Ty(ctx);
+  auto *i64 = llvm::Type::getInt64Ty(ctx);
+  auto *ptr = llvm::PointerType::get(ctx, 0);
+  llvm::FunctionCallee deviceFree = module.getOrInsertFunction(
+      "halide_device_free", llvm::FunctionType::get(i32, {ptr, ptr}, false));
+  llvm::FunctionCallee copyToDevice = module.getOrInsertFunction(
+      "halide_copy_to_device",
+      llvm::FunctionType::get(i32, {ptr, ptr, ptr}, false));
+  llvm::FunctionCallee deviceInterface = module.getOrInsertFunction(
+      "halide_" + api + "_device_interface",
+      llvm::FunctionType::get(ptr, {}, false));
+  llvm::Function *mirror = module.getFunction(kDeviceMirrorFunction);
+  if (!mirror)
+    mirror = llvm::Function::Create(
+        llvm::FunctionType::get(i32, {ptr, ptr}, false),
+        llvm::GlobalValue::InternalLinkage, kDeviceMirrorFunction, module);
+  mirror->setLinkage(llvm::GlobalValue::InternalLinkage);
+  llvm::Argument *held = mirror->getArg(0), *view = mirror->getArg(1);
+  llvm::Value *null = llvm::ConstantPointerNull::get(ptr);
+
+  auto *entry = llvm::BasicBlock::Create(ctx, "entry", mirror);
+  auto *stale = llvm::BasicBlock::Create(ctx, "stale", mirror);
+  auto *upload = llvm::BasicBlock::Create(ctx, "upload", mirror);
+  auto *failed = llvm::BasicBlock::Create(ctx, "failed", mirror);
+  auto *lend = llvm::BasicBlock::Create(ctx, "lend", mirror);
+  llvm::IRBuilder<> ir(entry);
+  llvm::Value *device = ir.CreateLoad(i64, fieldAt(ir, held, kDeviceOffset));
+  llvm::Value *heldHost = ir.CreateLoad(ptr, fieldAt(ir, held, kHostOffset));
+  llvm::Value *viewHost = ir.CreateLoad(ptr, fieldAt(ir, view, kHostOffset));
+  llvm::Value *current = ir.CreateAnd(ir.CreateICmpNE(device, ir.getInt64(0)),
+                                      ir.CreateICmpEQ(heldHost, viewHost));
+  ir.CreateCondBr(current, lend, stale);
+
+  // None yet, or a copy of other memory: (free it and) upload this one.
+  ir.SetInsertPoint(stale);
+  ir.CreateCall(deviceFree, {null, held});
+  ir.CreateMemCpy(held, llvm::MaybeAlign(8), view, llvm::MaybeAlign(8), 56);
+  ir.CreateStore(ir.getInt64(0), fieldAt(ir, held, kDeviceOffset));
+  ir.CreateStore(null, fieldAt(ir, held, kInterfaceOffset));
+  ir.CreateStore(ir.getInt64(1), fieldAt(ir, held, kFlagsOffset)); // host dirty
+  ir.CreateBr(upload);
+  ir.SetInsertPoint(upload);
+  llvm::Value *status =
+      ir.CreateCall(copyToDevice, {null, held, ir.CreateCall(deviceInterface)});
+  ir.CreateCondBr(ir.CreateICmpNE(status, ir.getInt32(0)), failed, lend);
+  ir.SetInsertPoint(failed);
+  ir.CreateRet(status);
+
+  ir.SetInsertPoint(lend);
+  ir.CreateStore(ir.CreateLoad(i64, fieldAt(ir, held, kDeviceOffset)),
+                 fieldAt(ir, view, kDeviceOffset));
+  ir.CreateStore(ir.CreateLoad(ptr, fieldAt(ir, held, kInterfaceOffset)),
+                 fieldAt(ir, view, kInterfaceOffset));
+  ir.CreateStore(ir.getInt64(0), fieldAt(ir, view, kFlagsOffset));
+  ir.CreateRet(ir.getInt32(0));
+}
+
+void addReleaseDevice(llvm::Module &module) {
+  llvm::LLVMContext &ctx = module.getContext();
+  auto *i32 = llvm::Type::getInt32Ty(ctx);
+  auto *ptr = llvm::PointerType::get(ctx, 0);
+  llvm::FunctionCallee deviceFree = module.getOrInsertFunction(
+      "halide_device_free", llvm::FunctionType::get(i32, {ptr, ptr}, false));
+  auto *release = llvm::Function::Create(
+      llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {}, false),
+      llvm::GlobalValue::ExternalLinkage, "txl_model_release_device", module);
+  llvm::IRBuilder<> ir(llvm::BasicBlock::Create(ctx, "entry", release));
+  llvm::Value *null = llvm::ConstantPointerNull::get(ptr);
+  for (llvm::GlobalVariable &global : module.globals()) {
+    if (!global.getName().starts_with(kDeviceMirrorPrefix))
+      continue;
+    // halide_device_free of a buffer without a device copy does nothing.
+    ir.CreateCall(deviceFree, {null, &global});
+    ir.CreateMemSet(&global, ir.getInt8(0), 56, llvm::MaybeAlign(8));
+  }
+  ir.CreateRetVoid();
+}
+
 void addDeviceLibraryLookup(llvm::Module &module, const std::string &api) {
   const char *versioned = api == "cuda" ? "libcuda.so.1" : "libOpenCL.so.1";
   const char *plain = api == "cuda" ? "libcuda.so" : "libOpenCL.so";

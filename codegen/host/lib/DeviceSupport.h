@@ -32,6 +32,22 @@ inline constexpr const char *kDeviceSyncFunction = "txl_device_sync";
 /// device allocation outlives the call. Returns the first non-zero status.
 void addDeviceSync(llvm::Module &module);
 
+/// `int32_t txl_device_mirror(halide_buffer_t *mirror, halide_buffer_t *view)`:
+/// lends `view` (a weight or prepared tensor, read-only while the model is
+/// loaded) the device copy held in the global `mirror`, uploading it first
+/// when the mirror holds none or one of other host memory (another model's
+/// weights). The step clears the view's device fields after the kernel.
+inline constexpr const char *kDeviceMirrorFunction = "txl_device_mirror";
+/// The mirrors' global names: this prefix and a number.
+inline constexpr const char *kDeviceMirrorPrefix = "txl_mirror_";
+
+/// Defines txl_device_mirror for `api` ("cuda" or "opencl").
+void addDeviceMirror(llvm::Module &module, const std::string &api);
+
+/// Defines `void txl_model_release_device(void)` (ModelABI.h): frees every
+/// mirror's device copy; the runtime calls it when a model is freed.
+void addReleaseDevice(llvm::Module &module);
+
 /// Defines `halide_<api>_get_symbol` (overriding the runtime's weak one):
 /// Halide 14 opens only the unversioned `libcuda.so` / `libOpenCL.so`, which
 /// machines without the development packages lack; this opens `.so.1` first.

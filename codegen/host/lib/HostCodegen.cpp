@@ -89,10 +89,14 @@ public:
     declareKernels(program.prepareCalls);
     declareKernels(program.calls);
     declareKernels(program.nllCalls);
-    if (deviceKernels)
+    if (deviceKernels) {
       builder.create<LLVM::LLVMFuncOp>(
           loc, kDeviceSyncFunction,
           LLVM::LLVMFunctionType::get(i32, {ptrType, i32, i32}));
+      builder.create<LLVM::LLVMFuncOp>(
+          loc, kDeviceMirrorFunction,
+          LLVM::LLVMFunctionType::get(i32, {ptrType, ptrType}));
+    }
     defineConstants();
     buildPrepare();
     buildStep();
@@ -259,6 +263,39 @@ private:
     return buffer;
   }
 
+  /// Weights and prepared tensors are read-only while a model is loaded:
+  /// on a GPU each view of them has a device copy made once
+  /// (DeviceSupport.h); other inputs are copied per call.
+  bool isMirrored(const CallArgument &argument) const {
+    return deviceKernels && argument.kind == CallArgument::Kind::Tensor &&
+           (argument.tensor.place.kind == Place::Kind::Weight ||
+            argument.tensor.place.kind == Place::Kind::Prepared);
+  }
+
+  /// The zero-initialized global halide_buffer_t that holds the device copy
+  /// of `view` (one per distinct view).
+  mlir::Value mirrorOf(const TensorView &view) {
+    std::string key =
+        std::to_string(static_cast<int>(view.place.kind)) + "_" +
+        std::to_string(view.place.index) + "_" +
+        std::to_string(view.place.byteOffset) + "_" +
+        std::to_string(view.bytes());
+    auto [it, inserted] = mirrors.try_emplace(
+        key, std::string(kDeviceMirrorPrefix) + std::to_string(mirrors.size()));
+    if (inserted) {
+      mlir::OpBuilder::InsertionGuard guard(builder);
+      builder.setInsertionPointToStart(module->getBody());
+      auto global = builder.create<LLVM::GlobalOp>(
+          loc, bufferType, /*isConstant=*/false, LLVM::Linkage::Internal,
+          it->second, mlir::Attribute(), /*alignment=*/8);
+      mlir::Block *init = builder.createBlock(&global.getInitializerRegion());
+      builder.setInsertionPointToStart(init);
+      builder.create<LLVM::ReturnOp>(
+          loc, builder.create<LLVM::ZeroOp>(loc, bufferType).getResult());
+    }
+    return builder.create<LLVM::AddressOfOp>(loc, ptrType, it->second);
+  }
+
   /// `int32_t txl_model_prepare(const float *const *weights,
   ///     float *const *prepared, void *scratch)`: the calls of @prepare.
   void buildPrepare() {
@@ -332,20 +369,69 @@ private:
         builder.create<LLVM::CondBrOp>(loc, nonzero, body, next);
         builder.setInsertionPointToStart(body);
       }
-      llvm::SmallVector<mlir::Value> operands;
+      llvm::SmallVector<mlir::Value> operands, mirrored;
+      mlir::Value mirrorStatus;
       int64_t slot = 0;
-      for (auto [argument, index] : llvm::zip(call.arguments, indices))
-        operands.push_back(index ? index
-                                 : fillBuffer(slot++, argument.tensor,
-                                              /*input=*/true));
+      for (auto [argument, index] : llvm::zip(call.arguments, indices)) {
+        if (index) {
+          operands.push_back(index);
+          continue;
+        }
+        mlir::Value buffer =
+            fillBuffer(slot++, argument.tensor, /*input=*/true);
+        operands.push_back(buffer);
+        if (!isMirrored(argument))
+          continue;
+        mirrored.push_back(buffer);
+        mlir::Value status =
+            builder
+                .create<LLVM::CallOp>(
+                    loc, mlir::TypeRange{i32},
+                    mlir::FlatSymbolRefAttr::get(&context,
+                                                 kDeviceMirrorFunction),
+                    mlir::ValueRange{mirrorOf(argument.tensor), buffer})
+                .getResult();
+        // The first failure's status.
+        mirrorStatus = !mirrorStatus
+                           ? status
+                           : builder.create<LLVM::SelectOp>(
+                                 loc,
+                                 builder.create<LLVM::ICmpOp>(
+                                     loc, LLVM::ICmpPredicate::ne,
+                                     mirrorStatus, zero32),
+                                 mirrorStatus, status);
+      }
       for (const TensorView &result : call.results)
         operands.push_back(fillBuffer(slot++, result));
+      if (mirrorStatus) {
+        mlir::Block *proceed = new mlir::Block();
+        func.getBody().push_back(proceed);
+        mlir::Value failed = builder.create<LLVM::ICmpOp>(
+            loc, LLVM::ICmpPredicate::ne, mirrorStatus, zero32);
+        builder.create<LLVM::CondBrOp>(loc, failed, failure,
+                                       mlir::ValueRange{mirrorStatus}, proceed,
+                                       mlir::ValueRange{});
+        builder.setInsertionPointToStart(proceed);
+      }
       auto call_ = builder.create<LLVM::CallOp>(
           loc, mlir::TypeRange{i32},
           mlir::FlatSymbolRefAttr::get(&context, call.symbol), operands);
       mlir::Value status = call_.getResult();
       mlir::Value failed = builder.create<LLVM::ICmpOp>(
           loc, LLVM::ICmpPredicate::ne, status, zero32);
+      // A view lent a mirror's device copy gives it back, so that the sync
+      // below does not free it.
+      for (mlir::Value buffer : mirrored) {
+        auto field = [&](int32_t index) -> mlir::Value {
+          return builder.create<LLVM::GEPOp>(
+              loc, ptrType, bufferType, buffer,
+              llvm::ArrayRef<LLVM::GEPArg>{0, index});
+        };
+        builder.create<LLVM::StoreOp>(loc, constant(i64, 0), field(kDevice));
+        builder.create<LLVM::StoreOp>(
+            loc, builder.create<LLVM::ZeroOp>(loc, ptrType),
+            field(kDeviceInterface));
+      }
       if (deviceKernels) {
         // Kernels on a GPU: results back to the host, every device copy
         // freed (also after a failure), the kernel's status first.
@@ -479,6 +565,8 @@ private:
   mlir::Type ptrType, i8, i32, i64;
   LLVM::LLVMStructType bufferType;
   std::set<std::string> declared, dimGlobals;
+  /// Device copies of weight and prepared views: key -> global name.
+  std::map<std::string, std::string> mirrors;
   mlir::Value weightsArg, preparedArg, tokensArg, windowStartArg, statesArg,
       hiddenArg, logProbsArg, targetsArg, nllArg, scratchArg, buffers;
 };
@@ -949,6 +1037,8 @@ buildHostLLVMModule(mlir::MLIRContext &context, llvm::LLVMContext &llvmContext,
   addSetNumThreads(*module);
   if (!gpuApi.empty()) {
     addDeviceSync(*module);
+    addDeviceMirror(*module, gpuApi);
+    addReleaseDevice(*module);
     addDeviceLibraryLookup(*module, gpuApi);
   }
   if (!description.embeddedWeightsPath.empty()) {
