@@ -22,13 +22,22 @@
 #   DEVICE_CHECK_TARGET   (build) the CUDA target, default host-cuda-cuda_capability_86;
 #                         host-opencl builds the same set for an OpenCL device (PoCL here)
 #   PYTHON                (run) the interpreter with torch, default python3
+#   DEVICE_CHECK_MODEL    (both) a models/configs name instead of wt103-base, or a
+#                         vector case's config.json for a quick rehearsal (build and run
+#                         must agree)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 MODE=${1:-}
 DIR=${2:-$ROOT/build/device-check}
 TARGET=${DEVICE_CHECK_TARGET:-host-cuda-cuda_capability_86}
-MODEL=wt103-base
-CONFIG=$ROOT/models/configs/$MODEL/config.json
+MODEL=${DEVICE_CHECK_MODEL:-wt103-base}
+if [[ $MODEL == *.json ]]; then
+  CONFIG=$(cd "$(dirname "$MODEL")" && pwd)/$(basename "$MODEL")
+  MODEL=$(basename "$(dirname "$CONFIG")")
+else
+  CONFIG=$ROOT/models/configs/$MODEL/config.json
+fi
+[ -f "$CONFIG" ] || { echo "device-check: no $CONFIG" >&2; exit 1; }
 # (case, segment length) as the vector tests compile them (tests/lit/gpu).
 CASES="adaptive_div1:5 adaptive_div4:4 long_memory_clamp:8 plain_postln:5
        plain_sameln_clamp:6 prelnorm_shared_r:5 untied_all:4"

@@ -222,7 +222,7 @@ def check_model(args):
                      "hidden_max_abs_diff": float(np.abs(hidden - txl_hidden).max()),
                      "nll_max_abs_diff": float(np.abs(nll - txl_nll).max())})
     print("model %s, batch %d, %d tokens per stream, %s:" % (
-        os.path.basename(args.config.rstrip("/")), B, args.tokens, name))
+        os.path.basename(os.path.dirname(os.path.abspath(args.config))), B, args.tokens, name))
     for r in rows:
         extra = "" if r["side"] == "txl" else "  txl %.2fx  |hidden diff| %.2e  |nll diff| %.2e" % (
             r["txl_speedup"], r["hidden_max_abs_diff"], r["nll_max_abs_diff"])
