@@ -11,7 +11,9 @@ in an earlier phase ("again": weights copied every step would show here) and the
 Every step after the first must upload none of the memory prepare read or wrote (the
 weights it reads, the prepared tensors it writes: packed weights, projected positions);
 with --max-step-upload-bytes, also at most N bytes. Exit 1
-otherwise.
+otherwise. On OpenCL it also counts the device buffers created (clCreateBuffer) and
+released (clReleaseMemObject) in the whole run: all must be released by the end (the
+runtime frees the model's weight copies when it frees the model).
 """
 import re
 import sys
@@ -62,7 +64,8 @@ def main(argv):
     if len(argv) == 4 and argv[2] == "--max-step-upload-bytes":
         limit = int(argv[3])
     with open(argv[1], errors="replace") as f:
-        table = phases(f.read().splitlines())
+        lines = f.read().splitlines()
+    table = phases(lines)
     seen, weights, failures = set(), set(), []
     print("%-10s %8s %10s %8s %10s %8s %10s" % ("phase", "uploads", "bytes", "again",
                                                 "bytes", "downlds", "bytes"))
@@ -81,6 +84,13 @@ def main(argv):
         if name == "prepare":
             weights.update(p for p, _ in up + down)
         seen.update(p for p, _ in up)
+    text = "\n".join(lines)
+    created = len(re.findall(r"clCreateBuffer ->", text))
+    released = len(re.findall(r"clReleaseMemObject ", text))
+    if created:
+        print("device buffers: %d created, %d released" % (created, released))
+        if released != created:
+            failures.append("%d device buffers never released" % (created - released))
     if not table:
         sys.exit("transfer_count: no pipeline in %s (compiled with a -debug target?)" % argv[1])
     if failures:

@@ -28,6 +28,31 @@ std::string gpuApiOfTarget(const std::string &target) {
   return "";
 }
 
+namespace {
+
+/// The internal flag: this model's code switched Halide's allocation pool on.
+llvm::GlobalVariable *poolFlag(llvm::Module &module) {
+  if (auto *flag = module.getGlobalVariable("txl_device_pool_on", true))
+    return flag;
+  auto *i8 = llvm::Type::getInt8Ty(module.getContext());
+  return new llvm::GlobalVariable(module, i8, false,
+                                  llvm::GlobalValue::InternalLinkage,
+                                  llvm::ConstantInt::get(i8, 0),
+                                  "txl_device_pool_on");
+}
+
+/// `int halide_reuse_device_allocations(void *user_context, bool flag)`.
+llvm::FunctionCallee reuseAllocations(llvm::Module &module) {
+  llvm::LLVMContext &ctx = module.getContext();
+  auto *ptr = llvm::PointerType::get(ctx, 0);
+  return module.getOrInsertFunction(
+      "halide_reuse_device_allocations",
+      llvm::FunctionType::get(llvm::Type::getInt32Ty(ctx),
+                              {ptr, llvm::Type::getInt8Ty(ctx)}, false));
+}
+
+} // namespace
+
 void addDeviceSync(llvm::Module &module) {
   llvm::LLVMContext &ctx = module.getContext();
   auto *i32 = llvm::Type::getInt32Ty(ctx);
@@ -49,7 +74,23 @@ void addDeviceSync(llvm::Module &module) {
   // halide_buffer_t of Halide 14 is 56 bytes (HostCodegen.cpp's layout).
   const uint64_t bufferBytes = 56;
 
+  // Device allocations freed here go to Halide's pool and come back to the
+  // next call that asks for that size (cudaMalloc/cudaFree per kernel call
+  // cost more than many small kernels): switched on at the first call, off
+  // (the pool emptied) by txl_model_release_device.
+  auto *pooling = llvm::BasicBlock::Create(ctx, "pooling", sync);
   auto *entry = llvm::BasicBlock::Create(ctx, "entry", sync);
+  auto *startPool = llvm::BasicBlock::Create(ctx, "start_pool", sync, entry);
+  {
+    llvm::IRBuilder<> ir(pooling);
+    llvm::Value *on = ir.CreateLoad(ir.getInt8Ty(), poolFlag(module), "on");
+    ir.CreateCondBr(ir.CreateICmpEQ(on, ir.getInt8(0)), startPool, entry);
+    ir.SetInsertPoint(startPool);
+    ir.CreateCall(reuseAllocations(module),
+                  {llvm::ConstantPointerNull::get(ptr), ir.getInt8(1)});
+    ir.CreateStore(ir.getInt8(1), poolFlag(module));
+    ir.CreateBr(entry);
+  }
   auto *loop = llvm::BasicBlock::Create(ctx, "loop", sync);
   auto *copy = llvm::BasicBlock::Create(ctx, "copy", sync);
   auto *release = llvm::BasicBlock::Create(ctx, "release", sync);
@@ -183,6 +224,9 @@ void addReleaseDevice(llvm::Module &module) {
     ir.CreateCall(deviceFree, {null, &global});
     ir.CreateMemSet(&global, ir.getInt8(0), 56, llvm::MaybeAlign(8));
   }
+  // Empties Halide's allocation pool (addDeviceSync switches it on again).
+  ir.CreateCall(reuseAllocations(module), {null, ir.getInt8(0)});
+  ir.CreateStore(ir.getInt8(0), poolFlag(module));
   ir.CreateRetVoid();
 }
 
