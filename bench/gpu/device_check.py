@@ -135,6 +135,10 @@ def check_vectors(directory, vectors):
 def torch_peer(cfg, weights, tokens, device, T):
     """The peer over the whole stream: per-segment seconds, hidden [B, N, D], nll."""
     txl_torch.DTYPE = torch.float32
+    # txl_torch makes masks, positions and memories with torch.zeros/ones/arange: on the
+    # default device, which must be the GPU (PyTorch >= 2.0; Debian's 1.13 runs on the CPU).
+    if hasattr(torch, "set_default_device"):
+        torch.set_default_device(device)
     W = txl_torch.resolve_weights(cfg, {k: torch.from_numpy(v) for k, v in weights.items()})
     moved = {}
     W = {k: moved.setdefault(id(v), v.to(device)) for k, v in W.items()}
@@ -155,6 +159,8 @@ def torch_peer(cfg, weights, tokens, device, T):
             seconds.append(time.perf_counter() - t0)
             hidden.append(hid.transpose(0, 1).cpu().numpy())
             nll.append(out.t().cpu().numpy())
+    if hasattr(torch, "set_default_device"):
+        torch.set_default_device("cpu")
     return seconds, np.concatenate(hidden, 1), np.concatenate(nll, 1)
 
 
