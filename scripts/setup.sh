@@ -20,6 +20,9 @@ PACKAGES=(
   # Test vectors (independent PyTorch implementation) and the demo model's
   # training — Debian's python, not a pyenv one
   python3 python3-torch python3-numpy
+  # GPU kernels checked without a GPU: OpenCL on the CPU (PoCL) runs the
+  # host-opencl vector tests (tests/lit/gpu, docs/GPU.md)
+  pocl-opencl-icd ocl-icd-libopencl1 ocl-icd-opencl-dev opencl-headers clinfo
   # The demo model's corpus: the King James Bible (public domain); `bible` decodes it
   bible-kjv bible-kjv-text
 )

@@ -104,7 +104,8 @@ def fptr(a):
     return a.ctypes.data_as(ctypes.POINTER(ctypes.c_float))
 
 
-def run_txl(so_path, weights, tokens, args):
+def open_model(so_path):
+    """model.so through ctypes (ModelABI.h, version 6): the library and its descriptor."""
     lib = ctypes.CDLL(os.path.abspath(so_path))
     lib.txl_model_describe.restype = ctypes.POINTER(ModelDesc)
     lib.txl_model_step.restype = ctypes.c_int32
@@ -117,16 +118,18 @@ def run_txl(so_path, weights, tokens, args):
     lib.txl_model_prepare.argtypes = [fpp, fpp, ctypes.c_void_p]
     lib.txl_model_set_num_threads.restype = ctypes.c_int32
     lib.txl_model_set_num_threads.argtypes = [ctypes.c_int32]
-    lib.txl_model_set_num_threads(int(os.environ.get("HL_NUM_THREADS", "0")))
     d = lib.txl_model_describe().contents
     assert d.abi_version == 7, "model ABI version %d, bench.py knows 7" % d.abi_version
     lib.txl_model_nll.restype = ctypes.c_int32
     lib.txl_model_nll.argtypes = [fpp, fpp, ctypes.POINTER(ctypes.c_float),
                                   ctypes.POINTER(ctypes.c_int64),
                                   ctypes.POINTER(ctypes.c_float), ctypes.c_void_p]
-    scoring = args.score == "targets"
-    assert d.batch == tokens.shape[0], "model.so is compiled for batch %d" % d.batch
-    B, T, ML, L, D, V = d.batch, d.tgt_len, d.mem_len, d.n_layer, d.d_model, d.vocab_size
+    return lib, d
+
+
+def weight_pointers(d, weights):
+    """The descriptor's weights (by name, else an alternate name) as a pointer array;
+    the arrays must stay alive while it is used."""
     ptrs = (ctypes.POINTER(ctypes.c_float) * d.num_weights)()
     for i in range(d.num_weights):
         w = d.weights[i]
@@ -139,6 +142,16 @@ def run_txl(so_path, weights, tokens, args):
         a = weights[name]
         assert list(a.shape) == shape, (name, a.shape, shape)
         ptrs[i] = fptr(a)
+    return ptrs
+
+
+def run_txl(so_path, weights, tokens, args):
+    lib, d = open_model(so_path)
+    lib.txl_model_set_num_threads(int(os.environ.get("HL_NUM_THREADS", "0")))
+    scoring = args.score == "targets"
+    assert d.batch == tokens.shape[0], "model.so is compiled for batch %d" % d.batch
+    B, T, ML, L, D, V = d.batch, d.tgt_len, d.mem_len, d.n_layer, d.d_model, d.vocab_size
+    ptrs = weight_pointers(d, weights)
     # Prepared tensors (positions projected once, at "load"): timed apart.
     prepared = []
     for i in range(d.num_prepared):

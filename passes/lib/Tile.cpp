@@ -53,6 +53,12 @@ schedule::KernelSchedule planKernel(KernelOp kernel,
     plan.gemms.push_back(context.width > 1 ? matchPackedGemm(generic)
                                            : std::nullopt);
   }
+  if (context.gpu) {
+    planGpu(plan, *context.gpu);
+    schedule::KernelSchedule result;
+    result.funcs.assign(plan.entries.begin(), plan.entries.end());
+    return result;
+  }
   if (!planAttention(plan, context) &&
       llvm::any_of(plan.gemms, [](const auto &g) { return g.has_value(); }))
     planGemms(plan, context);
@@ -82,9 +88,9 @@ struct TilePass : public txl::impl::TxlTileBase<TilePass> {
       getOperation().emitError() << "txl-tile: " << status.message();
       return signalPassFailure();
     }
-    // GPU targets get codegen's GPU schedules (gpu_tile) for now: no CPU
-    // plan, as with a vector width of 1.
-    PlanContext context{tileKnobs, info->isGpu() ? 1 : info->vectorWidthF32};
+    // GPU targets: thread blocks (GpuPlanner), no CPU plan.
+    PlanContext context{tileKnobs, info->isGpu() ? 1 : info->vectorWidthF32,
+                        info->isGpu() ? &info->gpuLimits : nullptr};
     getOperation().walk([&](KernelOp kernel) {
       // A schedule already there (from a tuner or a person) wins.
       if (kernel->hasAttr(attr::kSchedule) && !overwrite)

@@ -26,6 +26,7 @@ __attribute__((weak)) const char *txl_model_vocabulary(uint64_t *size);
 __attribute__((weak)) void
 txl_model_set_error_handler(txl_model_error_handler handler);
 __attribute__((weak)) int32_t txl_model_set_num_threads(int32_t n);
+__attribute__((weak)) void txl_model_release_device(void);
 __attribute__((weak)) int32_t txl_model_nll(const float *const *weights,
                                             const float *const *prepared,
                                             const float *hidden,
@@ -78,6 +79,7 @@ int main(int argc, char **argv) {
     entryPoints.vocabulary = txl_model_vocabulary;
     entryPoints.setErrorHandler = txl_model_set_error_handler;
     entryPoints.setNumThreads = txl_model_set_num_threads;
+    entryPoints.releaseDevice = txl_model_release_device;
     std::string weights = options.weights.value_or("");
     if (weights.empty() && !txl_model_embedded_weights)
       weights = (folder / "model.safetensors").string();

@@ -12,6 +12,7 @@
 
 #include "txl/runtime/Runtime.h"
 
+#include "DeviceDriver.h"
 #include "ModelWeights.h"
 
 #include "txl/support/SafeTensors.h"
@@ -214,7 +215,11 @@ struct CompiledModel::Library {
 };
 
 CompiledModel::CompiledModel() = default;
-CompiledModel::~CompiledModel() = default;
+CompiledModel::~CompiledModel() {
+  // Before the library is closed (a member, destroyed after this body).
+  if (entryPoints.releaseDevice)
+    entryPoints.releaseDevice();
+}
 
 StatusOr<std::shared_ptr<const CompiledModel>>
 CompiledModel::load(const std::string &libraryPath,
@@ -259,6 +264,9 @@ CompiledModel::load(const std::string &libraryPath,
     functions.setNumThreads =
         reinterpret_cast<decltype(functions.setNumThreads)>(
             symbol(kSetNumThreadsSymbol));
+    functions.releaseDevice =
+        reinterpret_cast<decltype(functions.releaseDevice)>(
+            symbol(kReleaseDeviceSymbol));
     for (auto [present, symbolName] :
          {std::pair<bool, const char *>{functions.describe != nullptr,
                                         "txl_model_describe"},
@@ -336,6 +344,10 @@ Status CompiledModel::initialize(const std::string &weightsPath) {
                          std::to_string(desc.score_segments));
 
   status = checkConfigAgreement(modelName, desc);
+  if (!status.isOk())
+    return status;
+  // Kernels compiled for a GPU: its driver, before any kernel runs.
+  status = checkDeviceDriver(modelName, desc.target ? desc.target : "");
   if (!status.isOk())
     return status;
 

@@ -1,6 +1,7 @@
 //===- HostCodegen.cpp - txl_model_step as LLVM dialect, then an object ---===//
 
 #include "txl/codegen/host/HostCodegen.h"
+#include "DeviceSupport.h"
 #include "txl/models/ModelConfig.h"
 #include "txl/models/ParameterSpec.h"
 #include "txl/runtime/ModelABI.h"
@@ -65,12 +66,15 @@ enum BufferField {
   kDim,
   kPadding
 };
+/// halide_buffer_flag_host_dirty.
+constexpr int64_t kHostDirty = 1;
 
 class StepBuilder {
 public:
-  StepBuilder(mlir::MLIRContext &context, const StepProgram &program)
-      : context(context), program(program), builder(&context),
-        loc(mlir::UnknownLoc::get(&context)) {
+  StepBuilder(mlir::MLIRContext &context, const StepProgram &program,
+              bool deviceKernels)
+      : context(context), program(program), deviceKernels(deviceKernels),
+        builder(&context), loc(mlir::UnknownLoc::get(&context)) {
     ptrType = LLVM::LLVMPointerType::get(&context);
     i8 = builder.getI8Type();
     i32 = builder.getI32Type();
@@ -87,6 +91,14 @@ public:
     declareKernels(program.nllCalls);
     for (const StepVariant &variant : program.variants)
       declareKernels(variant.calls);
+    if (deviceKernels) {
+      builder.create<LLVM::LLVMFuncOp>(
+          loc, kDeviceSyncFunction,
+          LLVM::LLVMFunctionType::get(i32, {ptrType, i32, i32}));
+      builder.create<LLVM::LLVMFuncOp>(
+          loc, kDeviceMirrorFunction,
+          LLVM::LLVMFunctionType::get(i32, {ptrType, ptrType}));
+    }
     defineConstants();
     buildPrepare();
     buildStep("txl_model_step", program.tgtLen, program.calls, program.copies,
@@ -224,7 +236,11 @@ private:
   }
 
   /// Fills descriptor `slot` for `view`; returns its address.
-  mlir::Value fillBuffer(int64_t slot, const TensorView &view) {
+  /// An input of a kernel on a GPU is marked host-dirty: Halide copies a
+  /// buffer to the device only then (a fresh device allocation is not
+  /// filled otherwise).
+  mlir::Value fillBuffer(int64_t slot, const TensorView &view,
+                         bool input = false) {
     mlir::Value buffer = builder.create<LLVM::GEPOp>(
         loc, ptrType, bufferType, buffers,
         llvm::ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(slot)});
@@ -238,7 +254,9 @@ private:
     builder.create<LLVM::StoreOp>(loc, zero64, field(kDevice));
     builder.create<LLVM::StoreOp>(loc, null, field(kDeviceInterface));
     builder.create<LLVM::StoreOp>(loc, address(view.place), field(kHost));
-    builder.create<LLVM::StoreOp>(loc, zero64, field(kFlags));
+    builder.create<LLVM::StoreOp>(
+        loc, deviceKernels && input ? constant(i64, kHostDirty) : zero64,
+        field(kFlags));
     int64_t type = view.typeCode | (view.typeBits << 8) | (1 << 16);
     builder.create<LLVM::StoreOp>(loc, constant(i32, type), field(kType));
     builder.create<LLVM::StoreOp>(
@@ -249,6 +267,39 @@ private:
         field(kDim));
     builder.create<LLVM::StoreOp>(loc, null, field(kPadding));
     return buffer;
+  }
+
+  /// Weights and prepared tensors are read-only while a model is loaded:
+  /// on a GPU each view of them has a device copy made once
+  /// (DeviceSupport.h); other inputs are copied per call.
+  bool isMirrored(const CallArgument &argument) const {
+    return deviceKernels && argument.kind == CallArgument::Kind::Tensor &&
+           (argument.tensor.place.kind == Place::Kind::Weight ||
+            argument.tensor.place.kind == Place::Kind::Prepared);
+  }
+
+  /// The zero-initialized global halide_buffer_t that holds the device copy
+  /// of `view` (one per distinct view).
+  mlir::Value mirrorOf(const TensorView &view) {
+    std::string key =
+        std::to_string(static_cast<int>(view.place.kind)) + "_" +
+        std::to_string(view.place.index) + "_" +
+        std::to_string(view.place.byteOffset) + "_" +
+        std::to_string(view.bytes());
+    auto [it, inserted] = mirrors.try_emplace(
+        key, std::string(kDeviceMirrorPrefix) + std::to_string(mirrors.size()));
+    if (inserted) {
+      mlir::OpBuilder::InsertionGuard guard(builder);
+      builder.setInsertionPointToStart(module->getBody());
+      auto global = builder.create<LLVM::GlobalOp>(
+          loc, bufferType, /*isConstant=*/false, LLVM::Linkage::Internal,
+          it->second, mlir::Attribute(), /*alignment=*/8);
+      mlir::Block *init = builder.createBlock(&global.getInitializerRegion());
+      builder.setInsertionPointToStart(init);
+      builder.create<LLVM::ReturnOp>(
+          loc, builder.create<LLVM::ZeroOp>(loc, bufferType).getResult());
+    }
+    return builder.create<LLVM::AddressOfOp>(loc, ptrType, it->second);
   }
 
   /// `int32_t txl_model_prepare(const float *const *weights,
@@ -324,19 +375,85 @@ private:
         builder.create<LLVM::CondBrOp>(loc, nonzero, body, next);
         builder.setInsertionPointToStart(body);
       }
-      llvm::SmallVector<mlir::Value> operands;
+      llvm::SmallVector<mlir::Value> operands, mirrored;
+      mlir::Value mirrorStatus;
       int64_t slot = 0;
-      for (auto [argument, index] : llvm::zip(call.arguments, indices))
-        operands.push_back(index ? index : fillBuffer(slot++, argument.tensor));
+      for (auto [argument, index] : llvm::zip(call.arguments, indices)) {
+        if (index) {
+          operands.push_back(index);
+          continue;
+        }
+        mlir::Value buffer =
+            fillBuffer(slot++, argument.tensor, /*input=*/true);
+        operands.push_back(buffer);
+        if (!isMirrored(argument))
+          continue;
+        mirrored.push_back(buffer);
+        mlir::Value status =
+            builder
+                .create<LLVM::CallOp>(
+                    loc, mlir::TypeRange{i32},
+                    mlir::FlatSymbolRefAttr::get(&context,
+                                                 kDeviceMirrorFunction),
+                    mlir::ValueRange{mirrorOf(argument.tensor), buffer})
+                .getResult();
+        // The first failure's status.
+        mirrorStatus = !mirrorStatus
+                           ? status
+                           : builder.create<LLVM::SelectOp>(
+                                 loc,
+                                 builder.create<LLVM::ICmpOp>(
+                                     loc, LLVM::ICmpPredicate::ne,
+                                     mirrorStatus, zero32),
+                                 mirrorStatus, status);
+      }
       for (const TensorView &result : call.results)
         operands.push_back(fillBuffer(slot++, result));
-      auto status = builder.create<LLVM::CallOp>(
+      if (mirrorStatus) {
+        mlir::Block *proceed = new mlir::Block();
+        func.getBody().push_back(proceed);
+        mlir::Value failed = builder.create<LLVM::ICmpOp>(
+            loc, LLVM::ICmpPredicate::ne, mirrorStatus, zero32);
+        builder.create<LLVM::CondBrOp>(loc, failed, failure,
+                                       mlir::ValueRange{mirrorStatus}, proceed,
+                                       mlir::ValueRange{});
+        builder.setInsertionPointToStart(proceed);
+      }
+      auto call_ = builder.create<LLVM::CallOp>(
           loc, mlir::TypeRange{i32},
           mlir::FlatSymbolRefAttr::get(&context, call.symbol), operands);
+      mlir::Value status = call_.getResult();
       mlir::Value failed = builder.create<LLVM::ICmpOp>(
-          loc, LLVM::ICmpPredicate::ne, status.getResult(), zero32);
+          loc, LLVM::ICmpPredicate::ne, status, zero32);
+      // A view lent a mirror's device copy gives it back, so that the sync
+      // below does not free it.
+      for (mlir::Value buffer : mirrored) {
+        auto field = [&](int32_t index) -> mlir::Value {
+          return builder.create<LLVM::GEPOp>(
+              loc, ptrType, bufferType, buffer,
+              llvm::ArrayRef<LLVM::GEPArg>{0, index});
+        };
+        builder.create<LLVM::StoreOp>(loc, constant(i64, 0), field(kDevice));
+        builder.create<LLVM::StoreOp>(
+            loc, builder.create<LLVM::ZeroOp>(loc, ptrType),
+            field(kDeviceInterface));
+      }
+      if (deviceKernels) {
+        // Kernels on a GPU: results back to the host, every device copy
+        // freed (also after a failure), the kernel's status first.
+        int64_t results = static_cast<int64_t>(call.results.size());
+        auto sync = builder.create<LLVM::CallOp>(
+            loc, mlir::TypeRange{i32},
+            mlir::FlatSymbolRefAttr::get(&context, kDeviceSyncFunction),
+            mlir::ValueRange{buffers, constant(i32, slot),
+                             constant(i32, slot - results)});
+        status = builder.create<LLVM::SelectOp>(loc, failed, status,
+                                                sync.getResult());
+        failed = builder.create<LLVM::ICmpOp>(loc, LLVM::ICmpPredicate::ne,
+                                              status, zero32);
+      }
       builder.create<LLVM::CondBrOp>(loc, failed, failure,
-                                     mlir::ValueRange{status.getResult()}, next,
+                                     mlir::ValueRange{status}, next,
                                      mlir::ValueRange{});
       builder.setInsertionPointToStart(next);
     }
@@ -451,12 +568,16 @@ private:
 
   mlir::MLIRContext &context;
   const StepProgram &program;
+  /// The kernels run on a GPU (DeviceSupport.h).
+  bool deviceKernels;
   mlir::OpBuilder builder;
   mlir::Location loc;
   mlir::OwningOpRef<mlir::ModuleOp> module;
   mlir::Type ptrType, i8, i32, i64;
   LLVM::LLVMStructType bufferType;
   std::set<std::string> declared, dimGlobals;
+  /// Device copies of weight and prepared views: key -> global name.
+  std::map<std::string, std::string> mirrors;
   mlir::Value weightsArg, preparedArg, tokensArg, windowStartArg, statesArg,
       hiddenArg, logProbsArg, targetsArg, nllArg, scratchArg, buffers;
 };
@@ -909,20 +1030,22 @@ void registerHostCodegenDialects(mlir::DialectRegistry &registry) {
 }
 
 mlir::OwningOpRef<mlir::ModuleOp>
-buildHostStepModule(mlir::MLIRContext &context, const StepProgram &program) {
+buildHostStepModule(mlir::MLIRContext &context, const StepProgram &program,
+                    bool deviceKernels) {
   mlir::DialectRegistry registry;
   registerHostCodegenDialects(registry);
   context.appendDialectRegistry(registry);
   context.loadDialect<mlir::LLVM::LLVMDialect>();
-  return StepBuilder(context, program).build();
+  return StepBuilder(context, program, deviceKernels).build();
 }
 
 StatusOr<std::unique_ptr<llvm::Module>>
 buildHostLLVMModule(mlir::MLIRContext &context, llvm::LLVMContext &llvmContext,
                     const StepProgram &program,
                     const ModelDescription &description) {
+  std::string gpuApi = gpuApiOfTarget(description.target);
   mlir::OwningOpRef<mlir::ModuleOp> step =
-      buildHostStepModule(context, program);
+      buildHostStepModule(context, program, !gpuApi.empty());
   if (mlir::failed(mlir::verify(*step)))
     return Status::error("internal error: the host step does not verify");
   std::unique_ptr<llvm::Module> module =
@@ -938,6 +1061,12 @@ buildHostLLVMModule(mlir::MLIRContext &context, llvm::LLVMContext &llvmContext,
   addDescribe(*module, program, description);
   addSetErrorHandler(*module);
   addSetNumThreads(*module);
+  if (!gpuApi.empty()) {
+    addDeviceSync(*module);
+    addDeviceMirror(*module, gpuApi);
+    addReleaseDevice(*module);
+    addDeviceLibraryLookup(*module, gpuApi);
+  }
   if (!description.embeddedWeightsPath.empty()) {
     Status status =
         addEmbeddedFile(*module, description.embeddedWeightsPath,

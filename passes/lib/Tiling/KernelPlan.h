@@ -35,6 +35,8 @@ using schedule::TailKind;
 struct PlanContext {
   const TileKnobs &knobs;
   int64_t width;
+  /// Set on GPU targets: the device's limits (GpuPlanner); no CPU plan then.
+  const target::GpuLimits *gpu = nullptr;
 };
 
 /// The name of loop i of a generic (docs/SCHEDULES.md).
@@ -105,6 +107,10 @@ bool planAttention(KernelPlan &plan, const PlanContext &context);
 
 /// GemmPlanner: packed GEMMs, and the epilogues they feed.
 void planGemms(KernelPlan &plan, const PlanContext &context);
+
+/// GpuPlanner: thread blocks within `limits` for every generic at root (on
+/// GPU targets, after the element-wise planner).
+void planGpu(KernelPlan &plan, const target::GpuLimits &limits);
 
 } // namespace txl::tiling
 

@@ -18,6 +18,11 @@ struct KnobField {
 int64_t width(const target::TargetInfo &t) {
   return std::max<int64_t>(1, t.vectorWidthF32);
 }
+/// The longest position block or clamp run: 16 vectors on a CPU; on a GPU
+/// (one lane per thread) 64 distances, which hold the CPU's default of 48.
+int64_t maxBlock(const target::TargetInfo &t) {
+  return std::max<int64_t>(16 * width(t), 64);
+}
 /// Registers a register tile may fill: all but those holding the other
 /// operand's vectors and the broadcast value.
 int64_t tileRegisters(const target::TargetInfo &t) {
@@ -35,12 +40,12 @@ const std::vector<KnobField> &knobFields() {
       {"layout.position_block",
        [](TileKnobs &k) -> int64_t & { return k.layout.positionBlock; },
        [](T t) {
-         return KnobRange{"", width(t), 16 * width(t), width(t)};
+         return KnobRange{"", width(t), maxBlock(t), width(t)};
        }},
       {"layout.clamp_run",
        [](TileKnobs &k) -> int64_t & { return k.layout.clampRun; },
        [](T t) {
-         return KnobRange{"", width(t), 16 * width(t), width(t)};
+         return KnobRange{"", width(t), maxBlock(t), width(t)};
        }},
       {"gemm.accumulator_registers",
        [](TileKnobs &k) -> int64_t & { return k.gemm.accumulatorRegisters; },

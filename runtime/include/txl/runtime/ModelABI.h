@@ -218,6 +218,13 @@ void txl_model_set_error_handler(txl_model_error_handler handler);
  * through the pool. Returns the previous number. */
 int32_t txl_model_set_num_threads(int32_t n);
 
+/* Optional, models compiled for a GPU target (docs/GPU.md): frees the device
+ * copies of weights and prepared tensors the model's steps made (each is
+ * uploaded on its first use and reused while the same host memory is passed).
+ * A loader calls it when it frees the model; the next step uploads again.
+ * Not concurrently with a step. */
+void txl_model_release_device(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -53,6 +53,9 @@ struct ModelEntryPoints {
   void (*setErrorHandler)(txl_model_error_handler handler) = nullptr;
   /// Optional (every txlc model has it): sets the kernels' thread count.
   int32_t (*setNumThreads)(int32_t n) = nullptr;
+  /// Optional (txlc models for GPU targets): frees the model's device copies
+  /// of weights and prepared tensors; called when the model is freed.
+  void (*releaseDevice)(void) = nullptr;
   /// Computes the prepared tensors once at load (required).
   int32_t (*prepare)(const float *const *weights, float *const *prepared,
                      void *scratch) = nullptr;
@@ -70,6 +73,7 @@ inline constexpr const char *kVocabularySymbol = "txl_model_vocabulary";
 inline constexpr const char *kSetErrorHandlerSymbol =
     "txl_model_set_error_handler";
 inline constexpr const char *kSetNumThreadsSymbol = "txl_model_set_num_threads";
+inline constexpr const char *kReleaseDeviceSymbol = "txl_model_release_device";
 
 /// A compiled model bound to its weights. Immutable after loading; shared by
 /// the sessions that run it (they keep it alive).

@@ -24,6 +24,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <tuple>
 
 using namespace txl;
 using namespace txl::codegen::host;
@@ -76,6 +77,38 @@ TEST(HostCodegen, ForwardsTheErrorHandlerToHalide) {
   // Nothing embedded unless asked for.
   EXPECT_EQ(ir.find("txl_model_embedded_weights"), std::string::npos);
   EXPECT_EQ(ir.find("txl_model_vocabulary"), std::string::npos);
+}
+
+TEST(HostCodegen, GpuTargetsGetTheirDeviceSupport) {
+  // CPU: none of it.
+  std::string cpu = hostIR(ModelDescription());
+  for (const char *name : {"txl_device_sync", "txl_device_mirror",
+                           "txl_model_release_device", "_get_symbol"})
+    EXPECT_EQ(cpu.find(name), std::string::npos) << name;
+  for (auto [target, api, library] :
+       {std::tuple<const char *, const char *, const char *>{
+            "host-opencl", "opencl", "libOpenCL.so.1"},
+        {"host-cuda-cuda_capability_86", "cuda", "libcuda.so.1"}}) {
+    ModelDescription description;
+    description.target = target;
+    std::string ir = hostIR(description);
+    // The driver under its versioned name first, then the unversioned one.
+    EXPECT_NE(ir.find("define ptr @halide_" + std::string(api) +
+                      "_get_symbol(ptr %0, ptr %1)"),
+              std::string::npos)
+        << target << "\n"
+        << ir;
+    EXPECT_NE(ir.find(library), std::string::npos) << target;
+    EXPECT_NE(ir.find("define void @txl_model_release_device()"),
+              std::string::npos)
+        << target;
+    EXPECT_NE(ir.find("call ptr @halide_" + std::string(api) +
+                      "_device_interface()"),
+              std::string::npos)
+        << target;
+    EXPECT_NE(ir.find("call i32 @halide_copy_to_host"), std::string::npos)
+        << target;
+  }
 }
 
 TEST(HostCodegen, EmbedsFilesByteForByteWhateverTheirPath) {

@@ -47,8 +47,11 @@ struct ModelDescription {
 void registerHostCodegenDialects(mlir::DialectRegistry &registry);
 
 /// `txl_model_step` and the kernel declarations as an LLVM dialect module.
+/// With `deviceKernels` (a GPU target) every kernel call is followed by a
+/// call of `txl_device_sync` (declared here; buildHostLLVMModule defines it).
 mlir::OwningOpRef<mlir::ModuleOp>
-buildHostStepModule(mlir::MLIRContext &context, const StepProgram &program);
+buildHostStepModule(mlir::MLIRContext &context, const StepProgram &program,
+                    bool deviceKernels = false);
 
 /// The whole host module in LLVM IR: the step (translated from
 /// buildHostStepModule's module), `txl_model_describe`,
