@@ -23,7 +23,7 @@ start=$(date +%s)
 # build has no txlc); scripts/test.sh builds it before calling this.
 compiled="${TXL_BUILD_DIR:-build}/tests/unit/runtime/compiled/plain_postln.so"
 if [[ -f "$compiled" ]]; then
-  export TXL_STRESS_COMPILED_MODEL="$PWD/$compiled"
+  export TXL_STRESS_COMPILED_MODEL="$(realpath "$compiled")"
 else
   echo "sanitize: $compiled missing (build the normal tree first):" \
        "Stress.CompiledModelSessionsOnManyThreads is skipped" >&2
