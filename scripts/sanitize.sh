@@ -23,7 +23,7 @@ start=$(date +%s)
 # build has no txlc); scripts/test.sh builds it before calling this.
 compiled="${TXL_BUILD_DIR:-build}/tests/unit/runtime/compiled/plain_postln.so"
 if [[ -f "$compiled" ]]; then
-  export TXL_STRESS_COMPILED_MODEL="$PWD/$compiled"
+  export TXL_STRESS_COMPILED_MODEL="$(realpath "$compiled")"
 else
   echo "sanitize: $compiled missing (build the normal tree first):" \
        "Stress.CompiledModelSessionsOnManyThreads is skipped" >&2
@@ -76,7 +76,8 @@ if [[ " $STAGES " == *" tsan "* ]]; then
     txl_reference_model
   "$dir/bin/TxlRuntimeTests" --gtest_brief=1 \
     --gtest_filter='Threads.*:Session.Interleaved*:KernelErrors.StayWithTheThreadThatFailed'
-  "$dir/bin/TxlRuntimeStressTests" --gtest_brief=1
+  # The leak cycles are one thread: nothing for TSan (LeakSanitizer ran them).
+  "$dir/bin/TxlRuntimeStressTests" --gtest_brief=1 --gtest_filter='-*Leak*'
   echo "sanitize: tsan stage passed at $(( $(date +%s) - start )) s"
 fi
 echo "sanitize.sh: done in $(( $(date +%s) - start )) s"
