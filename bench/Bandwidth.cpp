@@ -2,9 +2,9 @@
 //
 // bench-bandwidth BYTES [THREADS]: each thread sums its share of a BYTES
 // buffer again and again (plain loads into four vectors of sums); prints
-// the GB/s of the fastest of several passes. With BYTES well above the last-level
-// cache it is the DRAM bandwidth that bounds a step reading all its weights
-// once (bench/model/generate.py's roofline). Built for this machine
+// the GB/s of the fastest of several passes. With BYTES well above the
+// last-level cache it is the DRAM bandwidth that bounds a step reading all its
+// weights once (bench/model/generate.py's roofline). Built for this machine
 // (-march=native): a host benchmark, never shipped.
 //
 //===----------------------------------------------------------------------===//
@@ -49,7 +49,8 @@ int main(int argc, char **argv) {
   size_t count = bytes / sizeof(float) / threads / 32 * 32 * threads;
   std::vector<float> buffer(count, 1.0f);
   size_t share = count / threads;
-  int passes = static_cast<int>(std::clamp<size_t>(4000000000ull / bytes, 5, 2000));
+  int passes =
+      static_cast<int>(std::clamp<size_t>(4000000000ull / bytes, 5, 2000));
   // Every thread sweeps its share `passes` times on its own (no thread is
   // started per pass: that would cost as much as a cache-sized sweep) and
   // keeps its fastest pass (the others lost time slices to other work); the
@@ -61,10 +62,10 @@ int main(int argc, char **argv) {
     for (int pass = 0; pass < passes; ++pass) {
       auto start = std::chrono::steady_clock::now();
       total += sumOf(buffer.data() + t * share, share);
-      fastest[t] = std::min(
-          fastest[t], std::chrono::duration<double>(
-                          std::chrono::steady_clock::now() - start)
-                          .count());
+      fastest[t] =
+          std::min(fastest[t], std::chrono::duration<double>(
+                                   std::chrono::steady_clock::now() - start)
+                                   .count());
     }
     sink = sink + total;
   };

@@ -99,9 +99,8 @@ openCompiledBackend(std::shared_ptr<const CompiledModel> model,
     if (!threads.isOk())
       return threads;
   }
-  return std::unique_ptr<Backend>(
-      new CompiledBackend(std::move(model), std::move(vocabularyBeside),
-                          !options.noStepVariants));
+  return std::unique_ptr<Backend>(new CompiledBackend(
+      std::move(model), std::move(vocabularyBeside), !options.noStepVariants));
 }
 
 StatusOr<std::unique_ptr<Backend>>

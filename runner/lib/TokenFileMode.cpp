@@ -112,10 +112,10 @@ Status runTokenFile(const RunContext &context) {
   double meanNll = predicted > 0 ? total / predicted : 0.0;
   int64_t segments = 0;
   for (int64_t begin = 0; begin < N; ++segments)
-    begin += options.segmentLengths.empty()
-                 ? T
-                 : options.segmentLengths[segments %
-                                          options.segmentLengths.size()];
+    begin +=
+        options.segmentLengths.empty()
+            ? T
+            : options.segmentLengths[segments % options.segmentLengths.size()];
   std::string lengths =
       options.segments ? "--segments " + *options.segments : std::to_string(T);
   std::printf("%s: %lld x %lld tokens in %lld segment(s) of %s (%s "

@@ -128,7 +128,8 @@ Status checkDescriptor(const std::string &name, const txl_model_desc &desc) {
         variant.tgt_len >= desc.tgt_len)
       return fail("step variant #" + std::to_string(i) +
                   " has no step function or a tgt_len outside [" +
-                  std::to_string(least) + ", tgt_len) (by increasing "
+                  std::to_string(least) +
+                  ", tgt_len) (by increasing "
                   "tgt_len)");
   }
   if (desc.num_prepared < 0 || (desc.num_prepared > 0 && !desc.prepared) ||
@@ -592,8 +593,9 @@ Status Session::runStep(const int64_t *tokens, int64_t n, float *hiddenOut,
       tokenBuffer.get(), n, rows, windowStart, statePointers.data(),
       hiddenTarget, logProbsTarget, scratch.get());
   if (code != 0)
-    return modelFailed(Tv == T ? "txl_model_step"
-                               : "txl_model_step (its variant for fewer tokens)",
+    return modelFailed(Tv == T
+                           ? "txl_model_step"
+                           : "txl_model_step (its variant for fewer tokens)",
                        code);
   for (int64_t b = 0; b < B; ++b) {
     if (hiddenOut && !hiddenDirect)

@@ -731,8 +731,7 @@ addVariant(mlir::MLIRContext &context, const Model &model, int64_t length,
   // Its kernels get names of their own: txl_k3_x becomes txl_t1_k3_x.
   std::string prefix = "txl_t" + std::to_string(length) + "_";
   mlir::SymbolTable symbols(*module);
-  for (auto func :
-       llvm::to_vector(module->getOps<mlir::func::FuncOp>())) {
+  for (auto func : llvm::to_vector(module->getOps<mlir::func::FuncOp>())) {
     llvm::StringRef name = func.getSymName();
     if (!name.starts_with("txl_"))
       continue;
@@ -741,10 +740,10 @@ addVariant(mlir::MLIRContext &context, const Model &model, int64_t length,
     if (mlir::failed(symbols.rename(func, renamed)))
       return Status::error(what + ": cannot rename kernel " + name.str());
   }
-  StatusOr<host::StepProgram> variant = host::analyzeStep(
-      module->lookupSymbol<mlir::func::FuncOp>("step"),
-      module->lookupSymbol<mlir::func::FuncOp>("prepare"), nullptr,
-      program.stateCapacity);
+  StatusOr<host::StepProgram> variant =
+      host::analyzeStep(module->lookupSymbol<mlir::func::FuncOp>("step"),
+                        module->lookupSymbol<mlir::func::FuncOp>("prepare"),
+                        nullptr, program.stateCapacity);
   if (!variant.ok())
     return Status::error(what + ": " + variant.status().message());
   mlir::ModuleOp variantModule = *module;
@@ -796,9 +795,9 @@ Status makeWorkDir(WorkDir &work, std::string &kernelDir) {
 /// Stage 6: every kernel compiled with Halide into `kernelDir` (with
 /// --emit=kernels also its .mlir, statement, assembly and header), in the
 /// order of the calls: @prepare's, @step's, @nll's.
-StatusOr<CompiledKernels>
-compileKernels(llvm::ArrayRef<mlir::ModuleOp> modules,
-               const host::StepProgram &program, const std::string &kernelDir) {
+StatusOr<CompiledKernels> compileKernels(llvm::ArrayRef<mlir::ModuleOp> modules,
+                                         const host::StepProgram &program,
+                                         const std::string &kernelDir) {
   CompiledKernels compiled;
   halide::KernelArtifacts artifacts;
   artifacts.stmt = emit == Emit::Kernels || emit == Emit::HalideStmt;

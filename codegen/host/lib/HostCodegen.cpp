@@ -533,8 +533,7 @@ private:
         mlir::Value to =
             byteOffset(window, (b * program.stateCapacity + program.memLen) *
                                    append.rowBytes);
-        mlir::Value from =
-            byteOffset(rows, b * tgtLen * append.rowBytes);
+        mlir::Value from = byteOffset(rows, b * tgtLen * append.rowBytes);
         builder.create<LLVM::MemcpyOp>(loc, to, from, bytes,
                                        /*isVolatile=*/false);
       }
@@ -706,7 +705,8 @@ void addDescribe(llvm::Module &module, const StepProgram &program,
   // txl_step_variant_desc {int64_t tgt_len; txl_model_step_fn step;}
   auto *variantType = llvm::StructType::get(ctx, {i64, ptr});
   std::vector<llvm::Constant *> variants;
-  int64_t scratchBytes = std::max(program.scratchBytes, program.nllScratchBytes);
+  int64_t scratchBytes =
+      std::max(program.scratchBytes, program.nllScratchBytes);
   for (const StepVariant &variant : program.variants) {
     variants.push_back(llvm::ConstantStruct::get(
         variantType, {llvm::ConstantInt::get(i64, variant.tgtLen),
@@ -719,12 +719,10 @@ void addDescribe(llvm::Module &module, const StepProgram &program,
                              variantType, variants, "txl_step_variants"));
 
   // txl_model_desc, field by field (ModelABI.h).
-  auto *descType =
-      llvm::StructType::create(ctx,
-                               {i32, ptr, ptr, i64, i64, i64, i64, i64, i64,
-                                i32, ptr, i64, i32, ptr, i32, ptr, i64, i64,
-                                i64, i32, ptr},
-                               "struct.txl_model_desc");
+  auto *descType = llvm::StructType::create(
+      ctx, {i32, ptr, ptr, i64, i64, i64, i64, i64, i64, i32, ptr,
+            i64, i32, ptr, i32, ptr, i64, i64, i64, i32, ptr},
+      "struct.txl_model_desc");
   llvm::Constant *fields[] = {
       llvm::ConstantInt::get(i32, TXL_MODEL_ABI_VERSION),
       cString(module, description.target, "txl_target"),

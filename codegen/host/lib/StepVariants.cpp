@@ -82,7 +82,8 @@ bool sameCall(const KernelCall &theirs, const KernelCall &mine,
   for (size_t a = 0; a < mine.arguments.size(); ++a) {
     const CallArgument &x = theirs.arguments[a], &y = mine.arguments[a];
     if (x.kind != y.kind || !samePlace(x.tensor.place, y.tensor.place) ||
-        x.tensor.shape != y.tensor.shape || x.tensor.strides != y.tensor.strides)
+        x.tensor.shape != y.tensor.shape ||
+        x.tensor.strides != y.tensor.strides)
       return false;
   }
   for (size_t r = 0; r < mine.results.size(); ++r)
@@ -98,10 +99,9 @@ Status addStepVariant(StepProgram &program, const StepProgram &variant,
                       const std::string &symbol,
                       const SameKernelCode &sameKernelCode) {
   auto fail = [&](const std::string &what) {
-    return Status::error("internal error: the step for " +
-                         std::to_string(variant.tgtLen) +
-                         " token(s) is not a variant of the segment step: " +
-                         what);
+    return Status::error(
+        "internal error: the step for " + std::to_string(variant.tgtLen) +
+        " token(s) is not a variant of the segment step: " + what);
   };
   if (variant.batch != program.batch || variant.memLen != program.memLen ||
       variant.numLayers != program.numLayers ||
@@ -136,11 +136,11 @@ Status addStepVariant(StepProgram &program, const StepProgram &variant,
     maps.weights[i] = found - merged.weights.begin();
   }
   for (size_t i = 0; i < variant.constants.size(); ++i) {
-    auto found = std::find_if(merged.constants.begin(), merged.constants.end(),
-                              [&](const ConstantTensor &constant) {
-                                return constant.value ==
-                                       variant.constants[i].value;
-                              });
+    auto found =
+        std::find_if(merged.constants.begin(), merged.constants.end(),
+                     [&](const ConstantTensor &constant) {
+                       return constant.value == variant.constants[i].value;
+                     });
     if (found == merged.constants.end()) {
       maps.constants[i] = merged.constants.size();
       merged.constants.push_back(variant.constants[i]);
@@ -166,12 +166,12 @@ Status addStepVariant(StepProgram &program, const StepProgram &variant,
       return status;
     call.arguments = arguments.arguments;
     if (onlyPreparedResults(call)) {
-      auto shared = std::find_if(
-          merged.prepareCalls.begin(),
-          merged.prepareCalls.begin() + programPrepareCalls,
-          [&](const KernelCall &theirs) {
-            return sameCall(theirs, call, sameKernelCode);
-          });
+      auto shared =
+          std::find_if(merged.prepareCalls.begin(),
+                       merged.prepareCalls.begin() + programPrepareCalls,
+                       [&](const KernelCall &theirs) {
+                         return sameCall(theirs, call, sameKernelCode);
+                       });
       if (shared != merged.prepareCalls.begin() + programPrepareCalls) {
         for (size_t r = 0; r < call.results.size(); ++r)
           maps.prepared[resultIndices[r]] = shared->results[r].place.index;

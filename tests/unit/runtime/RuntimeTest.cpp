@@ -671,10 +671,9 @@ TEST(LinkedModel, StepVariantsTakeTheTokensTheyHold) {
   withVariant->reset();
   StreamResult segments =
       runStream(*withVariant, data.tokens, data.length, data.tgtLen);
-  EXPECT_EQ(LinkedVariant::calls, data.length % data.tgtLen &&
-                                          data.length % data.tgtLen <= 2
-                                      ? 1
-                                      : 0);
+  EXPECT_EQ(LinkedVariant::calls,
+            data.length % data.tgtLen && data.length % data.tgtLen <= 2 ? 1
+                                                                        : 0);
   expectMatchesVectors(data, segments);
 
   auto error = [&]() {
