@@ -105,7 +105,7 @@ def fptr(a):
 
 
 def open_model(so_path):
-    """model.so through ctypes (ModelABI.h, version 6): the library and its descriptor."""
+    """model.so through ctypes (ModelABI.h, version 7): the library and its descriptor."""
     lib = ctypes.CDLL(os.path.abspath(so_path))
     lib.txl_model_describe.restype = ctypes.POINTER(ModelDesc)
     lib.txl_model_step.restype = ctypes.c_int32
