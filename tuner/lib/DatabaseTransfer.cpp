@@ -119,39 +119,7 @@ Status addRow(TuningDatabase &db, const json &j) {
     RecordRow r = recordFromJson(j);
     if (!parseOutcome(r.status))
       return Status::error("unknown status '" + r.status + "'");
-    Status s = db.sql().exec("INSERT INTO target (name, threads) VALUES (?, "
-                             "?) ON CONFLICT DO NOTHING",
-                             {r.target, r.threads});
-    if (!s.isOk())
-      return s;
-    return db.sql().exec(
-        "INSERT INTO record (id, workload, target, threads, session, origin, "
-        "knobs, schedule, schedule_hash, status, message, min_s, median_s, "
-        "spread, ratio, max_error, session_elapsed_s, created, "
-        "halide_version, txl_version, schema_version) VALUES (?, ?, ?, ?, ?, "
-        "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO "
-        "NOTHING",
-        {r.id,
-         r.workload,
-         r.target,
-         r.threads,
-         r.session,
-         r.origin,
-         r.knobs,
-         r.schedule,
-         r.scheduleHash,
-         r.status,
-         r.message,
-         r.minSeconds,
-         r.medianSeconds,
-         r.spread,
-         r.ratio,
-         r.maxError,
-         r.sessionElapsed,
-         r.created,
-         r.halideVersion,
-         r.txlVersion,
-         r.schemaVersion});
+    return db.insertRecord(r);
   }
   return Status::error("unknown table '" + table + "'");
 }

@@ -196,17 +196,13 @@ Status TuningDatabase::addSession(const SessionRow &s) {
        s.machine, s.halideVersion, s.txlVersion, s.schemaVersion});
 }
 
-Status TuningDatabase::addRecord(const RecordRow &r) {
-  SqlConnection &sql = *connection;
-  if (Status s =
-          sql.exec(sql.engine() == "sqlite" ? "BEGIN IMMEDIATE" : "BEGIN");
-      !s.isOk())
-    return s;
-  Status status = sql.exec("INSERT INTO target (name, threads) VALUES (?, ?) "
-                           "ON CONFLICT DO NOTHING",
-                           {r.target, r.threads});
+Status TuningDatabase::insertRecord(const RecordRow &r) {
+  Status status =
+      connection->exec("INSERT INTO target (name, threads) VALUES (?, ?) "
+                       "ON CONFLICT DO NOTHING",
+                       {r.target, r.threads});
   if (status.isOk())
-    status = sql.exec(
+    status = connection->exec(
         std::string("INSERT INTO record (") + kRecordColumns +
             ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
             "?, ?, ?) ON CONFLICT DO NOTHING",
@@ -231,7 +227,16 @@ Status TuningDatabase::addRecord(const RecordRow &r) {
          r.halideVersion,
          r.txlVersion,
          r.schemaVersion});
-  if (!status.isOk()) {
+  return status;
+}
+
+Status TuningDatabase::addRecord(const RecordRow &r) {
+  SqlConnection &sql = *connection;
+  if (Status s =
+          sql.exec(sql.engine() == "sqlite" ? "BEGIN IMMEDIATE" : "BEGIN");
+      !s.isOk())
+    return s;
+  if (Status status = insertRecord(r); !status.isOk()) {
     (void)sql.exec("ROLLBACK");
     return status;
   }

@@ -106,6 +106,9 @@ public:
   Status addSession(const SessionRow &session);
   /// One transaction: the target row if new, and the record.
   Status addRecord(const RecordRow &record);
+  /// The same two inserts in the caller's transaction (an import); a record
+  /// already there (same id) is left as it is.
+  Status insertRecord(const RecordRow &record);
 
   /// Every record of a workload on a target, oldest first.
   StatusOr<std::vector<RecordRow>> records(const std::string &workload,
