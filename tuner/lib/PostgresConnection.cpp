@@ -28,12 +28,6 @@ public:
   ~PostgresConnection() override { PQfinish(conn); }
   std::string engine() const override { return "postgresql"; }
 
-  Status exec(const std::string &sql,
-              const std::vector<SqlValue> &params) override {
-    auto rows = query(sql, params);
-    return rows.ok() ? Status::ok() : rows.status();
-  }
-
   StatusOr<std::vector<SqlRow>>
   query(const std::string &sql, const std::vector<SqlValue> &params) override {
     std::vector<std::string> texts(params.size());

@@ -15,12 +15,6 @@ public:
   ~SqliteConnection() override { sqlite3_close(db); }
   std::string engine() const override { return "sqlite"; }
 
-  Status exec(const std::string &sql,
-              const std::vector<SqlValue> &params) override {
-    auto rows = query(sql, params);
-    return rows.ok() ? Status::ok() : rows.status();
-  }
-
   StatusOr<std::vector<SqlRow>>
   query(const std::string &sql, const std::vector<SqlValue> &params) override {
     sqlite3_stmt *statement = nullptr;

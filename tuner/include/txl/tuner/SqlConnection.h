@@ -30,10 +30,14 @@ public:
   virtual ~SqlConnection() = default;
   /// "sqlite" or "postgresql".
   virtual std::string engine() const = 0;
-  virtual Status exec(const std::string &sql,
-                      const std::vector<SqlValue> &params = {}) = 0;
   virtual StatusOr<std::vector<SqlRow>>
   query(const std::string &sql, const std::vector<SqlValue> &params = {}) = 0;
+  /// A statement whose rows, if any, are not wanted.
+  Status exec(const std::string &sql,
+              const std::vector<SqlValue> &params = {}) {
+    auto rows = query(sql, params);
+    return rows.ok() ? Status::ok() : rows.status();
+  }
   /// Several statements separated by `;`, no parameters.
   virtual Status script(const std::string &sql) = 0;
 };
